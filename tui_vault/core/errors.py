@@ -1,0 +1,96 @@
+"""Typed errors. Every message names things (files, secrets), never a secret value."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    BAD_KEY = 3
+    UNRESOLVED = 4
+
+
+class VaultError(Exception):
+    """Base for every error the user should see as one clear line."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(VaultError):
+    exit_code = ExitCode.USAGE
+
+
+class InvalidKeyError(VaultError):
+    """The text is not a vault key at all (typo, wrong length, bad checksum)."""
+
+    exit_code = ExitCode.BAD_KEY
+
+    def __init__(self, message: str = "not a valid vault key") -> None:
+        super().__init__(message)
+
+
+class WrongKeyError(VaultError):
+    """A well-formed key that does not open this vault."""
+
+    exit_code = ExitCode.BAD_KEY
+
+    def __init__(self, message: str = "wrong key for this vault") -> None:
+        super().__init__(message)
+
+
+class NoKeyError(VaultError):
+    """No key could be found (no env var, key file, keyring entry, or terminal)."""
+
+
+class CorruptVaultError(VaultError):
+    """The vault file is damaged, truncated, tampered with or not a vault at all."""
+
+
+class VaultNotFoundError(VaultError):
+    pass
+
+
+class VaultExistsError(VaultError):
+    pass
+
+
+class SecretNotFoundError(VaultError):
+    pass
+
+
+class InvalidSecretError(VaultError):
+    """A bad name, domain or link."""
+
+
+class ImportFormatError(VaultError):
+    """An import file that cannot be read; nothing was imported."""
+
+
+class WrongPasswordError(VaultError):
+    pass
+
+
+class PolicyError(VaultError):
+    """The admin policy forbids the action."""
+
+
+class LockTimeoutError(VaultError):
+    pass
+
+
+class StorageError(VaultError):
+    """The disk refused a write (full, read-only, permissions); the previous vault remains."""
+
+
+class KeyringUnavailableError(VaultError):
+    pass

@@ -1,0 +1,246 @@
+"""Secrets, links and vault contents: plain data, validated on the way in."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+from tui_vault.core.errors import InvalidSecretError
+
+NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+MAX_NAME_LENGTH = 128
+
+PROVIDERS: dict[str, str] = {
+    "hashicorp": "HashiCorp",
+    "aws": "AWS",
+    "azure": "Azure",
+    "1password": "1Password",
+}
+
+
+class Reason(str, Enum):
+    """Why a reference did not resolve (DESIGN.md §3)."""
+
+    UNKNOWN_NAME = "unknown name"
+    DISABLED = "disabled"
+    DOMAIN_NOT_ALLOWED = "domain not allowed"
+    DISCONNECTED = "integration disconnected"
+    NEEDS_REAUTH = "needs re-authentication"
+    PROVIDER_ERROR = "provider error"
+    TIMED_OUT = "timed out"
+
+
+def validate_name(name: str) -> str:
+    if not name:
+        raise InvalidSecretError("a secret name cannot be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidSecretError(f"secret name is longer than {MAX_NAME_LENGTH} characters")
+    if not NAME_RE.match(name):
+        raise InvalidSecretError(
+            f"invalid secret name {name!r}: use letters, digits, '-', '_' and '.' only"
+        )
+    return name
+
+
+def now() -> float:
+    return time.time()
+
+
+@dataclass(frozen=True)
+class Link:
+    """Where a linked secret's value lives: a provider and its identifying parameters."""
+
+    provider: str
+    params: dict[str, str]
+
+    def __post_init__(self) -> None:
+        if self.provider not in PROVIDERS:
+            raise InvalidSecretError(
+                f"unknown provider {self.provider!r}: choose one of {', '.join(PROVIDERS)}"
+            )
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the external value: equal links share one fetch and one cache entry."""
+        items = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()) if v)
+        return f"{self.provider}:{items}"
+
+    def describe(self) -> str:
+        p = self.params
+        if self.provider == "hashicorp":
+            return f"{p.get('engine', '')}/{p.get('path', '')}#{p.get('key', '')}"
+        if self.provider in ("aws", "azure"):
+            extra = f"#{p['json_key']}" if p.get("json_key") else ""
+            return f"{p.get('secret_id', '')}{extra}"
+        return p.get("ref", "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"provider": self.provider, "params": dict(self.params)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> Link:
+        if not isinstance(data, dict):
+            raise InvalidSecretError("link must be an object")
+        provider = data.get("provider")
+        params = data.get("params", {})
+        if not isinstance(provider, str) or not isinstance(params, dict):
+            raise InvalidSecretError("link needs a provider and params")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in params.items()):
+            raise InvalidSecretError("link params must be strings")
+        return cls(provider=provider, params=dict(params))
+
+
+def parse_domains(text: str | list[str] | None) -> list[str]:
+    """Normalise a comma-separated (or list) domain allow-list; empty means any domain."""
+    if text is None:
+        return []
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    out: list[str] = []
+    for raw in parts:
+        entry = raw.strip().lower()
+        if not entry:
+            continue
+        scheme = ""
+        if "://" in entry:
+            scheme, _, entry = entry.partition("://")
+        host = entry.split("/", 1)[0]
+        wildcard = host.startswith("*.")
+        bare = host[2:] if wildcard else host
+        hostname = bare.rsplit(":", 1)[0] if bare.count(":") == 1 else bare
+        if not hostname or not re.match(r"^[a-z0-9.-]+$", hostname) or "*" in bare:
+            raise InvalidSecretError(f"invalid allowed domain {raw.strip()!r}")
+        out.append(f"{scheme}://{host}" if scheme else host)
+    return list(dict.fromkeys(out))
+
+
+def domain_allowed(allowed: list[str], url: str | None) -> bool:
+    """True if URL's host matches the allow-list. Empty list: any URL (or none)."""
+    if not allowed:
+        return True
+    if not url:
+        return False
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    host = (parts.hostname or "").lower()
+    scheme = parts.scheme.lower()
+    port = parts.port
+    for entry in allowed:
+        want_scheme = ""
+        if "://" in entry:
+            want_scheme, _, entry = entry.partition("://")
+        if want_scheme and want_scheme != scheme:
+            continue
+        pattern = entry
+        want_port: int | None = None
+        if pattern.count(":") == 1:
+            pattern, _, p = pattern.partition(":")
+            want_port = int(p) if p.isdigit() else None
+        if want_port is not None and want_port != port:
+            continue
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and host != pattern[2:]:
+                return True
+        elif host == pattern:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Secret:
+    name: str
+    value: str = ""
+    enabled: bool = True
+    allowed_domains: list[str] = field(default_factory=list)
+    link: Link | None = None
+    created: float = field(default_factory=now)
+    updated: float = field(default_factory=now)
+
+    @property
+    def source(self) -> str:
+        return self.link.provider if self.link else "local"
+
+    def touched(self, **changes: Any) -> Secret:
+        return replace(self, updated=now(), **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "enabled": self.enabled,
+            "allowed_domains": list(self.allowed_domains),
+            "link": self.link.to_json() if self.link else None,
+            "created": self.created,
+            "updated": self.updated,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Secret:
+        if not isinstance(data, dict):
+            raise InvalidSecretError("a secret must be an object")
+        name = data.get("name")
+        if not isinstance(name, str):
+            raise InvalidSecretError("a secret needs a name")
+        validate_name(name)
+        value = data.get("value", "")
+        if not isinstance(value, str):
+            raise InvalidSecretError(f"secret {name!r}: value must be a string")
+        enabled = data.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise InvalidSecretError(f"secret {name!r}: enabled must be true or false")
+        domains_raw = data.get("allowed_domains", [])
+        if not isinstance(domains_raw, (list, str)) or (
+            isinstance(domains_raw, list) and not all(isinstance(d, str) for d in domains_raw)
+        ):
+            raise InvalidSecretError(f"secret {name!r}: allowed_domains must be a list")
+        try:
+            domains = parse_domains(domains_raw)
+        except InvalidSecretError as e:
+            raise InvalidSecretError(f"secret {name!r}: {e.message}") from None
+        link_raw = data.get("link")
+        try:
+            link = Link.from_json(link_raw) if link_raw is not None else None
+        except InvalidSecretError as e:
+            raise InvalidSecretError(f"secret {name!r}: {e.message}") from None
+        created = data.get("created", now())
+        updated = data.get("updated", created)
+        if not isinstance(created, (int, float)) or not isinstance(updated, (int, float)):
+            raise InvalidSecretError(f"secret {name!r}: times must be numbers")
+        return cls(
+            name=name,
+            value="" if link else value,
+            enabled=enabled,
+            allowed_domains=domains,
+            link=link,
+            created=float(created),
+            updated=float(updated),
+        )
+
+
+@dataclass
+class VaultData:
+    """Everything inside the encrypted envelope."""
+
+    secrets: dict[str, Secret] = field(default_factory=dict)
+    integrations: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "secrets": [s.to_json() for s in self.secrets.values()],
+            "integrations": {k: dict(v) for k, v in self.integrations.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> VaultData:
+        if not isinstance(data, dict) or not isinstance(data.get("secrets"), list):
+            raise InvalidSecretError("vault contents are not in the expected shape")
+        secrets: dict[str, Secret] = {}
+        for raw in data["secrets"]:
+            s = Secret.from_json(raw)
+            secrets[s.name] = s
+        integ = data.get("integrations", {})
+        if not isinstance(integ, dict):
+            raise InvalidSecretError("integrations must be an object")
+        return cls(secrets=secrets, integrations={str(k): dict(v) for k, v in integ.items()})

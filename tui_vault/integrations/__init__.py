@@ -1,0 +1,1 @@
+"""External vault providers. Each module imports its SDK lazily, inside functions."""
