@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +22,7 @@ PROVIDERS: dict[str, str] = {
 }
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     """Why a reference did not resolve (DESIGN.md §3)."""
 
     UNKNOWN_NAME = "unknown name"

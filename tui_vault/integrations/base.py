@@ -80,8 +80,8 @@ class Provider(ABC):
         results = await asyncio.gather(*(one(link) for link in links))
         return {link.fingerprint: r for link, r in zip(links, results, strict=True)}
 
-    async def verify(self) -> None:
+    async def verify(self) -> None:  # noqa: B027 - optional hook, no-op by default
         """Check the connection settings against the server (used by connect/re-auth)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, no-op by default
         """Release clients and sockets."""

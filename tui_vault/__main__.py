@@ -1,0 +1,3 @@
+from tui_vault.cli import entry
+
+entry()

@@ -1,0 +1,109 @@
+"""The encrypted cache of values fetched from external vaults.
+
+Entries are keyed by link fingerprint, so a changed link never reuses the old value. The
+cache is sealed with its own subkey; a damaged or foreign cache file is simply ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_vault.core import crypto
+from tui_vault.core.errors import CorruptVaultError, StorageError
+from tui_vault.core.store import Envelope, atomic_write, file_lock, read_file
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    value: str
+    fetched: float
+
+    def age(self, now: float | None = None) -> float:
+        return max(0.0, (now or time.time()) - self.fetched)
+
+    def expires_in(self, ttl_seconds: float, now: float | None = None) -> float:
+        return ttl_seconds - self.age(now)
+
+
+class Cache:
+    def __init__(self, path: Path, lock_path: Path, master: bytes, vault_id: str) -> None:
+        self.path = path
+        self.lock_path = lock_path
+        self.vault_id = vault_id
+        salt = bytes.fromhex(vault_id)
+        self._key = crypto.derive_subkey(master, salt, "cache")
+        self._check = crypto.key_check(master, salt)
+        self._entries: dict[str, CacheEntry] | None = None
+
+    def entries(self) -> dict[str, CacheEntry]:
+        if self._entries is None:
+            self._entries = self._read()
+        return self._entries
+
+    def _read(self) -> dict[str, CacheEntry]:
+        try:
+            raw = read_file(self.path, "cache file")
+            env = Envelope.from_bytes(raw, str(self.path), "cache")
+            if env.vault_id != self.vault_id or env.key_check != self._check:
+                return {}
+            plain = crypto.unseal(self._key, env.nonce, env.ciphertext, env.aad())
+            doc = json.loads(plain)
+            return {
+                fp: CacheEntry(value=str(e["value"]), fetched=float(e["fetched"]))
+                for fp, e in doc.items()
+            }
+        except (
+            FileNotFoundError,
+            CorruptVaultError,
+            StorageError,
+            crypto.DecryptionFailed,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+        ):
+            return {}
+
+    def get(self, fingerprint: str, ttl_seconds: float) -> CacheEntry | None:
+        entry = self.entries().get(fingerprint)
+        if entry is None or entry.expires_in(ttl_seconds) <= 0:
+            return None
+        return entry
+
+    def peek(self, fingerprint: str) -> CacheEntry | None:
+        """The entry even if expired (for showing its age)."""
+        return self.entries().get(fingerprint)
+
+    def put_many(self, values: dict[str, str], now: float | None = None) -> None:
+        if not values:
+            return
+        stamp = now or time.time()
+        with file_lock(self.lock_path):
+            current = self._read()
+            for fp, value in values.items():
+                current[fp] = CacheEntry(value, stamp)
+            self._save(current)
+
+    def _save(self, entries: dict[str, CacheEntry]) -> None:
+        doc = {fp: {"value": e.value, "fetched": e.fetched} for fp, e in entries.items()}
+        probe = Envelope("cache", self.vault_id, self._check, 1, b"", b"")
+        nonce, ct = crypto.seal(self._key, json.dumps(doc).encode(), probe.aad())
+        env = Envelope("cache", self.vault_id, self._check, 1, nonce, ct)
+        atomic_write(self.path, env.to_bytes())
+        self._entries = entries
+
+    def reset(self) -> None:
+        reset_cache_file(self.path)
+        self._entries = {}
+
+
+def reset_cache_file(path: Path) -> bool:
+    """Delete the cache file (needs no key). True if there was one."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+        return True
+    return False

@@ -1,0 +1,286 @@
+"""Resolve `{{vault:NAME}}` references: local values at once, linked ones concurrently.
+
+All references of one request are resolved together: external fetches run concurrently,
+identical links are fetched once (single flight, also across overlapping calls), each fetch
+has a timeout, one provider's failure never blocks another's, and progress is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from tui_vault.core.cache import Cache
+from tui_vault.core.model import PROVIDERS, Link, Reason, Secret, domain_allowed
+from tui_vault.core.references import find_references, render
+
+if TYPE_CHECKING:
+    from tui_vault.core.vault import Vault
+    from tui_vault.integrations.base import FetchError, Provider
+
+Status = Literal["resolved", "empty", "unresolved"]
+ProviderFactory = Callable[[str, Mapping[str, str], Executor, float], "Provider"]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    name: str
+    status: Status
+    value: str | None = field(default=None, repr=False)
+    reason: Reason | None = None
+    detail: str = ""
+    origin: Literal["local", "cache", "fetched", "none"] = "none"
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "unresolved"
+
+    def explain(self) -> str:
+        if self.status == "unresolved" and self.reason:
+            text = f"{self.name}: unresolved ({self.reason.value})"
+            return f"{text}: {self.detail}" if self.detail else text
+        return f"{self.name}: {self.status}"
+
+
+@dataclass(frozen=True)
+class ResolveProgress:
+    done: int
+    total: int
+    name: str
+
+
+def _default_factory(
+    provider: str, config: Mapping[str, str], executor: Executor, timeout: float
+) -> Provider:
+    from tui_vault.integrations.registry import make_provider
+
+    return make_provider(provider, config, executor=executor, timeout=timeout)
+
+
+class Resolver:
+    def __init__(
+        self,
+        vault: Vault,
+        cache: Cache | None = None,
+        *,
+        ttl_minutes: float = 60,
+        timeout: float = 10.0,
+        provider_factory: ProviderFactory | None = None,
+        on_progress: Callable[[ResolveProgress], None] | None = None,
+        max_workers: int = 64,
+    ) -> None:
+        self.vault = vault
+        self.cache = cache
+        self.ttl_seconds = ttl_minutes * 60
+        self.timeout = timeout
+        self.on_progress = on_progress
+        self._factory = provider_factory or _default_factory
+        self._executor: ThreadPoolExecutor | None = None
+        self._max_workers = max_workers
+        self._providers: dict[str, Provider] = {}
+        self._inflight: dict[str, asyncio.Future[str | FetchError]] = {}
+        # Providers whose credentials were refused: shown as "needs re-authentication".
+        self.needs_reauth: set[str] = set()
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="fetch")
+        return self._executor
+
+    def close(self) -> None:
+        for p in self._providers.values():
+            p.close()
+        self._providers.clear()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def forget_provider(self, provider: str) -> None:
+        """Drop a provider instance (after connect/disconnect/re-auth changed its settings)."""
+        p = self._providers.pop(provider, None)
+        if p is not None:
+            p.close()
+        self.needs_reauth.discard(provider)
+
+    # ------------------------------------------------------------------ public API
+
+    async def resolve_text(
+        self, text: str, url: str | None = None
+    ) -> tuple[str, dict[str, Resolution]]:
+        results = await self.resolve(find_references(text), url)
+        values = {n: r.value or "" for n, r in results.items() if r.ok}
+        return render(text, values), results
+
+    async def resolve(self, names: Iterable[str], url: str | None = None) -> dict[str, Resolution]:
+        names = list(dict.fromkeys(names))
+        results: dict[str, Resolution] = {}
+        to_fetch: dict[str, list[tuple[str, Link]]] = defaultdict(list)
+        secrets = self.vault.data.secrets
+        integrations = self.vault.data.integrations
+        for name in names:
+            secret = secrets.get(name)
+            early = self._check_local(name, secret, url)
+            if early is not None:
+                results[name] = early
+                continue
+            assert secret is not None and secret.link is not None
+            link = secret.link
+            if link.provider not in integrations:
+                # Checked before the cache: disconnecting must stop references resolving.
+                results[name] = Resolution(
+                    name,
+                    "unresolved",
+                    reason=Reason.DISCONNECTED,
+                    detail=f"connect {PROVIDERS[link.provider]} to resolve it",
+                )
+                continue
+            cached = self.cache.get(link.fingerprint, self.ttl_seconds) if self.cache else None
+            if cached is not None:
+                results[name] = _value_result(name, cached.value, "cache")
+            else:
+                to_fetch[link.provider].append((name, link))
+        if to_fetch:
+            results.update(await self._fetch_all(to_fetch))
+        return {n: results[n] for n in names}
+
+    # ------------------------------------------------------------------ internals
+
+    def _check_local(self, name: str, secret: Secret | None, url: str | None) -> Resolution | None:
+        if secret is None:
+            return Resolution(name, "unresolved", reason=Reason.UNKNOWN_NAME)
+        if not secret.enabled:
+            return Resolution(name, "unresolved", reason=Reason.DISABLED)
+        if not domain_allowed(secret.allowed_domains, url):
+            detail = (
+                f"allowed only for {', '.join(secret.allowed_domains)}; pass --url"
+                if not url
+                else f"{url} is not in {', '.join(secret.allowed_domains)}"
+            )
+            return Resolution(name, "unresolved", reason=Reason.DOMAIN_NOT_ALLOWED, detail=detail)
+        if secret.link is None:
+            return _value_result(name, secret.value, "local")
+        return None
+
+    async def _fetch_all(self, groups: dict[str, list[tuple[str, Link]]]) -> dict[str, Resolution]:
+        total = sum(len(v) for v in groups.values())
+        done = 0
+        waits: list[tuple[str, Link, asyncio.Future[str | FetchError]]] = []
+        for provider, items in groups.items():
+            fresh: list[Link] = []
+            for name, link in items:
+                fut = self._inflight.get(link.fingerprint)
+                if fut is None:
+                    fut = asyncio.get_running_loop().create_future()
+                    self._inflight[link.fingerprint] = fut
+                    fresh.append(link)
+                waits.append((name, link, fut))
+            if fresh:
+                asyncio.create_task(self._fetch_group(provider, fresh))  # noqa: RUF006
+
+        results: dict[str, Resolution] = {}
+        fetched: dict[str, str] = {}
+
+        async def wait_one(name: str, link: Link, fut: asyncio.Future[str | FetchError]) -> None:
+            nonlocal done
+            outcome = await asyncio.shield(fut)
+            if isinstance(outcome, str):
+                results[name] = _value_result(name, outcome, "fetched")
+                fetched[link.fingerprint] = outcome
+            else:
+                results[name] = Resolution(
+                    name, "unresolved", reason=outcome.reason, detail=outcome.message
+                )
+            done += 1
+            if self.on_progress:
+                self.on_progress(ResolveProgress(done, total, name))
+
+        await asyncio.gather(*(wait_one(*w) for w in waits))
+        if fetched and self.cache is not None:
+            cache = self.cache
+            await asyncio.get_running_loop().run_in_executor(None, cache.put_many, fetched)
+        return results
+
+    def _provider(self, name: str) -> Provider:
+        p = self._providers.get(name)
+        if p is None:
+            config = self.vault.data.integrations[name]
+            p = self._factory(name, config, self.executor, self.timeout)
+            self._providers[name] = p
+        return p
+
+    async def _fetch_group(self, provider_name: str, links: list[Link]) -> None:
+        from tui_vault.integrations.base import FetchError, Provider
+
+        def settle(link: Link, outcome: str | FetchError) -> None:
+            if isinstance(outcome, FetchError) and outcome.reason is Reason.NEEDS_REAUTH:
+                self.needs_reauth.add(provider_name)
+            fut = self._inflight.pop(link.fingerprint, None)
+            if fut is not None and not fut.done():
+                fut.set_result(outcome)
+
+        label = PROVIDERS[provider_name]
+        try:
+            provider = self._provider(provider_name)
+        except FetchError as e:
+            for link in links:
+                settle(link, e)
+            return
+        except Exception as e:  # a broken SDK install or bad settings: one clear reason
+            err = FetchError(Reason.PROVIDER_ERROR, f"{label}: cannot start ({type(e).__name__})")
+            for link in links:
+                settle(link, err)
+            return
+
+        batched = type(provider).fetch_many is not Provider.fetch_many
+        if batched and len(links) > 1:
+            try:
+                out = await asyncio.wait_for(provider.fetch_many(links), self.timeout)
+            except TimeoutError:
+                for link in links:
+                    settle(link, FetchError(Reason.TIMED_OUT, f"{label}: no answer in time"))
+                return
+            except Exception as e:
+                for link in links:
+                    settle(link, _as_fetch_error(e, label))
+                return
+            for link in links:
+                outcome = out.get(link.fingerprint)
+                if outcome is None:
+                    outcome = FetchError(Reason.PROVIDER_ERROR, f"{label}: no answer for link")
+                settle(link, outcome)
+            return
+
+        async def one(link: Link) -> None:
+            try:
+                value: str | FetchError = await asyncio.wait_for(provider.fetch(link), self.timeout)
+            except TimeoutError:
+                value = FetchError(
+                    Reason.TIMED_OUT, f"{label}: no answer within {self.timeout:g} s"
+                )
+            except Exception as e:
+                value = _as_fetch_error(e, label)
+            settle(link, value)
+
+        await asyncio.gather(*(one(link) for link in links))
+
+
+def _as_fetch_error(e: BaseException, label: str) -> FetchError:
+    from tui_vault.integrations.base import FetchError
+
+    if isinstance(e, FetchError):
+        return e
+    # Never repeat an unknown exception's text: it could carry anything.
+    return FetchError(Reason.PROVIDER_ERROR, f"{label}: unexpected {type(e).__name__}")
+
+
+def _value_result(
+    name: str, value: str, origin: Literal["local", "cache", "fetched"]
+) -> Resolution:
+    if value == "":
+        return Resolution(name, "empty", value="", origin=origin)
+    return Resolution(name, "resolved", value=value, origin=origin)

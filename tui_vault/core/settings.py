@@ -1,0 +1,94 @@
+"""Non-secret preferences in settings.toml. Never holds a key, a token or a value."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from tui_vault.core.errors import VaultError
+from tui_vault.core.paths import settings_path
+from tui_vault.core.store import atomic_write, ensure_private_dir
+
+
+@dataclass
+class Settings:
+    expiration_minutes: int = 60
+    """How long a value fetched from an external vault stays in the local cache."""
+
+    clipboard_clear_seconds: int = 30
+    """Clear the clipboard this many seconds after a copy, if it still holds our value."""
+
+    mask_values: bool = True
+    """Show values as dots in the table until revealed."""
+
+    idle_lock_minutes: int = 15
+    """Lock the TUI after this many minutes without a key press (0 turns it off)."""
+
+    fetch_timeout_seconds: float = 10.0
+    """Give up on one external fetch after this many seconds."""
+
+    theme: str = "textual-dark"
+    """The Textual theme the TUI starts with."""
+
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id -> keys, e.g. {"reveal" = "ctrl+r"}, applied over the defaults."""
+
+    def validate(self) -> Settings:
+        if self.expiration_minutes < 1:
+            raise VaultError("secret expiration duration must be at least 1 minute")
+        if self.clipboard_clear_seconds < 0:
+            raise VaultError("clipboard clear delay cannot be negative")
+        if self.idle_lock_minutes < 0:
+            raise VaultError("idle lock minutes cannot be negative")
+        if self.fetch_timeout_seconds <= 0:
+            raise VaultError("fetch timeout must be positive")
+        return self
+
+
+class SettingsError(VaultError):
+    pass
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read settings; a missing file gives the defaults, a broken one a clear error."""
+    path = path or settings_path()
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SettingsError(f"{path} is not valid TOML: {e}") from None
+    except OSError as e:
+        raise SettingsError(f"cannot read {path}: {e.strerror}") from None
+    return settings_from_dict(doc, str(path))
+
+
+def settings_from_dict(doc: dict[str, Any], where: str = "settings") -> Settings:
+    known = {f.name: f for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    defaults = Settings()
+    for k, v in doc.items():
+        if k not in known:
+            continue  # newer or older settings: ignore rather than refuse to start
+        want = type(getattr(defaults, k))
+        if want is float and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if not isinstance(v, want) or (want is int and isinstance(v, bool)):
+            raise SettingsError(f"{where}: {k} must be a {want.__name__}")
+        if k == "keymap" and not all(isinstance(x, str) for x in v.values()):
+            raise SettingsError(f"{where}: keymap values must be strings")
+        values[k] = v
+    try:
+        return Settings(**values).validate()
+    except VaultError as e:
+        raise SettingsError(f"{where}: {e.message}") from None
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    import tomli_w
+
+    path = path or settings_path()
+    ensure_private_dir(path.parent)
+    atomic_write(path, tomli_w.dumps(asdict(settings.validate())).encode())

@@ -1,0 +1,258 @@
+"""Files on disk: the sealed JSON envelope, atomic writes, the writer lock and the backup.
+
+The envelope is written in one canonical form and read back only if its bytes are exactly
+that form, so any change to the file (even white space) is refused, not silently accepted.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui_vault.core.crypto import CIPHER_NAME, KDF_NAME
+from tui_vault.core.errors import CorruptVaultError, LockTimeoutError, StorageError
+
+FORMAT = "tui-vault"
+VERSION = 1
+MAX_FILE_BYTES = 512 * 1024 * 1024
+_HEADER_FIELDS = (
+    "cipher",
+    "format",
+    "generation",
+    "kdf",
+    "key_check",
+    "kind",
+    "vault_id",
+    "version",
+)
+
+
+def b64e(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64d(text: Any, what: str) -> bytes:
+    if not isinstance(text, str):
+        raise CorruptVaultError(f"{what} is missing")
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise CorruptVaultError(f"{what} is not valid base64") from None
+    if b64e(raw) != text:
+        raise CorruptVaultError(f"{what} is not in canonical form")
+    return raw
+
+
+def canonical_json(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+@dataclass(frozen=True)
+class Envelope:
+    kind: str  # "vault" or "cache"
+    vault_id: str
+    key_check: bytes
+    generation: int
+    nonce: bytes
+    ciphertext: bytes
+
+    def header(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "kind": self.kind,
+            "vault_id": self.vault_id,
+            "cipher": CIPHER_NAME,
+            "kdf": KDF_NAME,
+            "key_check": b64e(self.key_check),
+            "generation": self.generation,
+        }
+
+    def aad(self) -> bytes:
+        """Associated data: the header, so no field of it can be changed unnoticed."""
+        return canonical_json(self.header())
+
+    def to_bytes(self) -> bytes:
+        doc = self.header() | {"nonce": b64e(self.nonce), "ciphertext": b64e(self.ciphertext)}
+        return json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=True).encode() + b"\n"
+
+    @classmethod
+    def from_bytes(cls, raw: bytes, where: str, kind: str) -> Envelope:
+        try:
+            doc = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            raise CorruptVaultError(f"{where} is not a tui-vault file (not valid JSON)") from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise CorruptVaultError(f"{where} is not a tui-vault file")
+        if doc.get("version") != VERSION:
+            raise CorruptVaultError(
+                f"{where} has format version {doc.get('version')!r}; this tui-vault reads {VERSION}"
+            )
+        expected_keys = {*_HEADER_FIELDS, "nonce", "ciphertext"}
+        if set(doc) != expected_keys:
+            raise CorruptVaultError(f"{where} is damaged (unexpected fields)")
+        if doc["kind"] != kind:
+            raise CorruptVaultError(f"{where} is a {doc['kind']!r} file, not a {kind!r} file")
+        if doc["cipher"] != CIPHER_NAME or doc["kdf"] != KDF_NAME:
+            raise CorruptVaultError(f"{where} uses an unknown cipher")
+        vault_id, generation = doc["vault_id"], doc["generation"]
+        if not isinstance(vault_id, str) or len(vault_id) != 32:
+            raise CorruptVaultError(f"{where} is damaged (vault id)")
+        if type(generation) is not int or generation < 0:
+            raise CorruptVaultError(f"{where} is damaged (generation)")
+        env = cls(
+            kind=kind,
+            vault_id=vault_id,
+            key_check=b64d(doc["key_check"], f"{where}: key check"),
+            generation=generation,
+            nonce=b64d(doc["nonce"], f"{where}: nonce"),
+            ciphertext=b64d(doc["ciphertext"], f"{where}: ciphertext"),
+        )
+        if env.to_bytes() != raw:
+            raise CorruptVaultError(f"{where} was modified outside tui-vault (not canonical)")
+        return env
+
+
+def new_vault_id() -> str:
+    return secrets.token_hex(16)
+
+
+def read_file(path: Path, what: str = "vault file") -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise CorruptVaultError(f"{path} is too large to be a {what}")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise CorruptVaultError(f"{path} is a directory, not a {what}") from None
+    except PermissionError:
+        raise StorageError(f"cannot read {path}: permission denied") from None
+    except OSError as e:
+        raise StorageError(f"cannot read {path}: {e.strerror}") from None
+
+
+def ensure_private_dir(directory: Path) -> None:
+    if not directory.exists():
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            directory.chmod(0o700)
+        except OSError as e:
+            raise StorageError(f"cannot create {directory}: {e.strerror}") from None
+
+
+def fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+    """Write a file whole or not at all: temp file beside it, fsync, rename, fsync the directory.
+
+    exclusive: refuse to replace an existing file (used for key files and new vaults).
+    """
+    directory = path.parent
+    tmp = directory / f".{path.name}.tmp-{secrets.token_hex(6)}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if exclusive:
+            # link() fails if the target exists, so two creators cannot both win.
+            os.link(tmp, path)
+            tmp.unlink()
+        else:
+            tmp.replace(path)
+        fsync_dir(directory)
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        reason = os.strerror(e.errno) if e.errno else str(e)
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            reason = "the disk is full"
+        elif e.errno == errno.EROFS:
+            reason = "the file system is read-only"
+        elif e.errno in (errno.EACCES, errno.EPERM):
+            reason = "permission denied"
+        raise StorageError(
+            f"could not write {path}: {reason}; the previous file is unchanged"
+        ) from None
+
+
+def remove_stale_temps(path: Path, older_than: float = 60.0) -> None:
+    """Temp files left by a writer that was killed mid-save (their content is never used)."""
+    cutoff = time.time() - older_than
+    for tmp in path.parent.glob(f".{path.name}.tmp-*"):
+        with contextlib.suppress(OSError):
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+
+
+def keep_backup(path: Path, backup: Path) -> None:
+    """Keep the current generation as the backup: a hard link, atomic and free of copying."""
+    if not path.exists():
+        return
+    tmp = backup.parent / f".{backup.name}.tmp-{secrets.token_hex(6)}"
+    try:
+        os.link(path, tmp)
+        tmp.replace(backup)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        # Hard links may be unsupported (some network file systems): copy instead.
+        try:
+            atomic_write(backup, path.read_bytes())
+        except (OSError, StorageError):
+            return
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: Path, timeout: float = 15.0) -> Iterator[None]:
+    """Serialise writers across processes with flock on a lock file beside the vault."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise LockTimeoutError(
+                        f"another tui-vault process is writing {lock_path.with_suffix('')}; "
+                        "try again"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

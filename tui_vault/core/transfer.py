@@ -1,0 +1,360 @@
+"""Export and import: plaintext or password-encrypted JSON, and Postman environment files.
+
+Encrypted exports: password (12+ characters) -> Argon2id (parameters stored in the file)
+-> AES-256-GCM with the header as associated data. Imports are all or nothing: the whole file
+is read and checked before anything is written. Exports carry links, never integration
+credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tui_vault.core import crypto
+from tui_vault.core.errors import (
+    ImportFormatError,
+    InvalidSecretError,
+    UsageError,
+    VaultError,
+    WrongPasswordError,
+)
+from tui_vault.core.model import NAME_RE, Secret, VaultData, validate_name
+from tui_vault.core.store import b64d, b64e, canonical_json
+
+EXPORT_FORMAT = "tui-vault-export"
+EXPORT_VERSION = 1
+MIN_PASSWORD_LENGTH = 12
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+DuplicateMode = Literal["skip", "replace", "keep-both"]
+DUPLICATE_MODES: tuple[DuplicateMode, ...] = ("skip", "replace", "keep-both")
+
+
+@dataclass(frozen=True)
+class Argon2Params:
+    iterations: int = 3
+    lanes: int = 4
+    memory_cost: int = 64 * 1024  # KiB: 64 MiB (RFC 9106's second recommended option)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": "argon2id",
+            "iterations": self.iterations,
+            "lanes": self.lanes,
+            "memory_cost": self.memory_cost,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Any) -> Argon2Params:
+        if not isinstance(doc, dict) or doc.get("name") != "argon2id":
+            raise ImportFormatError("encrypted export: unknown key derivation")
+        try:
+            p = cls(int(doc["iterations"]), int(doc["lanes"]), int(doc["memory_cost"]))
+        except (KeyError, TypeError, ValueError):
+            raise ImportFormatError("encrypted export: bad key derivation parameters") from None
+        # Bounds keep a hostile file from asking for a huge amount of memory or time.
+        if not (1 <= p.iterations <= 64 and 1 <= p.lanes <= 64):
+            raise ImportFormatError("encrypted export: key derivation parameters out of range")
+        if not (8 * p.lanes <= p.memory_cost <= 4 * 1024 * 1024):
+            raise ImportFormatError("encrypted export: key derivation memory out of range")
+        return p
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UsageError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+
+
+def _derive(password: str, salt: bytes, params: Argon2Params) -> bytes:
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+    return Argon2id(
+        salt=salt,
+        length=32,
+        iterations=params.iterations,
+        lanes=params.lanes,
+        memory_cost=params.memory_cost,
+    ).derive(password.encode("utf-8"))
+
+
+# ------------------------------------------------------------------------- export
+
+
+def export_entries(data: VaultData) -> list[dict[str, Any]]:
+    """Secrets as export entries (links included, credentials never)."""
+    out = []
+    for s in data.secrets.values():
+        out.append(
+            {
+                "name": s.name,
+                "value": s.value,
+                "enabled": s.enabled,
+                "allowed_domains": list(s.allowed_domains),
+                "link": s.link.to_json() if s.link else None,
+                "created": s.created,
+                "updated": s.updated,
+            }
+        )
+    return out
+
+
+def export_plaintext(data: VaultData) -> bytes:
+    """A JSON list of secrets (names, values, domains, enabled, links)."""
+    return json.dumps(export_entries(data), indent=2, ensure_ascii=False).encode() + b"\n"
+
+
+def export_encrypted(data: VaultData, password: str, params: Argon2Params | None = None) -> bytes:
+    check_password(password)
+    params = params or Argon2Params()
+    salt = os.urandom(16)
+    header = _enc_header(salt, params)
+    key = _derive(password, salt, params)
+    plaintext = json.dumps(export_entries(data), ensure_ascii=False).encode()
+    nonce, ciphertext = crypto.seal(key, plaintext, canonical_json(header))
+    doc = header | {"nonce": b64e(nonce), "ciphertext": b64e(ciphertext)}
+    return json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n"
+
+
+def _enc_header(salt: bytes, params: Argon2Params) -> dict[str, Any]:
+    return {
+        "format": EXPORT_FORMAT,
+        "version": EXPORT_VERSION,
+        "encrypted": True,
+        "cipher": crypto.CIPHER_NAME,
+        "kdf": params.to_json(),
+        "salt": b64e(salt),
+        "exported_at": int(time.time()),
+    }
+
+
+# ------------------------------------------------------------------------- import
+
+
+@dataclass
+class ImportFile:
+    kind: Literal["plaintext", "encrypted", "postman"]
+    secrets: list[Secret]
+    notes: list[str] = field(default_factory=list)
+
+
+def sniff(raw: bytes) -> tuple[str, Any]:
+    """Which kind of import file this is, and its parsed JSON."""
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise ImportFormatError(
+            f"the file is larger than the import limit of {MAX_IMPORT_BYTES // (1024 * 1024)} MiB"
+        )
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ImportFormatError("the file is not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise ImportFormatError(f"the file is not valid JSON (line {e.lineno}: {e.msg})") from None
+    except RecursionError:
+        raise ImportFormatError("the file is nested too deeply") from None
+    if isinstance(doc, list):
+        return "plaintext", doc
+    if isinstance(doc, dict):
+        if doc.get("format") == EXPORT_FORMAT and doc.get("encrypted") is True:
+            return "encrypted", doc
+        if doc.get("format") == EXPORT_FORMAT and isinstance(doc.get("secrets"), list):
+            return "plaintext", doc["secrets"]
+        if isinstance(doc.get("values"), list) and (
+            "_postman_variable_scope" in doc or "_postman_exported_using" in doc
+        ):
+            return "postman", doc
+        if isinstance(doc.get("secrets"), list):
+            return "plaintext", doc["secrets"]
+    raise ImportFormatError(
+        "not a tui-vault export or a Postman environment export (unrecognised JSON shape)"
+    )
+
+
+def needs_password(raw: bytes) -> bool:
+    try:
+        return sniff(raw)[0] == "encrypted"
+    except VaultError:
+        return False
+
+
+def read_import(raw: bytes, password: str | None = None) -> ImportFile:
+    """Parse and check a whole import file. Raises a VaultError naming the bad entry."""
+    kind, doc = sniff(raw)
+    if kind == "encrypted":
+        if password is None:
+            raise WrongPasswordError("this export is encrypted: a password is needed")
+        entries = _decrypt(doc, password)
+        return ImportFile("encrypted", _entries_to_secrets(entries))
+    if kind == "postman":
+        return _from_postman(doc)
+    return ImportFile("plaintext", _entries_to_secrets(doc))
+
+
+def _decrypt(doc: dict[str, Any], password: str) -> Any:
+    if doc.get("version") != EXPORT_VERSION or doc.get("cipher") != crypto.CIPHER_NAME:
+        raise ImportFormatError("encrypted export: unsupported version or cipher")
+    expected = {*_enc_header(b"", Argon2Params()).keys(), "nonce", "ciphertext"}
+    if set(doc) != expected:
+        raise ImportFormatError("encrypted export: unexpected fields (damaged file)")
+    params = Argon2Params.from_json(doc["kdf"])
+    try:
+        salt = b64d(doc["salt"], "salt")
+        nonce = b64d(doc["nonce"], "nonce")
+        ciphertext = b64d(doc["ciphertext"], "ciphertext")
+    except VaultError as e:
+        raise ImportFormatError(f"encrypted export: {e.message}") from None
+    if not isinstance(doc["exported_at"], int) or len(salt) != 16:
+        raise ImportFormatError("encrypted export: damaged header")
+    header = {k: doc[k] for k in doc if k not in ("nonce", "ciphertext")}
+    if params.to_json() != header["kdf"]:
+        raise ImportFormatError("encrypted export: damaged key derivation parameters")
+    key = _derive(password, salt, params)
+    try:
+        plaintext = crypto.unseal(key, nonce, ciphertext, canonical_json(header))
+    except crypto.DecryptionFailed:
+        raise WrongPasswordError(
+            "wrong password, or the export was damaged or tampered with; nothing was imported"
+        ) from None
+    try:
+        return json.loads(plaintext)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ImportFormatError("encrypted export: contents are not JSON") from None
+
+
+def _entries_to_secrets(entries: Any) -> list[Secret]:
+    if not isinstance(entries, list):
+        raise ImportFormatError("expected a list of secrets")
+    out: list[Secret] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries, start=1):
+        label = f"entry {i}"
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            label = f"entry {i} ({entry['name']!r})"
+        try:
+            secret = Secret.from_json(entry)
+        except InvalidSecretError as e:
+            raise ImportFormatError(f"{label}: {e.message}; nothing was imported") from None
+        if secret.link is not None:
+            from tui_vault.integrations.registry import validate_link
+
+            try:
+                validate_link(secret.link.provider, secret.link.params)
+            except VaultError as e:
+                raise ImportFormatError(f"{label}: {e.message}; nothing was imported") from None
+        if secret.name in seen:
+            raise ImportFormatError(f"{label}: the name appears twice in the file")
+        seen.add(secret.name)
+        out.append(secret)
+    return out
+
+
+def _sanitise_postman_key(key: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", key.strip())
+    return cleaned[:128]
+
+
+def _from_postman(doc: dict[str, Any]) -> ImportFile:
+    notes: list[str] = []
+    out: list[Secret] = []
+    seen: set[str] = set()
+    for i, var in enumerate(doc["values"], start=1):
+        if not isinstance(var, dict) or not isinstance(var.get("key"), str):
+            raise ImportFormatError(f"variable {i}: needs a string 'key'; nothing was imported")
+        key = var["key"]
+        name = key if NAME_RE.match(key) else _sanitise_postman_key(key)
+        if not name or not name.strip("_"):
+            raise ImportFormatError(f"variable {i} ({key!r}): empty name; nothing was imported")
+        try:
+            validate_name(name)
+        except InvalidSecretError as e:
+            raise ImportFormatError(f"variable {i}: {e.message}; nothing was imported") from None
+        if name != key:
+            notes.append(f"renamed {key!r} to {name!r}")
+        if name in seen:
+            raise ImportFormatError(
+                f"variable {i} ({key!r}): the name {name!r} appears twice; nothing was imported"
+            )
+        seen.add(name)
+        value = var.get("value", "")
+        if value is None:
+            value = ""
+        if isinstance(value, (dict, list)):
+            raise ImportFormatError(f"variable {i} ({key!r}): the value is not text")
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        enabled = var.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ImportFormatError(f"variable {i} ({key!r}): 'enabled' must be true or false")
+        out.append(Secret(name=name, value=str(value), enabled=enabled))
+    return ImportFile("postman", out, notes)
+
+
+# ------------------------------------------------------------------------- merge
+
+
+@dataclass
+class ImportSummary:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"imported {len(self.added) + len(self.renamed)} new, "
+            f"replaced {len(self.replaced)}, skipped {len(self.skipped)}"
+        ]
+        if self.skipped:
+            out.append(f"skipped (already in the vault): {', '.join(self.skipped)}")
+        if self.replaced:
+            out.append(f"replaced: {', '.join(self.replaced)}")
+        for old, new in self.renamed:
+            out.append(f"kept both: imported {old!r} as {new!r}")
+        out.extend(self.notes)
+        return out
+
+
+def duplicates(existing: VaultData, incoming: list[Secret]) -> list[str]:
+    return [s.name for s in incoming if s.name in existing.secrets]
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    base = f"{name}-imported"[:128]
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate = f"{base}-{n}"[:128]
+        n += 1
+    return candidate
+
+
+def merge(data: VaultData, incoming: list[Secret], mode: DuplicateMode) -> ImportSummary:
+    """Apply incoming secrets to data in place (call inside a vault transaction)."""
+    if mode not in DUPLICATE_MODES:
+        raise UsageError(f"--on-duplicate must be one of {', '.join(DUPLICATE_MODES)}")
+    summary = ImportSummary()
+    taken = set(data.secrets) | {s.name for s in incoming}
+    for s in incoming:
+        if s.name not in data.secrets:
+            data.secrets[s.name] = s
+            summary.added.append(s.name)
+        elif mode == "skip":
+            summary.skipped.append(s.name)
+        elif mode == "replace":
+            data.secrets[s.name] = s
+            summary.replaced.append(s.name)
+        else:
+            new = _free_name(s.name, taken)
+            taken.add(new)
+            data.secrets[new] = Secret(
+                name=new,
+                value=s.value,
+                enabled=s.enabled,
+                allowed_domains=s.allowed_domains,
+                link=s.link,
+            )
+            summary.renamed.append((s.name, new))
+    return summary

@@ -1,0 +1,66 @@
+"""Finding the key: TUI_VAULT_KEY, then --key-file, then the keyring, then (caller) a prompt."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_vault.core import keystore
+from tui_vault.core.errors import StorageError, VaultError
+from tui_vault.core.store import atomic_write
+from tui_vault.core.vault import Vault, peek_vault_id
+from tui_vault.core.vaultkey import decode_key
+
+ENV_KEY = "TUI_VAULT_KEY"
+
+
+@dataclass(frozen=True)
+class KeySource:
+    text: str
+    origin: str  # "environment", "key file", "keyring", "prompt"
+
+
+def read_key_file(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise VaultError(f"key file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        reason = getattr(e, "strerror", None) or "not readable text"
+        raise VaultError(f"cannot read key file {path}: {reason}") from None
+    return text.strip()
+
+
+def write_key_file(path: Path, key_text: str) -> None:
+    if path.exists():
+        raise VaultError(f"{path} already exists; not overwriting it (choose a new path)")
+    parent = path.parent if str(path.parent) else Path()
+    if not parent.is_dir():
+        raise StorageError(f"cannot write {path}: directory {parent} does not exist")
+    try:
+        atomic_write(path, (key_text + "\n").encode(), exclusive=True)
+    except FileExistsError:
+        raise VaultError(f"{path} already exists; not overwriting it") from None
+
+
+def find_key(vault_path: Path, key_file: Path | None) -> KeySource | None:
+    env = os.environ.get(ENV_KEY)
+    if env:
+        return KeySource(env, "environment")
+    if key_file is not None:
+        return KeySource(read_key_file(key_file), "key file")
+    try:
+        vault_id = peek_vault_id(vault_path)
+    except VaultError:
+        return None
+    saved = keystore.load(vault_id)
+    if saved:
+        return KeySource(saved, "keyring")
+    return None
+
+
+def open_with(vault_path: Path, source: KeySource) -> Vault:
+    """Decode (InvalidKeyError on a typo) and open (WrongKeyError for another vault's key)."""
+    peek_vault_id(vault_path)  # a missing or foreign file is reported before the key
+    return Vault.open(vault_path, decode_key(source.text))

@@ -1,0 +1,357 @@
+"""The vault: open with a key, change secrets in small transactions, save atomically.
+
+Every change runs under the cross-process lock on the latest contents from disk, so two
+writers (the CLI and the TUI, say) changing different secrets never lose each other's work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tui_vault.core import crypto
+from tui_vault.core.errors import (
+    CorruptVaultError,
+    InvalidSecretError,
+    SecretNotFoundError,
+    VaultExistsError,
+    VaultNotFoundError,
+    WrongKeyError,
+)
+from tui_vault.core.model import Link, Secret, VaultData, parse_domains, validate_name
+from tui_vault.core.store import (
+    Envelope,
+    atomic_write,
+    ensure_private_dir,
+    file_lock,
+    keep_backup,
+    new_vault_id,
+    read_file,
+    remove_stale_temps,
+)
+from tui_vault.core.vaultkey import generate_key
+
+T = TypeVar("T")
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class VaultPaths:
+    vault: Path
+
+    @property
+    def lock(self) -> Path:
+        return self.vault.with_name(self.vault.name + ".lock")
+
+    @property
+    def backup(self) -> Path:
+        return self.vault.with_name(self.vault.name + ".bak")
+
+    @property
+    def cache(self) -> Path:
+        return self.vault.with_name(self.vault.name + ".cache")
+
+
+def read_envelope(path: Path, kind: str = "vault") -> Envelope:
+    try:
+        raw = read_file(path)
+    except FileNotFoundError:
+        raise VaultNotFoundError(f"no vault at {path}; create one with `tui-vault init`") from None
+    return Envelope.from_bytes(raw, str(path), kind)
+
+
+def peek_vault_id(path: Path) -> str:
+    """The vault id from the header, readable without the key (for the keyring lookup)."""
+    return read_envelope(path).vault_id
+
+
+class Vault:
+    def __init__(self, path: Path, key: bytes, envelope: Envelope, data: VaultData) -> None:
+        self.paths = VaultPaths(path)
+        self.path = path
+        self._key = key
+        self.vault_id = envelope.vault_id
+        self.generation = envelope.generation
+        self.data = data
+        self._salt = bytes.fromhex(self.vault_id)
+        self._enc_key = crypto.derive_subkey(key, self._salt, "vault")
+
+    # ---------------------------------------------------------------- open / create
+
+    @staticmethod
+    def exists(path: Path) -> bool:
+        return path.exists()
+
+    @classmethod
+    def create(cls, path: Path, key: bytes | None = None) -> tuple[Vault, bytes]:
+        """Create an empty vault. Refuses to touch an existing file."""
+        key = key or generate_key()
+        ensure_private_dir(path.parent)
+        vault_id = new_vault_id()
+        env = _seal(key, vault_id, 1, VaultData())
+        try:
+            atomic_write(path, env.to_bytes(), exclusive=True)
+        except FileExistsError:
+            raise VaultExistsError(f"a vault already exists at {path}") from None
+        return cls(path, key, env, VaultData()), key
+
+    @classmethod
+    def open(cls, path: Path, key: bytes) -> Vault:
+        env = read_envelope(path)
+        return cls(path, key, env, _unseal(key, env, str(path)))
+
+    @property
+    def key(self) -> bytes:
+        return self._key
+
+    def subkey(self, purpose: str) -> bytes:
+        return crypto.derive_subkey(self._key, self._salt, purpose)
+
+    # ---------------------------------------------------------------- transactions
+
+    def reload(self) -> None:
+        env = read_envelope(self.path)
+        if env.vault_id != self.vault_id:
+            raise CorruptVaultError(f"{self.path} now holds a different vault; not touching it")
+        if env.generation != self.generation:
+            self.data = _unseal(self._key, env, str(self.path))
+            self.generation = env.generation
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[VaultData]:
+        """Lock, load the latest contents, let the caller change them, save them."""
+        with file_lock(self.paths.lock):
+            self.reload()
+            draft = VaultData(
+                secrets=dict(self.data.secrets),
+                integrations={k: dict(v) for k, v in self.data.integrations.items()},
+            )
+            yield draft
+            self._write(draft)
+
+    def _write(self, data: VaultData) -> None:
+        remove_stale_temps(self.path)
+        generation = self.generation + 1
+        env = _seal(self._key, self.vault_id, generation, data, self._enc_key)
+        keep_backup(self.path, self.paths.backup)
+        atomic_write(self.path, env.to_bytes())
+        self.data = data
+        self.generation = generation
+
+    def change(self, fn: Callable[[VaultData], T]) -> T:
+        with self.transaction() as draft:
+            return fn(draft)
+
+    # ---------------------------------------------------------------- secrets
+
+    def get(self, name: str) -> Secret:
+        try:
+            return self.data.secrets[name]
+        except KeyError:
+            raise SecretNotFoundError(f"no secret named {name!r}") from None
+
+    def names(self) -> list[str]:
+        return sorted(self.data.secrets, key=str.lower)
+
+    def set_value(
+        self,
+        name: str,
+        value: str,
+        *,
+        allowed_domains: str | list[str] | None = None,
+        enabled: bool | None = None,
+    ) -> Secret:
+        """Create NAME or change its value (refused for linked secrets)."""
+        validate_name(name)
+        domains = parse_domains(allowed_domains) if allowed_domains is not None else None
+
+        def apply(d: VaultData) -> Secret:
+            old = d.secrets.get(name)
+            if old is None:
+                new = Secret(
+                    name=name,
+                    value=value,
+                    allowed_domains=domains or [],
+                    enabled=True if enabled is None else enabled,
+                )
+            else:
+                if old.link is not None:
+                    raise InvalidSecretError(
+                        f"{name!r} is linked to {old.link.provider}; its value lives there "
+                        f"(unlink it first to store a local value)"
+                    )
+                new = old.touched(
+                    value=value,
+                    allowed_domains=old.allowed_domains if domains is None else domains,
+                    enabled=old.enabled if enabled is None else enabled,
+                )
+            d.secrets[name] = new
+            return new
+
+        return self.change(apply)
+
+    def update(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        value: str | None = None,
+        enabled: bool | None = None,
+        allowed_domains: str | list[str] | None = None,
+        link: Link | None = _UNSET,
+    ) -> Secret:
+        """Edit one secret in place: rename, value, enabled, domains, link."""
+        if new_name is not None:
+            validate_name(new_name)
+        domains = parse_domains(allowed_domains) if allowed_domains is not None else None
+
+        def apply(d: VaultData) -> Secret:
+            old = d.secrets.get(name)
+            if old is None:
+                raise SecretNotFoundError(f"no secret named {name!r}")
+            changes: dict[str, Any] = {}
+            if value is not None:
+                if old.link is not None and link is _UNSET:
+                    raise InvalidSecretError(
+                        f"{name!r} is linked to {old.link.provider}; its value cannot be "
+                        "edited here"
+                    )
+                changes["value"] = value
+            if enabled is not None:
+                changes["enabled"] = enabled
+            if domains is not None:
+                changes["allowed_domains"] = domains
+            if link is not _UNSET:
+                changes["link"] = link
+                if link is not None:
+                    changes["value"] = ""
+            target = new_name or name
+            if target != name and target in d.secrets:
+                raise InvalidSecretError(f"a secret named {target!r} already exists")
+            new = old.touched(name=target, **changes)
+            del d.secrets[name]
+            d.secrets[target] = new
+            return new
+
+        return self.change(apply)
+
+    def add(self, secret: Secret) -> Secret:
+        validate_name(secret.name)
+
+        def apply(d: VaultData) -> Secret:
+            if secret.name in d.secrets:
+                raise InvalidSecretError(f"a secret named {secret.name!r} already exists")
+            d.secrets[secret.name] = secret
+            return secret
+
+        return self.change(apply)
+
+    def add_many(self, secrets: list[Secret]) -> None:
+        """Add several secrets at once (bulk paste): all or nothing."""
+        for s in secrets:
+            validate_name(s.name)
+
+        def apply(d: VaultData) -> None:
+            clashes = [s.name for s in secrets if s.name in d.secrets]
+            if clashes:
+                raise InvalidSecretError(f"already in the vault: {', '.join(clashes)}")
+            for s in secrets:
+                d.secrets[s.name] = s
+
+        self.change(apply)
+
+    def delete(self, name: str) -> None:
+        def apply(d: VaultData) -> None:
+            if name not in d.secrets:
+                raise SecretNotFoundError(f"no secret named {name!r}")
+            del d.secrets[name]
+
+        self.change(apply)
+
+    def link(self, name: str, link: Link) -> Secret:
+        """Link NAME to an external secret, creating NAME if it does not exist."""
+        validate_name(name)
+
+        def apply(d: VaultData) -> Secret:
+            old = d.secrets.get(name)
+            new = Secret(name=name, link=link) if old is None else old.touched(link=link, value="")
+            d.secrets[name] = new
+            return new
+
+        return self.change(apply)
+
+    def unlink(self, name: str) -> Secret:
+        def apply(d: VaultData) -> Secret:
+            old = d.secrets.get(name)
+            if old is None:
+                raise SecretNotFoundError(f"no secret named {name!r}")
+            if old.link is None:
+                raise InvalidSecretError(f"{name!r} is not linked")
+            new = old.touched(link=None, value="")
+            d.secrets[name] = new
+            return new
+
+        return self.change(apply)
+
+    def clear(self) -> int:
+        """Delete every secret; keep the key and the integrations."""
+
+        def apply(d: VaultData) -> int:
+            count = len(d.secrets)
+            d.secrets.clear()
+            return count
+
+        return self.change(apply)
+
+    # ---------------------------------------------------------------- integrations
+
+    def set_integration(self, provider: str, config: dict[str, str]) -> None:
+        def apply(d: VaultData) -> None:
+            d.integrations[provider] = dict(config)
+
+        self.change(apply)
+
+    def remove_integration(self, provider: str) -> bool:
+        def apply(d: VaultData) -> bool:
+            return d.integrations.pop(provider, None) is not None
+
+        return self.change(apply)
+
+
+def _seal(
+    key: bytes, vault_id: str, generation: int, data: VaultData, enc_key: bytes | None = None
+) -> Envelope:
+    salt = bytes.fromhex(vault_id)
+    enc_key = enc_key or crypto.derive_subkey(key, salt, "vault")
+    probe = Envelope("vault", vault_id, crypto.key_check(key, salt), generation, b"", b"")
+    plaintext = json.dumps(data.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+    nonce, ciphertext = crypto.seal(enc_key, plaintext, probe.aad())
+    return replace(probe, nonce=nonce, ciphertext=ciphertext)
+
+
+def _unseal(key: bytes, env: Envelope, where: str) -> VaultData:
+    try:
+        salt = bytes.fromhex(env.vault_id)
+    except ValueError:
+        raise CorruptVaultError(f"{where} is damaged (vault id)") from None
+    enc_key = crypto.derive_subkey(key, salt, "vault")
+    key_matches = crypto.key_check(key, salt) == env.key_check
+    try:
+        plaintext = crypto.unseal(enc_key, env.nonce, env.ciphertext, env.aad())
+    except crypto.DecryptionFailed:
+        if not key_matches:
+            raise WrongKeyError() from None
+        raise CorruptVaultError(
+            f"{where} is damaged or was tampered with (authentication failed); it was not changed"
+        ) from None
+    if not key_matches:
+        # The content decrypts, so the key is right and only the key check was altered.
+        raise CorruptVaultError(f"{where} was tampered with (key check altered)")
+    try:
+        return VaultData.from_json(json.loads(plaintext))
+    except (json.JSONDecodeError, UnicodeDecodeError, InvalidSecretError) as e:
+        raise CorruptVaultError(f"{where} holds unreadable contents: {e}") from None
