@@ -116,7 +116,13 @@ class Resolver:
         values = {n: r.value or "" for n, r in results.items() if r.ok}
         return render(text, values), results
 
-    async def resolve(self, names: Iterable[str], url: str | None = None) -> dict[str, Resolution]:
+    async def resolve_unrestricted(self, names: Iterable[str]) -> dict[str, Resolution]:
+        """Resolve for the vault's owner (reveal, copy): no domain or enabled checks."""
+        return await self.resolve(names, None, owner=True)
+
+    async def resolve(
+        self, names: Iterable[str], url: str | None = None, *, owner: bool = False
+    ) -> dict[str, Resolution]:
         names = list(dict.fromkeys(names))
         results: dict[str, Resolution] = {}
         to_fetch: dict[str, list[tuple[str, Link]]] = defaultdict(list)
@@ -124,7 +130,7 @@ class Resolver:
         integrations = self.vault.data.integrations
         for name in names:
             secret = secrets.get(name)
-            early = self._check_local(name, secret, url)
+            early = self._check_local(name, secret, url, owner)
             if early is not None:
                 results[name] = early
                 continue
@@ -150,12 +156,14 @@ class Resolver:
 
     # ------------------------------------------------------------------ internals
 
-    def _check_local(self, name: str, secret: Secret | None, url: str | None) -> Resolution | None:
+    def _check_local(
+        self, name: str, secret: Secret | None, url: str | None, owner: bool = False
+    ) -> Resolution | None:
         if secret is None:
             return Resolution(name, "unresolved", reason=Reason.UNKNOWN_NAME)
-        if not secret.enabled:
+        if not secret.enabled and not owner:
             return Resolution(name, "unresolved", reason=Reason.DISABLED)
-        if not domain_allowed(secret.allowed_domains, url):
+        if not owner and not domain_allowed(secret.allowed_domains, url):
             detail = (
                 f"allowed only for {', '.join(secret.allowed_domains)}; pass --url"
                 if not url
