@@ -536,9 +536,8 @@ def cmd_clear(args: argparse.Namespace) -> int:
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
-    from tui_vault.core import keystore
-    from tui_vault.core.cache import reset_cache_file
-    from tui_vault.core.vault import Vault, VaultPaths, peek_vault_id
+    from tui_vault.core.unlock import reset_vault_files
+    from tui_vault.core.vault import Vault
     from tui_vault.core.vaultkey import encode_key
 
     path = vault_path(args)
@@ -547,20 +546,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
         f"Permanently delete every secret in {path} and make a new vault key?",
         args.yes,
     )
-    paths = VaultPaths(path)
-    old_id: str | None = None
-    with contextlib.suppress(VaultError):
-        old_id = peek_vault_id(path)
-    from tui_vault.core.store import file_lock
-
-    if path.parent.is_dir():
-        with file_lock(paths.lock):
-            for p in (path, paths.backup):
-                with contextlib.suppress(FileNotFoundError):
-                    p.unlink()
-            reset_cache_file(paths.cache)
-    if old_id:
-        keystore.forget(old_id)
+    reset_vault_files(path)
     vault, key = Vault.create(path)
     key_text = encode_key(key)
     say(f"Reset the vault at {path}: every secret was deleted.")

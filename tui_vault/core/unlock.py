@@ -44,12 +44,16 @@ def write_key_file(path: Path, key_text: str) -> None:
         raise VaultError(f"{path} already exists; not overwriting it") from None
 
 
-def find_key(vault_path: Path, key_file: Path | None) -> KeySource | None:
+def find_key(
+    vault_path: Path, key_file: Path | None, use_keyring: bool = True
+) -> KeySource | None:
     env = os.environ.get(ENV_KEY)
     if env:
         return KeySource(env, "environment")
     if key_file is not None:
         return KeySource(read_key_file(key_file), "key file")
+    if not use_keyring:
+        return None
     try:
         vault_id = peek_vault_id(vault_path)
     except VaultError:
@@ -64,3 +68,25 @@ def open_with(vault_path: Path, source: KeySource) -> Vault:
     """Decode (InvalidKeyError on a typo) and open (WrongKeyError for another vault's key)."""
     peek_vault_id(vault_path)  # a missing or foreign file is reported before the key
     return Vault.open(vault_path, decode_key(source.text))
+
+
+def reset_vault_files(vault_path: Path) -> None:
+    """Delete the vault, its backup and cache (lost key), and forget its keyring entry."""
+    import contextlib
+
+    from tui_vault.core.cache import reset_cache_file
+    from tui_vault.core.store import file_lock
+    from tui_vault.core.vault import VaultPaths
+
+    paths = VaultPaths(vault_path)
+    old_id: str | None = None
+    with contextlib.suppress(VaultError):
+        old_id = peek_vault_id(vault_path)
+    if vault_path.parent.is_dir():
+        with file_lock(paths.lock):
+            for p in (vault_path, paths.backup):
+                with contextlib.suppress(FileNotFoundError):
+                    p.unlink()
+            reset_cache_file(paths.cache)
+    if old_id:
+        keystore.forget(old_id)
