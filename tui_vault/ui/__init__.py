@@ -1,0 +1,1 @@
+"""The Textual UI. Workers call the core; typed messages bring results back."""

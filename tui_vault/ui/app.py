@@ -1,0 +1,286 @@
+"""The application: one factory (`make_app`) builds it for the CLI, the tests and screenshots.
+
+The app owns the unlocked session (vault, cache, resolver, clipboard). Screens ask it to run
+vault operations; those run in thread workers so the event loop never waits on disk or
+network, and results come back as messages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual import events, work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from tui_vault.core.cache import Cache
+from tui_vault.core.clipboard import ClipboardManager, LocalClipboard
+from tui_vault.core.errors import VaultError
+from tui_vault.core.resolver import Resolution, ResolveProgress, Resolver
+from tui_vault.core.settings import Settings, SettingsError, load_settings, save_settings
+from tui_vault.core.vault import Vault
+from tui_vault.ui.commands import VaultCommands
+from tui_vault.ui.messages import ResolveProgressed, VaultChanged, VaultLocked
+from tui_vault.ui.styles import stylesheet
+
+T = TypeVar("T")
+
+
+class VaultApp(App[int]):
+    """tui-vault: a local, encrypted secrets vault."""
+
+    TITLE = "tui-vault"
+    CSS_PATH = [stylesheet("app.tcss")]
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {VaultCommands}
+
+    BINDINGS = [
+        Binding("ctrl+l", "lock", "Lock", id="lock", tooltip="Lock the vault and forget the key"),
+        Binding("question_mark", "help", "Help", id="help", tooltip="List every key binding"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Quit tui-vault", priority=True),
+    ]
+
+    def __init__(
+        self,
+        vault_path: Path,
+        key_file: Path | None = None,
+        settings: Settings | None = None,
+        settings_file: Path | None = None,
+        local_clipboard: LocalClipboard | None = None,
+        use_keyring: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.vault_path = vault_path
+        self.key_file = key_file
+        self.settings_file = settings_file
+        self.settings_problem = ""
+        if settings is None:
+            try:
+                settings = load_settings(settings_file)
+            except SettingsError as e:
+                settings = Settings()
+                self.settings_problem = e.message
+        self.settings = settings
+        self.use_keyring = use_keyring
+        self.clock = clock
+        self.vault: Vault | None = None
+        self.cache: Cache | None = None
+        self.resolver: Resolver | None = None
+        self.resolutions: dict[str, Resolution] = {}
+        self.clipboard_manager = ClipboardManager(
+            terminal_writer=self.copy_to_clipboard,
+            local=local_clipboard,
+            clear_after=settings.clipboard_clear_seconds,
+        )
+        self.last_activity = clock()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def on_mount(self) -> None:
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        if self.settings_problem:
+            self.notify(self.settings_problem + " (using defaults)", severity="warning")
+        self.show_entry_screen()
+        self.set_interval(5, self._check_idle)
+
+    def show_entry_screen(self, message: str = "") -> None:
+        from tui_vault.ui.screens.create import CreateScreen
+        from tui_vault.ui.screens.unlock import UnlockScreen
+
+        screen: Screen[Any] = (
+            UnlockScreen(message=message) if self.vault_path.exists() else CreateScreen()
+        )
+        if len(self.screen_stack) > 1:
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def unlocked(self, vault: Vault) -> None:
+        """Start a session with an open vault and show the secrets."""
+        from tui_vault.ui.screens.secrets import SecretsScreen
+
+        self.vault = vault
+        self.cache = Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id)
+        self.resolver = Resolver(
+            vault,
+            self.cache,
+            ttl_minutes=self.settings.expiration_minutes,
+            timeout=self.settings.fetch_timeout_seconds,
+            on_progress=self._on_progress,
+        )
+        self.resolutions = {}
+        self.last_activity = self.clock()
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(SecretsScreen())
+
+    def _on_progress(self, progress: ResolveProgress) -> None:
+        self.post_message(ResolveProgressed(progress.done, progress.total))
+
+    def action_lock(self, reason: str = "Locked") -> None:
+        if self.vault is None:
+            return
+        if self.resolver is not None:
+            self.resolver.close()
+        self.vault = None
+        self.cache = None
+        self.resolver = None
+        self.resolutions = {}
+        self.workers.cancel_group(self, "vault")
+        self.show_entry_screen(message=f"{reason}. The key was forgotten; secrets stay on disk.")
+        self.post_message(VaultLocked(reason))
+
+    def action_help(self) -> None:
+        from tui_vault.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    # ------------------------------------------------------------------ idle lock
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.Paste)):
+            self.last_activity = self.clock()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        minutes = self.settings.idle_lock_minutes
+        if self.vault is None or minutes <= 0:
+            return
+        if self.clock() - self.last_activity >= minutes * 60:
+            self.action_lock(reason=f"Locked after {minutes} idle minutes")
+
+    # ------------------------------------------------------------------ settings
+
+    def update_settings(self, **changes: Any) -> None:
+        for k, v in changes.items():
+            setattr(self.settings, k, v)
+        self.settings.validate()
+        self.clipboard_manager.clear_after = self.settings.clipboard_clear_seconds
+        if self.resolver is not None:
+            self.resolver.ttl_seconds = self.settings.expiration_minutes * 60
+            self.resolver.timeout = self.settings.fetch_timeout_seconds
+        self._save_settings()
+
+    @work(thread=True, exclusive=True, group="settings", exit_on_error=False)
+    def _save_settings(self) -> None:
+        try:
+            save_settings(self.settings, self.settings_file)
+        except VaultError as e:
+            self.call_from_thread(self.notify, e.message, severity="error")
+
+    def watch_theme(self, theme: str) -> None:
+        if self.settings.theme != theme:
+            self.settings.theme = theme
+            self._save_settings()
+
+    # ------------------------------------------------------------------ vault work
+
+    def vault_op(
+        self,
+        fn: Callable[[Vault], T],
+        success: str | Callable[[T], str] = "",
+        focus: str | Callable[[T], str | None] | None = None,
+        on_done: Callable[[T], None] | None = None,
+    ) -> None:
+        """Run a change to the vault in a worker; notify and refresh when it is done."""
+        vault = self.vault
+        if vault is None:
+            return
+        self._vault_op(vault, fn, success, focus, on_done)
+
+    @work(thread=True, group="vault", exit_on_error=False)
+    def _vault_op(
+        self,
+        vault: Vault,
+        fn: Callable[[Vault], Any],
+        success: str | Callable[[Any], str],
+        focus: str | Callable[[Any], str | None] | None,
+        on_done: Callable[[Any], None] | None,
+    ) -> None:
+        try:
+            result = fn(vault)
+        except VaultError as e:
+            self.call_from_thread(self.notify, e.message, severity="error", title="Not saved")
+            return
+        if get_current_worker().is_cancelled:
+            return
+        message = success(result) if callable(success) else success
+        name = focus(result) if callable(focus) else focus
+        self.call_from_thread(self._after_op, message, name, on_done, result)
+
+    def _after_op(
+        self, message: str, name: str | None, on_done: Callable[[Any], None] | None, result: Any
+    ) -> None:
+        if message:
+            self.notify(message)
+        if on_done is not None:
+            on_done(result)
+        self.screen.post_message(VaultChanged(focus_name=name))
+
+    def resolve_for_display(self, names: list[str]) -> None:
+        """Fetch values (linked secrets) for reveal/copy/troubleshoot, in a worker."""
+        if self.resolver is not None and names:
+            self._resolve(names)
+
+    @work(group="vault", exit_on_error=False)
+    async def _resolve(self, names: list[str]) -> dict[str, Resolution]:
+        assert self.resolver is not None
+        # No URL: the person asking is the owner, not a request to some domain.
+        results = await self.resolver.resolve_unrestricted(names)
+        self.resolutions.update(results)
+        self.screen.post_message(VaultChanged())
+        return results
+
+    # ------------------------------------------------------------------ clipboard
+
+    def copy_secret_text(self, text: str, what: str) -> None:
+        """Copy through the one clipboard helper; the notification never shows the value."""
+        result = self.clipboard_manager.copy(text)
+        delay = self.clipboard_manager.clear_after
+        generation = self.clipboard_manager.generation
+        if delay > 0:
+            self.set_timer(delay, lambda: self.clipboard_manager.clear_if_ours(generation))
+        suffix = f"; clears in {delay:g} s" if delay > 0 else ""
+        self.notify(f"Copied {what} ({result.describe()}){suffix}", title="Clipboard")
+
+    # ------------------------------------------------------------------ palette
+
+    def get_system_commands(self, screen: Screen[Any]) -> Any:
+        yield from super().get_system_commands(screen)
+        if self.vault is not None:
+            yield SystemCommand("Lock", "Lock the vault and forget the key", self.action_lock)
+
+
+def make_app(
+    vault_path: Path | None = None,
+    key_file: Path | None = None,
+    settings: Settings | None = None,
+    settings_file: Path | None = None,
+    local_clipboard: LocalClipboard | None = None,
+    use_keyring: bool = True,
+    clock: Callable[[], float] = time.time,
+) -> VaultApp:
+    """The one factory for the CLI, the tests and the screenshot script."""
+    from tui_vault.core.paths import default_vault_path
+
+    return VaultApp(
+        vault_path=vault_path or default_vault_path(),
+        key_file=key_file,
+        settings=settings,
+        settings_file=settings_file,
+        local_clipboard=local_clipboard if local_clipboard is not None else LocalClipboard(),
+        use_keyring=use_keyring,
+        clock=clock,
+    )

@@ -1,0 +1,449 @@
+"""The main screen: the secrets table with filter, sort and every per-secret action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
+
+from tui_vault.core.model import PROVIDERS, Secret
+from tui_vault.core.references import reference
+from tui_vault.core.status import secret_status
+from tui_vault.core.vault import Vault
+from tui_vault.ui.base import vapp
+from tui_vault.ui.messages import ResolveProgressed, VaultChanged
+from tui_vault.ui.screens.dialogs import ConfirmDialog
+from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm
+
+COLUMNS = ("Key", "Value", "Allowed domains", "Source", "Status")
+MASK = "••••••••"
+EMPTY_STATE = (
+    "Your vault is empty.\n\n"
+    "  [b]a[/b]  add a secret          [b]b[/b]  paste NAME=value lines\n"
+    "  [b]i[/b]  import a file (tui-vault export or Postman environment)\n\n"
+    "Then use it anywhere as [b]{{vault:NAME}}[/b], e.g. "
+    "[i]tui-vault run -- cmd[/i] or [i]tui-vault inject[/i]."
+)
+
+
+def source_label(secret: Secret) -> str:
+    return PROVIDERS[secret.link.provider] if secret.link else "local"
+
+
+class SecretsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("a", "add", "Add", id="secrets.add", tooltip="Add a secret"),
+        Binding("e", "edit", "Edit", id="secrets.edit", tooltip="Edit name, value, domains"),
+        Binding("d,delete", "delete", "Delete", id="secrets.delete", tooltip="Delete a secret"),
+        Binding(
+            "space", "toggle_enabled", "On/off", id="secrets.toggle", tooltip="Enable or disable"
+        ),
+        Binding("r", "reveal", "Reveal", id="secrets.reveal", tooltip="Show or hide this value"),
+        Binding("R", "reveal_all", "Reveal all", id="secrets.reveal_all", tooltip="Show/hide all"),
+        Binding("c", "copy_value", "Copy", id="secrets.copy", tooltip="Copy the value"),
+        Binding(
+            "y", "copy_reference", "Copy ref", id="secrets.copy_ref", tooltip="Copy {{vault:name}}"
+        ),
+        Binding("b", "bulk_add", "Bulk add", id="secrets.bulk", tooltip="Paste NAME=value lines"),
+        Binding("l", "link", "Link", id="secrets.link", tooltip="Link to an external vault"),
+        Binding("slash", "filter", "Filter", id="secrets.filter", tooltip="Filter as you type"),
+        Binding("o", "sort", "Sort", id="secrets.sort", tooltip="Sort by the next column"),
+        Binding("t", "troubleshoot", "Troubleshoot", id="secrets.troubleshoot"),
+        Binding("i", "import", "Import", id="secrets.import", tooltip="Import secrets"),
+        Binding("x", "export", "Export", id="secrets.export", tooltip="Export secrets"),
+        Binding("comma", "settings", "Settings", id="secrets.settings", tooltip="Settings"),
+        Binding("escape", "clear_filter", "Clear filter", id="secrets.clear_filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.revealed: set[str] = set()
+        self.reveal_all = False
+        self.sort_column = 0
+        self.sort_reverse = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="secrets-body"):
+            with Horizontal(id="filter-row"):
+                yield Input(placeholder="Filter secrets  ( / )", id="filter", compact=True)
+                yield Label("", id="count")
+            yield ProgressBar(id="progress", show_eta=False)
+            yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
+            yield Static(EMPTY_STATE, id="empty")
+            yield Static("", id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = vapp(self)
+        self.sub_title = str(app.vault_path)
+        self.reveal_all = not app.settings.mask_values
+        table = self.query_one("#table", DataTable)
+        for col in COLUMNS:
+            table.add_column(col, key=col)
+        self.query_one("#progress", ProgressBar).display = False
+        self.refresh_table()
+        table.focus()
+
+    # ------------------------------------------------------------------ rendering
+
+    @property
+    def vault(self) -> Vault | None:
+        return vapp(self).vault
+
+    def visible_secrets(self) -> list[Secret]:
+        vault = self.vault
+        if vault is None:
+            return []
+        needle = self.query_one("#filter", Input).value.strip().lower()
+        rows = [
+            s
+            for s in vault.data.secrets.values()
+            if not needle
+            or needle in s.name.lower()
+            or any(needle in d for d in s.allowed_domains)
+            or needle in source_label(s).lower()
+        ]
+        key = self._sort_key()
+        rows.sort(key=key, reverse=self.sort_reverse)
+        return rows
+
+    def _sort_key(self) -> Any:
+        col = self.sort_column
+        if col == 0:
+            return lambda s: s.name.lower()
+        if col == 1:
+            return lambda s: (s.link is not None, s.value == "")
+        if col == 2:
+            return lambda s: ",".join(s.allowed_domains)
+        if col == 3:
+            return lambda s: source_label(s).lower()
+        return lambda s: self.status_of(s)
+
+    def status_of(self, secret: Secret) -> str:
+        app = vapp(self)
+        vault = self.vault
+        if vault is None:
+            return ""
+        resolution = app.resolutions.get(secret.name)
+        if secret.link and app.resolver and secret.link.provider in app.resolver.needs_reauth:
+            return "unresolved: needs re-authentication"
+        if resolution is not None and resolution.status == "unresolved" and resolution.reason:
+            return f"unresolved: {resolution.reason.value}"
+        ttl = app.settings.expiration_minutes * 60
+        return str(secret_status(vault, app.cache, ttl, secret.name, now=app.clock())["status"])
+
+    def value_cell(self, secret: Secret) -> Text:
+        shown = self.reveal_all or secret.name in self.revealed
+        if secret.link is not None:
+            resolution = vapp(self).resolutions.get(secret.name)
+            if not shown:
+                return Text(f"{MASK}  ↗ linked", style="dim")
+            if resolution is None:
+                return Text("fetching…", style="italic dim")
+            if resolution.status == "unresolved":
+                return Text("—", style="dim")
+            return Text(resolution.value or "(empty)")
+        if secret.value == "":
+            return Text("(empty)", style="dim italic")
+        return Text(secret.value) if shown else Text(MASK, style="dim")
+
+    def refresh_table(self, focus_name: str | None = None) -> None:
+        table = self.query_one("#table", DataTable)
+        current = focus_name or self.selected_name()
+        rows = self.visible_secrets()
+        table.clear()
+        for s in rows:
+            status = self.status_of(s)
+            style = "" if status in ("ok",) or status.startswith("cached") else "yellow"
+            if not s.enabled:
+                style = "dim"
+            table.add_row(
+                Text(s.name, style="dim" if not s.enabled else "bold"),
+                self.value_cell(s),
+                ", ".join(s.allowed_domains) or Text("any", style="dim"),
+                source_label(s),
+                Text(status, style=style),
+                key=s.name,
+            )
+        total = len(self.vault.data.secrets) if self.vault else 0
+        self.query_one("#count", Label).update(
+            f"{len(rows)} of {total}"
+            if len(rows) != total
+            else f"{total} secret{'s' if total != 1 else ''}"
+        )
+        empty = total == 0
+        self.query_one("#empty", Static).display = empty
+        table.display = not empty
+        if current is not None:
+            names = [s.name for s in rows]
+            if current in names:
+                table.move_cursor(row=names.index(current))
+        self._update_status_line(rows)
+
+    def _update_status_line(self, rows: list[Secret]) -> None:
+        problems = [s for s in rows if self._needs_attention(s)]
+        line = self.query_one("#status-line", Static)
+        if problems:
+            line.update(
+                f"{len(problems)} secret{'s need' if len(problems) != 1 else ' needs'} attention "
+                "— press [b]t[/b] to troubleshoot"
+            )
+        else:
+            line.update("")
+
+    def _needs_attention(self, secret: Secret) -> bool:
+        status = self.status_of(secret)
+        return status == "empty" or status.startswith("unresolved")
+
+    def selected_name(self) -> str | None:
+        table = self.query_one("#table", DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return str(row_key.value) if row_key.value is not None else None
+
+    def selected_secret(self) -> Secret | None:
+        name = self.selected_name()
+        if name is None or self.vault is None:
+            if self.vault is not None and not self.vault.data.secrets:
+                self.notify("The vault is empty: press a to add a secret.")
+            return None
+        return self.vault.data.secrets.get(name)
+
+    # ------------------------------------------------------------------ events
+
+    @on(VaultChanged)
+    def _changed(self, message: VaultChanged) -> None:
+        self.refresh_table(message.focus_name)
+
+    @on(ResolveProgressed)
+    def _progress(self, message: ResolveProgressed) -> None:
+        bar = self.query_one("#progress", ProgressBar)
+        # Only worth a bar when more than a few secrets are pending.
+        bar.display = message.total > 3 and message.done < message.total
+        bar.update(total=message.total, progress=message.done)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self.refresh_table()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#table", DataTable).focus()
+
+    @on(DataTable.HeaderSelected)
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        if self.sort_column == event.column_index:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = event.column_index, False
+        self.refresh_table()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self) -> None:
+        self.action_edit()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        f = self.query_one("#filter", Input)
+        if f.value:
+            f.value = ""
+        self.query_one("#table", DataTable).focus()
+
+    def action_sort(self) -> None:
+        self.sort_column = (self.sort_column + 1) % len(COLUMNS)
+        self.sort_reverse = False
+        self.notify(f"Sorted by {COLUMNS[self.sort_column]}", timeout=2)
+        self.refresh_table()
+
+    def action_add(self) -> None:
+        self.app.push_screen(SecretForm(), self._saved)
+
+    def action_edit(self) -> None:
+        secret = self.selected_secret()
+        if secret is not None:
+            self.app.push_screen(SecretForm(secret), self._saved)
+
+    def _saved(self, draft: SecretDraft | None) -> None:
+        if draft is None:
+            return
+        app = vapp(self)
+        if draft.original_name is None:
+
+            def create(v: Vault) -> Any:
+                return v.add(
+                    Secret(
+                        name=draft.name,
+                        value=draft.value or "",
+                        allowed_domains=draft.allowed_domains,
+                        enabled=draft.enabled,
+                    )
+                )
+
+            app.vault_op(create, f"Added {draft.name}", focus=draft.name)
+            return
+        original = draft.original_name
+
+        def edit(v: Vault) -> Any:
+            return v.update(
+                original,
+                new_name=draft.name if draft.name != original else None,
+                value=draft.value,
+                enabled=draft.enabled,
+                allowed_domains=draft.allowed_domains,
+            )
+
+        if draft.name != original and original in self.revealed:
+            self.revealed.discard(original)
+            self.revealed.add(draft.name)
+        app.vault_op(edit, f"Saved {draft.name}", focus=draft.name)
+
+    def action_delete(self) -> None:
+        secret = self.selected_secret()
+        if secret is None:
+            return
+        name = secret.name
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                vapp(self).vault_op(lambda v: v.delete(name), f"Deleted {name}")
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Delete {name}?",
+                f"{reference(name)} will stop resolving. This cannot be undone.",
+            ),
+            confirmed,
+        )
+
+    def action_toggle_enabled(self) -> None:
+        secret = self.selected_secret()
+        if secret is None:
+            return
+        name, enabled = secret.name, not secret.enabled
+        vapp(self).vault_op(
+            lambda v: v.update(name, enabled=enabled),
+            f"{'Enabled' if enabled else 'Disabled'} {name}",
+            focus=name,
+        )
+
+    def action_reveal(self) -> None:
+        secret = self.selected_secret()
+        if secret is None:
+            return
+        if secret.name in self.revealed:
+            self.revealed.discard(secret.name)
+        else:
+            self.revealed.add(secret.name)
+            if secret.link is not None:
+                vapp(self).resolve_for_display([secret.name])
+        self.refresh_table()
+
+    def action_reveal_all(self) -> None:
+        self.reveal_all = not self.reveal_all
+        if not self.reveal_all:
+            self.revealed.clear()
+        elif self.vault is not None:
+            linked = [s.name for s in self.vault.data.secrets.values() if s.link]
+            vapp(self).resolve_for_display(linked)
+        self.refresh_table()
+
+    def action_copy_value(self) -> None:
+        secret = self.selected_secret()
+        if secret is None:
+            return
+        app = vapp(self)
+        if secret.link is None:
+            if secret.value == "":
+                self.notify(f"{secret.name} is empty: nothing copied", severity="warning")
+                return
+            app.copy_secret_text(secret.value, f"the value of {secret.name}")
+            return
+        self._copy_linked(secret.name)
+
+    def _copy_linked(self, name: str) -> None:
+        app = vapp(self)
+        resolver = app.resolver
+        if resolver is None:
+            return
+
+        async def fetch_and_copy() -> None:
+            results = await resolver.resolve_unrestricted([name])
+            r = results[name]
+            app.resolutions[name] = r
+            if r.status == "resolved" and r.value:
+                app.copy_secret_text(r.value, f"the value of {name}")
+            else:
+                detail = r.reason.value if r.reason else r.status
+                app.notify(f"{name}: not copied ({detail})", severity="warning")
+            self.refresh_table()
+
+        self.run_worker(fetch_and_copy(), group="vault", exit_on_error=False)
+
+    def action_copy_reference(self) -> None:
+        secret = self.selected_secret()
+        if secret is None:
+            return
+        ref = reference(secret.name)
+        vapp(self).clipboard_manager.copy(ref)
+        self.notify(f"Copied {ref}", title="Clipboard")
+
+    def action_bulk_add(self) -> None:
+        def added(secrets: list[Secret] | None) -> None:
+            if secrets:
+                vapp(self).vault_op(
+                    lambda v: v.add_many(secrets),
+                    f"Added {len(secrets)} secrets",
+                    focus=secrets[0].name,
+                )
+
+        self.app.push_screen(BulkAddForm(), added)
+
+    def action_link(self) -> None:
+        try:
+            from tui_vault.ui.screens.link import LinkDialog
+        except ImportError:
+            self.notify("Linking is not available in this build", severity="warning")
+            return
+        secret = self.selected_secret()
+        self.app.push_screen(LinkDialog(secret))
+
+    def action_troubleshoot(self) -> None:
+        from tui_vault.ui.screens.troubleshoot import TroubleshootScreen
+
+        self.app.push_screen(TroubleshootScreen())
+
+    def action_settings(self) -> None:
+        from tui_vault.ui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())
+
+    def action_import(self) -> None:
+        from tui_vault.ui.screens.transfer import ImportDialog
+
+        self.app.push_screen(ImportDialog())
+
+    def action_export(self) -> None:
+        from tui_vault.ui.screens.transfer import ExportDialog
+
+        self.app.push_screen(ExportDialog())
+
+    def jump_to(self, name: str) -> None:
+        """Select a secret by name (the palette's "jump to secret")."""
+        self.query_one("#filter", Input).value = ""
+        self.refresh_table(name)
+        self.query_one("#table", DataTable).focus()

@@ -1,0 +1,138 @@
+"""Unlock: automatic from the environment, key file or keyring; otherwise a masked key input."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from tui_vault.core.errors import (
+    CorruptVaultError,
+    InvalidKeyError,
+    VaultError,
+    WrongKeyError,
+)
+from tui_vault.core.unlock import KeySource, find_key, open_with, reset_vault_files
+from tui_vault.ui.base import vapp
+from tui_vault.ui.screens.dialogs import TypedConfirmDialog
+
+
+def explain(error: VaultError) -> str:
+    if isinstance(error, InvalidKeyError):
+        return "That is not a valid vault key: check it for a typo."
+    if isinstance(error, WrongKeyError):
+        return "Wrong key for this vault: it is a valid key, but not this vault's."
+    return error.message
+
+
+class UnlockScreen(Screen[None]):
+    BINDINGS = [
+        Binding("ctrl+r", "reset_vault", "Reset vault", id="unlock.reset", tooltip="Lost key"),
+    ]
+
+    def __init__(self, message: str = "", auto: bool = True) -> None:
+        super().__init__()
+        self.message = message
+        self.auto = auto
+
+    def compose(self) -> ComposeResult:
+        path = vapp(self).vault_path
+        with Vertical(id="unlock-box", classes="entry-box"):
+            yield Label("Unlock your vault", classes="entry-title")
+            yield Static(f"{path}", classes="hint")
+            yield Static(self.message, id="unlock-message", classes="entry-text")
+            yield Input(
+                placeholder="TV1-XXXXX-XXXXX-…  (case, spaces and hyphens don't matter)",
+                password=True,
+                id="key-input",
+            )
+            yield Label("", id="unlock-error", classes="error")
+            with Horizontal(classes="entry-buttons"):
+                yield Button("Open vault", id="open", variant="primary", compact=True)
+            with Center():
+                yield Button("Reset vault… (lost key)", id="reset", variant="error", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#key-input", Input).focus()
+        if self.auto:
+            self._auto_unlock()
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def _auto_unlock(self) -> None:
+        app = vapp(self)
+        try:
+            source = find_key(
+                app.vault_path,
+                app.key_file,
+                use_keyring=app.use_keyring,
+            )
+            if source is None:
+                return
+            vault = open_with(app.vault_path, source)
+        except VaultError as e:
+            app.call_from_thread(self._show_error, e, auto=True)
+            return
+        app.call_from_thread(app.unlocked, vault)
+
+    @on(Input.Submitted, "#key-input")
+    @on(Button.Pressed, "#open")
+    def _submit(self) -> None:
+        text = self.query_one("#key-input", Input).value
+        if not text.strip():
+            self.query_one("#unlock-error", Label).update("Type or paste your vault key.")
+            return
+        self.query_one("#open", Button).disabled = True
+        self._unlock(text)
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def _unlock(self, text: str) -> None:
+        app = vapp(self)
+        try:
+            vault = open_with(app.vault_path, KeySource(text, "prompt"))
+        except VaultError as e:
+            app.call_from_thread(self._show_error, e)
+            return
+        app.call_from_thread(app.unlocked, vault)
+
+    def _show_error(self, error: VaultError, auto: bool = False) -> None:
+        self.query_one("#open", Button).disabled = False
+        text = explain(error)
+        if auto and isinstance(error, (InvalidKeyError, WrongKeyError)):
+            text = f"The saved key did not work. {text}"
+        if isinstance(error, CorruptVaultError):
+            text += " Restore a backup, or reset the vault."
+        self.query_one("#unlock-error", Label).update(text)
+        key_input = self.query_one("#key-input", Input)
+        key_input.focus()
+
+    @on(Button.Pressed, "#reset")
+    def action_reset_vault(self) -> None:
+        self.app.push_screen(
+            TypedConfirmDialog(
+                "Reset vault",
+                "Resetting permanently deletes every secret in this vault and creates a new "
+                "key. Only do this if the key is lost.",
+                word="RESET",
+                confirm_label="Reset vault",
+            ),
+            self._reset_confirmed,
+        )
+
+    def _reset_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self._reset()
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def _reset(self) -> None:
+        app = vapp(self)
+        try:
+            reset_vault_files(app.vault_path)
+        except VaultError as e:
+            app.call_from_thread(self.notify, e.message, severity="error")
+            return
+        app.call_from_thread(app.notify, "The vault was reset: every secret was deleted.")
+        app.call_from_thread(app.show_entry_screen)
