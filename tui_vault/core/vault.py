@@ -76,6 +76,7 @@ class Vault:
         self._key = key
         self.vault_id = envelope.vault_id
         self.generation = envelope.generation
+        self._envelope = envelope  # what is on disk as far as we know
         self.data = data
         self._salt = bytes.fromhex(self.vault_id)
         self._enc_key = crypto.derive_subkey(key, self._salt, "vault")
@@ -117,9 +118,12 @@ class Vault:
         env = read_envelope(self.path)
         if env.vault_id != self.vault_id:
             raise CorruptVaultError(f"{self.path} now holds a different vault; not touching it")
-        if env.generation != self.generation:
+        # Compare the whole envelope, not the generation: a file changed outside tui-vault
+        # can keep its generation, and must be authenticated before we write over it.
+        if env != self._envelope:
             self.data = _unseal(self._key, env, str(self.path))
             self.generation = env.generation
+            self._envelope = env
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[VaultData]:
@@ -141,6 +145,7 @@ class Vault:
         atomic_write(self.path, env.to_bytes())
         self.data = data
         self.generation = generation
+        self._envelope = env
 
     def change(self, fn: Callable[[VaultData], T]) -> T:
         with self.transaction() as draft:
