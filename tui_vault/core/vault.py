@@ -138,7 +138,9 @@ class Vault:
             self._write(draft)
 
     def _write(self, data: VaultData) -> None:
-        remove_stale_temps(self.path)
+        # A writer killed mid-save can leave temps of the vault, its backup or its cache.
+        for path in (self.path, self.paths.backup, self.paths.cache):
+            remove_stale_temps(path)
         generation = self.generation + 1
         env = _seal(self._key, self.vault_id, generation, data, self._enc_key)
         keep_backup(self.path, self.paths.backup)
