@@ -110,11 +110,15 @@ def parse_domains(text: str | list[str] | None) -> list[str]:
         host = entry.split("/", 1)[0]
         wildcard = host.startswith("*.")
         bare = host[2:] if wildcard else host
-        hostname = bare.rsplit(":", 1)[0] if bare.count(":") == 1 else bare
-        if not hostname or not re.match(r"^[a-z0-9.-]+$", hostname) or "*" in bare:
+        hostname, port = bare.rsplit(":", 1) if bare.count(":") == 1 else (bare, None)
+        bad_port = port is not None and not (port.isdigit() and 0 < int(port) < 65536)
+        if not hostname or not re.match(r"^[a-z0-9.-]+$", hostname) or "*" in bare or bad_port:
             raise InvalidSecretError(f"invalid allowed domain {raw.strip()!r}")
         out.append(f"{scheme}://{host}" if scheme else host)
     return list(dict.fromkeys(out))
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 def domain_allowed(allowed: list[str], url: str | None) -> bool:
@@ -123,10 +127,14 @@ def domain_allowed(allowed: list[str], url: str | None) -> bool:
         return True
     if not url:
         return False
-    parts = urlsplit(url if "://" in url else f"https://{url}")
+    try:
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+        port = parts.port
+    except ValueError:  # a malformed URL or port: not an allowed domain
+        return False
     host = (parts.hostname or "").lower()
     scheme = parts.scheme.lower()
-    port = parts.port
+    port = port or _DEFAULT_PORTS.get(scheme)
     for entry in allowed:
         want_scheme = ""
         if "://" in entry:
