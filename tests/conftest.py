@@ -1,0 +1,57 @@
+"""Shared fixtures, kept small and generic: a temp HOME, a vault path, a CLI runner."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+if str(Path(__file__).resolve().parent.parent) not in sys.path:  # plain `pytest` runs too
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.helpers import CliResult, run_cli
+
+CliRunner = Callable[..., CliResult]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A temp HOME, also for in-process code: no key, vault path, settings or policy of ours
+    leaks in from the environment, and the keyring is off unless a test turns it on."""
+    from tui_vault.core import keystore
+
+    h = tmp_path / "home"
+    h.mkdir()
+    monkeypatch.setenv("HOME", str(h))
+    for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("TUI_VAULT_KEY", "TUI_VAULT_PATH", "TUI_VAULT_SETTINGS", "TUI_VAULT_DEBUG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TUI_VAULT_NO_KEYRING", "1")
+    monkeypatch.setenv("TUI_VAULT_POLICY", str(h / "no-policy.toml"))
+    keystore.status.cache_clear()
+    yield h
+    keystore.status.cache_clear()
+
+
+@pytest.fixture
+def vault_file(home: Path) -> Path:
+    """Where the test's vault lives (not created)."""
+    return home / "vaults" / "vault.json"
+
+
+@pytest.fixture
+def cli(home: Path) -> CliRunner:
+    """run_cli bound to the temp HOME: cli(args, stdin=None, env=None) -> (code, out, err)."""
+
+    def runner(
+        args: Sequence[str],
+        stdin: str | bytes | None = None,
+        env: Mapping[str, str | None] | None = None,
+        **kw: object,
+    ) -> CliResult:
+        return run_cli(args, stdin=stdin, env=env, home=home, **kw)  # type: ignore[arg-type]
+
+    return runner

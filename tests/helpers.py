@@ -1,0 +1,104 @@
+"""Small, generic helpers shared by the test suites.
+
+`run_cli` runs the real program (`python -m tui_vault`) as a subprocess with a clean
+environment: HOME points at a temp directory, the keyring is turned off, and no key, vault
+path, settings or policy leaks in from the machine running the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+PYTHON = sys.executable
+REPO = Path(__file__).resolve().parent.parent
+
+# A value that must never show up where it does not belong (stderr, errors, files, argv).
+MARKER = "MARKER-7f3a9c-SECRET"
+
+
+class CliResult(NamedTuple):
+    code: int
+    out: str
+    err: str
+
+
+def clean_env(home: Path, env: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """A minimal environment for the program: HOME=home, no keyring, nothing else of ours.
+
+    Entries of `env` are added on top; a value of None removes that variable.
+    """
+    base: dict[str, str] = {
+        "HOME": str(home),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": str(REPO),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "TUI_VAULT_NO_KEYRING": "1",
+        # Never read the machine's /etc/tui-vault/policy.toml.
+        "TUI_VAULT_POLICY": str(home / "no-policy.toml"),
+    }
+    for k, v in (env or {}).items():
+        if v is None:
+            base.pop(k, None)
+        else:
+            base[k] = v
+    return base
+
+
+def run_cli(
+    args: Sequence[str],
+    stdin: str | bytes | None = None,
+    env: Mapping[str, str | None] | None = None,
+    *,
+    home: Path | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+) -> CliResult:
+    """Run `python -m tui_vault ARGS`; return (exit code, stdout, stderr).
+
+    stdin is never a terminal (no input means /dev/null). HOME is `home`, or env["HOME"].
+    """
+    if home is None:
+        if not env or not env.get("HOME"):
+            raise ValueError("run_cli needs home= or env['HOME']")
+        home = Path(str(env["HOME"]))
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    proc = subprocess.run(
+        [PYTHON, "-m", "tui_vault", *args],
+        input=data,
+        stdin=subprocess.DEVNULL if data is None else None,
+        capture_output=True,
+        env=clean_env(home, env),
+        cwd=cwd or home,
+        timeout=timeout,
+        check=False,
+    )
+    return CliResult(
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+    )
+
+
+def files_under(root: Path) -> list[Path]:
+    """Every regular file below root (for leak scans)."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def assert_one_line_error(err: str, *, usage: bool = False) -> str:
+    """A failure is one clear line on stderr: no traceback, no stack of messages.
+
+    usage=True also accepts argparse's usage synopsis printed before that line (exit 2 for
+    a malformed command line). Returns the error line.
+    """
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    if usage and lines and lines[0].startswith("usage:"):
+        lines = [line for line in lines if not line.startswith(("usage:", " "))]
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{err}"
+    return lines[0]
