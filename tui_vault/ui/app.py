@@ -92,12 +92,12 @@ class VaultApp(App[int]):
         self.show_entry_screen()
         self.set_interval(5, self._check_idle)
 
-    def show_entry_screen(self, message: str = "") -> None:
+    def show_entry_screen(self, message: str = "", auto: bool = True) -> None:
         from tui_vault.ui.screens.create import CreateScreen
         from tui_vault.ui.screens.unlock import UnlockScreen
 
         screen: Screen[Any] = (
-            UnlockScreen(message=message) if self.vault_path.exists() else CreateScreen()
+            UnlockScreen(message=message, auto=auto) if self.vault_path.exists() else CreateScreen()
         )
         if len(self.screen_stack) > 1:
             while len(self.screen_stack) > 2:
@@ -138,7 +138,10 @@ class VaultApp(App[int]):
         self.resolver = None
         self.resolutions = {}
         self.workers.cancel_group(self, "vault")
-        self.show_entry_screen(message=f"{reason}. The key was forgotten; secrets stay on disk.")
+        # No automatic unlock after a lock: that would undo it. A saved key is one press away.
+        self.show_entry_screen(
+            message=f"{reason}. The key was forgotten; secrets stay on disk.", auto=False
+        )
         self.post_message(VaultLocked(reason))
 
     def action_help(self) -> None:

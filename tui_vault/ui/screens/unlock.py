@@ -52,6 +52,8 @@ class UnlockScreen(Screen[None]):
             yield Label("", id="unlock-error", classes="error")
             with Horizontal(classes="entry-buttons"):
                 yield Button("Open vault", id="open", variant="primary", compact=True)
+                if not self.auto:
+                    yield Button("Use saved key", id="saved-key", compact=True)
             with Center():
                 yield Button("Reset vault… (lost key)", id="reset", variant="error", compact=True)
         yield Footer()
@@ -61,8 +63,12 @@ class UnlockScreen(Screen[None]):
         if self.auto:
             self._auto_unlock()
 
+    @on(Button.Pressed, "#saved-key")
+    def _use_saved_key(self) -> None:
+        self._auto_unlock(explicit=True)
+
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
-    def _auto_unlock(self) -> None:
+    def _auto_unlock(self, explicit: bool = False) -> None:
         app = vapp(self)
         try:
             source = find_key(
@@ -71,6 +77,11 @@ class UnlockScreen(Screen[None]):
                 use_keyring=app.use_keyring,
             )
             if source is None:
+                if explicit:
+                    app.call_from_thread(
+                        self.query_one("#unlock-error", Label).update,
+                        "No saved key: not in TUI_VAULT_KEY, a key file, or the password manager.",
+                    )
                 return
             vault = open_with(app.vault_path, source)
         except VaultError as e:
