@@ -1,0 +1,297 @@
+"""AWS Secrets Manager through boto3.
+
+boto3 clients are thread-safe but sessions are not, so the session and the base client are
+built once under a lock and then shared by the resolver's worker threads. Links that name a
+role are fetched with credentials from STS `AssumeRole`, cached per role until five minutes
+before they expire. Timeouts are the provider's, with one retry at most, so no worker thread
+outlives a fetch by much.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from typing import Any
+
+from tui_vault import __version__
+from tui_vault.core.model import Link, Reason
+from tui_vault.integrations.base import FetchError, NeedsReauth, Provider, ProviderFailure
+from tui_vault.integrations.registry import safe_url
+
+# Error codes that mean "these credentials are not (or no longer) good enough".
+AUTH_ERROR_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "AuthFailure",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "IncompleteSignature",
+        "InvalidAccessKeyId",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "InvalidToken",
+        "MissingAuthenticationToken",
+        "MissingAuthenticationTokenException",
+        "NotAuthorized",
+        "RequestExpired",
+        "SignatureDoesNotMatch",
+        "UnauthorizedOperation",
+        "UnrecognizedClientException",
+    }
+)
+_CREDENTIAL_ERRORS = (
+    "NoCredentialsError",
+    "PartialCredentialsError",
+    "ProfileNotFound",
+    "CredentialRetrievalError",
+    "TokenRetrievalError",
+    "SSOError",
+)
+ROLE_SESSION_NAME = "tui-vault"
+ROLE_REFRESH_MARGIN = 300.0  # seconds before expiry when assumed-role credentials are renewed
+ROLE_DURATION = 3600
+
+
+def _safe_code(code: object) -> str:
+    """An AWS error code is an identifier; anything else is not shown."""
+    text = str(code or "")
+    return text if text.isidentifier() or text.isdigit() else "unknown"
+
+
+class AwsProvider(Provider):
+    name = "aws"
+    label = "AWS Secrets Manager"
+
+    def __init__(
+        self,
+        config: Mapping[str, str],
+        executor: Executor | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(config, executor, timeout)
+        self._lock = threading.Lock()
+        self._role_lock = threading.Lock()
+        self._session: Any = None
+        self._client: Any = None
+        self._roles: dict[str, tuple[Any, float]] = {}
+        endpoint = self.config.get("endpoint_url")
+        self._where = safe_url(endpoint) if endpoint else f"region {self.config.get('region', '?')}"
+
+    def __repr__(self) -> str:
+        return f"AwsProvider(region={self.config.get('region', '')!r})"
+
+    # ------------------------------------------------------------------ public API
+
+    async def fetch(self, link: Link) -> str:
+        p = dict(link.params)
+        if not p.get("secret_id"):
+            raise ProviderFailure("AWS link needs a secret id")
+        if p.get("version_id") and p.get("version_stage"):
+            raise ProviderFailure("AWS link has both a version id and a version stage")
+        return await self.run_blocking(lambda: self._fetch_sync(p))
+
+    async def verify(self) -> None:
+        """Ask STS who we are: checks the keys without needing any secret permission."""
+
+        def check() -> None:
+            self._call(
+                "the credentials", lambda: self._sts(self._base_session()).get_caller_identity()
+            )
+
+        await self.run_blocking(check)
+
+    def close(self) -> None:
+        with self._lock:
+            clients = [self._client, *(c for c, _ in self._roles.values())]
+            self._client = None
+            self._session = None
+            self._roles = {}
+        for client in clients:
+            if client is not None:
+                client.close()
+
+    # ------------------------------------------------------------------ blocking side
+
+    def _fetch_sync(self, p: dict[str, str]) -> str:
+        sid = p["secret_id"]
+        kwargs: dict[str, str] = {"SecretId": sid}
+        if p.get("version_id"):
+            kwargs["VersionId"] = p["version_id"]
+        if p.get("version_stage"):
+            kwargs["VersionStage"] = p["version_stage"]
+
+        def get() -> Any:
+            return self._client_for(p.get("role_arn")).get_secret_value(**kwargs)
+
+        answer = self._call(sid, get)
+        text = self._text_of(answer, sid)
+        json_key = p.get("json_key")
+        return self._json_value(text, json_key, sid) if json_key else text
+
+    def _call(self, what: str, fn: Any) -> Any:
+        """Run an SDK call, translating every failure into a FetchError without its text."""
+        try:
+            return fn()
+        except FetchError:
+            raise
+        except Exception as exc:
+            error = self._translate(exc, what)
+        raise error from None
+
+    @staticmethod
+    def _text_of(answer: Any, sid: str) -> str:
+        if not isinstance(answer, dict):
+            raise ProviderFailure(f"malformed answer for AWS secret {sid}")
+        text = answer.get("SecretString")
+        if isinstance(text, str):
+            return text
+        binary = answer.get("SecretBinary")
+        if isinstance(binary, bytes | bytearray):
+            try:
+                return bytes(binary).decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            raise ProviderFailure(f"AWS secret {sid} is binary, not UTF-8 text")
+        raise ProviderFailure(f"AWS returned no value for secret {sid}")
+
+    @staticmethod
+    def _json_value(text: str, key: str, sid: str) -> str:
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict):
+            raise ProviderFailure(
+                f"AWS secret {sid} is not a JSON object, so JSON key {key!r} cannot be read"
+            )
+        if key not in doc:
+            raise ProviderFailure(f"JSON key {key!r} not found in AWS secret {sid}")
+        value = doc[key]
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def _config(self) -> Any:
+        from botocore.config import Config
+
+        return Config(
+            connect_timeout=self.timeout,
+            read_timeout=self.timeout,
+            retries={"max_attempts": 2, "mode": "standard"},
+            user_agent_extra=f"tui-vault/{__version__}",
+        )
+
+    def _base_session(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                import boto3.session
+
+                c = self.config
+                if c.get("access_key_id"):
+                    self._session = boto3.session.Session(
+                        aws_access_key_id=c["access_key_id"],
+                        aws_secret_access_key=c.get("secret_access_key", ""),
+                        aws_session_token=c.get("session_token") or None,
+                        region_name=c.get("region") or None,
+                    )
+                else:
+                    self._session = boto3.session.Session(
+                        profile_name=c.get("profile") or None,
+                        region_name=c.get("region") or None,
+                    )
+            return self._session
+
+    def _base_client(self) -> Any:
+        session = self._base_session()
+        with self._lock:
+            if self._client is None:
+                self._client = self._secrets_client(session)
+            return self._client
+
+    def _secrets_client(self, session: Any) -> Any:
+        return session.client(
+            "secretsmanager",
+            endpoint_url=self.config.get("endpoint_url") or None,
+            config=self._config(),
+        )
+
+    def _sts(self, session: Any) -> Any:
+        return session.client(
+            "sts",
+            endpoint_url=self.config.get("endpoint_url") or None,
+            config=self._config(),
+        )
+
+    def _client_for(self, role_arn: str | None) -> Any:
+        if not role_arn:
+            return self._base_client()
+        with self._role_lock:  # one AssumeRole per role at a time: the others wait and reuse
+            cached = self._roles.get(role_arn)
+            if cached is not None and cached[1] - time.time() > ROLE_REFRESH_MARGIN:
+                return cached[0]
+            try:
+                answer = self._sts(self._base_session()).assume_role(
+                    RoleArn=role_arn,
+                    RoleSessionName=ROLE_SESSION_NAME,
+                    DurationSeconds=ROLE_DURATION,
+                )
+                creds = answer["Credentials"]
+                expires = creds["Expiration"]
+                expires_at = (
+                    expires.timestamp() if hasattr(expires, "timestamp") else time.time() + 900
+                )
+            except (KeyError, TypeError):
+                raise ProviderFailure(f"malformed AssumeRole answer for {role_arn}") from None
+            except Exception as exc:
+                error = self._translate(exc, f"role {role_arn}")
+                raise error from None
+            import boto3.session
+
+            session = boto3.session.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                region_name=self.config.get("region") or None,
+            )
+            client = self._secrets_client(session)
+            # A replaced client may still be serving another thread: leave it to the GC.
+            self._roles[role_arn] = (client, expires_at)
+        return client
+
+    def _translate(self, exc: BaseException, what: str) -> FetchError:
+        import botocore.exceptions as bx
+        from botocore.parsers import ResponseParserError
+
+        where = self._where
+        if isinstance(exc, bx.ClientError):
+            response = getattr(exc, "response", {}) or {}
+            code = str(response.get("Error", {}).get("Code", ""))
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code == "ResourceNotFoundException":
+                return ProviderFailure(f"secret not found: {what}")
+            if code in AUTH_ERROR_CODES or status in (401, 403):
+                return NeedsReauth(f"AWS rejected the credentials for {what} ({_safe_code(code)})")
+            if code == "DecryptionFailure":
+                return ProviderFailure(f"AWS could not decrypt {what}")
+            return ProviderFailure(f"AWS refused {what} ({_safe_code(code)})")
+        if isinstance(exc, bx.ConnectTimeoutError | bx.ReadTimeoutError):
+            return FetchError(
+                Reason.TIMED_OUT, f"AWS at {where} did not answer in {self.timeout:g}s for {what}"
+            )
+        if isinstance(exc, tuple(getattr(bx, n) for n in _CREDENTIAL_ERRORS if hasattr(bx, n))):
+            return NeedsReauth(f"no usable AWS credentials ({type(exc).__name__})")
+        if isinstance(exc, bx.NoRegionError):
+            return ProviderFailure("no AWS region configured")
+        if isinstance(exc, bx.SSLError):
+            return ProviderFailure(f"TLS verification failed for AWS at {where}")
+        if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError):
+            return ProviderFailure(f"cannot reach AWS at {where}")
+        if isinstance(exc, ResponseParserError):
+            return ProviderFailure(f"malformed answer from AWS for {what}")
+        if isinstance(exc, bx.ParamValidationError):
+            return ProviderFailure(f"AWS rejected the link parameters for {what}")
+        if isinstance(exc, bx.BotoCoreError):
+            return ProviderFailure(f"AWS request for {what} failed ({type(exc).__name__})")
+        return ProviderFailure(f"unexpected error fetching {what} ({type(exc).__name__})")

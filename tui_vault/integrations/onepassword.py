@@ -1,0 +1,234 @@
+"""1Password secret references through `onepassword-sdk` (service-account token).
+
+The SDK is async and talks only to 1Password's service, so the client is created lazily by
+an injectable async factory (tests pass a fake with the SDK's `secrets.resolve` /
+`secrets.resolve_all` shape). `fetch_many` resolves every reference in one `resolve_all`
+call: one round trip however many references a request has.
+
+The SDK signals everything with plain `Exception`s whose text is the only clue, so errors
+are classified by keywords and then replaced by our own message: its text never reaches
+the user verbatim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+from tui_vault import __version__
+from tui_vault.core.errors import InvalidSecretError
+from tui_vault.core.model import Link, Reason
+from tui_vault.integrations.base import FetchError, NeedsReauth, Provider, ProviderFailure
+
+ClientFactory = Callable[[str], Awaitable[Any]]
+
+INTEGRATION_NAME = "tui-vault"
+_REF_RE = re.compile(r"^op://[^/?]+/[^/?]+/(?:[^/?]+/)?[^/?]+(?:\?.*)?$")
+_AUTH_HINTS = (
+    "token",
+    "unauthor",
+    "authenticat",
+    "forbidden",
+    "401",
+    "403",
+    "expired",
+    "revoked",
+    "signature",
+    "access denied",
+    "permission",
+)
+_ERROR_TYPES = {
+    "parsing": "the reference could not be parsed",
+    "fieldNotFound": "field not found",
+    "vaultNotFound": "vault not found",
+    "tooManyVaults": "more than one vault matches",
+    "itemNotFound": "item not found",
+    "tooManyItems": "more than one item matches",
+    "tooManyMatchingFields": "more than one field matches",
+    "noMatchingSections": "section not found",
+}
+
+
+def validate_ref(ref: str) -> str:
+    """Check `op://vault/item[/section]/field` offline with the SDK's own parser.
+
+    Also requires non-empty vault and item (the SDK accepts `op://v//f`).
+    Raises InvalidSecretError with the parser's explanation.
+    """
+    bad = f"invalid 1Password reference {ref!r}"
+    try:
+        from onepassword.secrets import Secrets
+    except (ImportError, OSError):  # native core unavailable on this platform: syntax only
+        Secrets = None
+    if Secrets is not None:
+        try:
+            Secrets.validate_secret_reference(ref)
+        except Exception as e:
+            reason = str(e).split(": ", 1)[-1] if str(e) else "not a secret reference"
+            problem = f"{bad}: {reason}"
+        else:
+            problem = ""
+        if problem:
+            raise InvalidSecretError(problem)
+    if not _REF_RE.match(ref):
+        raise InvalidSecretError(f"{bad}: expected op://vault/item[/section]/field")
+    return ref
+
+
+async def default_client_factory(token: str) -> Any:
+    """Sign in to 1Password with a service-account token (the real SDK)."""
+    from onepassword.client import Client
+
+    return await Client.authenticate(
+        auth=token, integration_name=INTEGRATION_NAME, integration_version=__version__
+    )
+
+
+def _classify(exc: BaseException, what: str) -> FetchError:
+    """Turn an SDK exception into our error, keeping none of its text."""
+    if isinstance(exc, FetchError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return FetchError(Reason.TIMED_OUT, f"1Password did not answer in time for {what}")
+    if type(exc).__name__ == "RateLimitExceededException":
+        return ProviderFailure(f"1Password is rate limiting requests ({what})")
+    # The reference itself may contain words like "token": match on the rest of the text.
+    text = str(exc).lower().replace(what.lower(), "")
+    if any(hint in text for hint in _AUTH_HINTS):
+        return NeedsReauth(f"1Password rejected the service account token ({what})")
+    if "not found" in text or "no item" in text or "no vault" in text or "no match" in text:
+        return ProviderFailure(f"1Password could not find {what}")
+    if "network" in text or "connect" in text or "dns" in text or "timed out" in text:
+        return ProviderFailure(f"cannot reach 1Password for {what}")
+    return ProviderFailure(f"1Password could not resolve {what}")
+
+
+class OnePasswordProvider(Provider):
+    name = "1password"
+    label = "1Password"
+
+    def __init__(
+        self,
+        config: Mapping[str, str],
+        executor: Executor | None = None,
+        timeout: float = 10.0,
+        *,
+        client_factory: ClientFactory | None = None,
+    ) -> None:
+        super().__init__(config, executor, timeout)
+        self._factory: ClientFactory = client_factory or default_client_factory
+        self._client: Any = None
+        self._lock: asyncio.Lock | None = None
+        self._lock_loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"OnePasswordProvider(connected={self._client is not None})"
+
+    # ------------------------------------------------------------------ client
+
+    def _loop_lock(self) -> asyncio.Lock:
+        """An asyncio.Lock for the running loop (the CLI and tests may use several loops)."""
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._lock_loop is not loop:
+            self._lock = asyncio.Lock()
+            self._lock_loop = loop
+        return self._lock
+
+    async def _get_client(self) -> Any:
+        if self._client is not None:
+            return self._client
+        async with self._loop_lock():
+            if self._client is None:
+                token = self.config.get("token", "")
+                if not token:
+                    raise NeedsReauth("1Password has no service account token")
+                error: FetchError | None = None
+                try:
+                    self._client = await asyncio.wait_for(self._factory(token), self.timeout)
+                except Exception as exc:
+                    error = _classify(exc, "sign-in")
+                if error is not None:
+                    raise error from None
+            return self._client
+
+    def _forget_client_if(self, error: FetchError) -> None:
+        if isinstance(error, NeedsReauth):
+            self._client = None
+
+    # ------------------------------------------------------------------ public API
+
+    async def verify(self) -> None:
+        """Signing in checks the token with 1Password's service."""
+        self._client = None
+        await self._get_client()
+
+    async def fetch(self, link: Link) -> str:
+        ref = link.params.get("ref", "")
+        if not ref:
+            raise ProviderFailure("1Password link needs a secret reference")
+        client = await self._get_client()
+        try:
+            value = await asyncio.wait_for(client.secrets.resolve(ref), self.timeout)
+        except Exception as exc:
+            error = _classify(exc, ref)
+        else:
+            if isinstance(value, str):
+                return value
+            error = ProviderFailure(f"1Password returned no text for {ref}")
+        self._forget_client_if(error)
+        raise error from None
+
+    async def fetch_many(self, links: Sequence[Link]) -> dict[str, str | FetchError]:
+        """Resolve all references with a single `resolve_all` call."""
+        out: dict[str, str | FetchError] = {}
+        refs: dict[str, list[str]] = {}  # ref -> fingerprints
+        for link in links:
+            ref = link.params.get("ref", "")
+            if ref:
+                refs.setdefault(ref, []).append(link.fingerprint)
+            else:
+                out[link.fingerprint] = ProviderFailure("1Password link needs a secret reference")
+        if not refs:
+            return out
+        try:
+            client = await self._get_client()
+            answer = await asyncio.wait_for(client.secrets.resolve_all(list(refs)), self.timeout)
+            responses = answer.individual_responses
+            if not isinstance(responses, Mapping):
+                raise TypeError
+        except Exception as exc:
+            first = next(iter(refs))
+            what = first if len(refs) == 1 else f"{len(refs)} references"
+            shared = _classify(exc, what) if not isinstance(exc, TypeError) else None
+            if shared is None:
+                shared = ProviderFailure(f"malformed answer from 1Password for {what}")
+            self._forget_client_if(shared)
+            for fingerprints in refs.values():
+                for fp in fingerprints:
+                    out[fp] = shared
+            return out
+        for ref, fingerprints in refs.items():
+            result = self._one(ref, responses.get(ref))
+            for fp in fingerprints:
+                out[fp] = result
+        return out
+
+    @staticmethod
+    def _one(ref: str, response: Any) -> str | FetchError:
+        if response is None:
+            return ProviderFailure(f"1Password gave no answer for {ref}")
+        error = getattr(response, "error", None)
+        if error is not None:
+            kind = getattr(error, "type", "other")
+            kind = str(getattr(kind, "value", kind))
+            return ProviderFailure(
+                f"1Password could not resolve {ref}: {_ERROR_TYPES.get(kind, 'resolution failed')}"
+            )
+        content = getattr(response, "content", None)
+        secret = getattr(content, "secret", None)
+        if not isinstance(secret, str):
+            return ProviderFailure(f"malformed answer from 1Password for {ref}")
+        return secret
