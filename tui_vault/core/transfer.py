@@ -23,7 +23,7 @@ from tui_vault.core.errors import (
     VaultError,
     WrongPasswordError,
 )
-from tui_vault.core.model import NAME_RE, Secret, VaultData, validate_name
+from tui_vault.core.model import MAX_NAME_LENGTH, NAME_RE, Secret, VaultData, validate_name
 from tui_vault.core.store import b64d, b64e, canonical_json
 
 EXPORT_FORMAT = "tui-vault-export"
@@ -323,12 +323,14 @@ def duplicates(existing: VaultData, incoming: list[Secret]) -> list[str]:
 
 
 def _free_name(name: str, taken: set[str]) -> str:
-    base = f"{name}-imported"[:128]
-    candidate, n = base, 2
-    while candidate in taken:
-        candidate = f"{base}-{n}"[:128]
+    n = 1
+    while True:
+        # Shorten the name, never the suffix: cutting the suffix off a long name looped forever.
+        suffix = "-imported" if n == 1 else f"-imported-{n}"
+        candidate = name[: MAX_NAME_LENGTH - len(suffix)] + suffix
+        if candidate not in taken:
+            return candidate
         n += 1
-    return candidate
 
 
 def merge(data: VaultData, incoming: list[Secret], mode: DuplicateMode) -> ImportSummary:
