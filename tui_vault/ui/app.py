@@ -150,6 +150,10 @@ class VaultApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Nothing to lock before unlocking: hide it from the footer.
+        return not (action == "lock" and self.vault is None)
+
     # ------------------------------------------------------------------ idle lock
 
     async def on_event(self, event: events.Event) -> None:

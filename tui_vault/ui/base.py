@@ -12,3 +12,14 @@ if TYPE_CHECKING:
 
 def vapp(node: DOMNode) -> VaultApp:
     return cast("VaultApp", node.app)
+
+
+def display_path(path: object) -> str:
+    """A path as people write it: ~ for the home directory."""
+    from pathlib import Path
+
+    p = Path(str(path))
+    try:
+        return "~/" + str(p.relative_to(Path.home()))
+    except ValueError:
+        return str(p)

@@ -16,7 +16,7 @@ from tui_vault.core.errors import VaultError
 from tui_vault.core.unlock import write_key_file
 from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import encode_key, generate_key
-from tui_vault.ui.base import vapp
+from tui_vault.ui.base import display_path, vapp
 from tui_vault.ui.screens.dialogs import PathDialog
 from tui_vault.ui.widgets.key_display import KeyDisplay
 
@@ -60,7 +60,7 @@ class CreateScreen(Screen[None]):
             yield Static("Checking for a password manager…", id="keyring-reason", classes="hint")
             with Center():
                 yield Button("Open vault", id="open", variant="primary", compact=True)
-            yield Static(f"Vault file: {path}", classes="hint")
+            yield Static(f"Vault file: {display_path(path)}", classes="hint")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -16,7 +16,7 @@ from tui_vault.core.model import PROVIDERS, Secret
 from tui_vault.core.references import reference
 from tui_vault.core.status import secret_status
 from tui_vault.core.vault import Vault
-from tui_vault.ui.base import vapp
+from tui_vault.ui.base import display_path, vapp
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged
 from tui_vault.ui.screens.dialogs import ConfirmDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm
@@ -42,21 +42,49 @@ class SecretsScreen(Screen[None]):
         Binding("e", "edit", "Edit", id="secrets.edit", tooltip="Edit name, value, domains"),
         Binding("d,delete", "delete", "Delete", id="secrets.delete", tooltip="Delete a secret"),
         Binding(
-            "space", "toggle_enabled", "On/off", id="secrets.toggle", tooltip="Enable or disable"
+            "space",
+            "toggle_enabled",
+            "On/off",
+            id="secrets.toggle",
+            tooltip="Enable or disable",
+            show=False,
         ),
         Binding("r", "reveal", "Reveal", id="secrets.reveal", tooltip="Show or hide this value"),
-        Binding("R", "reveal_all", "Reveal all", id="secrets.reveal_all", tooltip="Show/hide all"),
+        Binding(
+            "R",
+            "reveal_all",
+            "Reveal all",
+            id="secrets.reveal_all",
+            tooltip="Show/hide all",
+            show=False,
+        ),
         Binding("c", "copy_value", "Copy", id="secrets.copy", tooltip="Copy the value"),
         Binding(
-            "y", "copy_reference", "Copy ref", id="secrets.copy_ref", tooltip="Copy {{vault:name}}"
+            "y",
+            "copy_reference",
+            "Copy ref",
+            id="secrets.copy_ref",
+            tooltip="Copy {{vault:name}}",
+            show=False,
         ),
-        Binding("b", "bulk_add", "Bulk add", id="secrets.bulk", tooltip="Paste NAME=value lines"),
-        Binding("l", "link", "Link", id="secrets.link", tooltip="Link to an external vault"),
+        Binding(
+            "b",
+            "bulk_add",
+            "Bulk add",
+            id="secrets.bulk",
+            tooltip="Paste NAME=value lines",
+            show=False,
+        ),
+        Binding(
+            "l", "link", "Link", id="secrets.link", tooltip="Link to an external vault", show=False
+        ),
         Binding("slash", "filter", "Filter", id="secrets.filter", tooltip="Filter as you type"),
-        Binding("o", "sort", "Sort", id="secrets.sort", tooltip="Sort by the next column"),
+        Binding(
+            "o", "sort", "Sort", id="secrets.sort", tooltip="Sort by the next column", show=False
+        ),
         Binding("t", "troubleshoot", "Troubleshoot", id="secrets.troubleshoot"),
-        Binding("i", "import", "Import", id="secrets.import", tooltip="Import secrets"),
-        Binding("x", "export", "Export", id="secrets.export", tooltip="Export secrets"),
+        Binding("i", "import", "Import", id="secrets.import", tooltip="Import secrets", show=False),
+        Binding("x", "export", "Export", id="secrets.export", tooltip="Export secrets", show=False),
         Binding("comma", "settings", "Settings", id="secrets.settings", tooltip="Settings"),
         Binding("escape", "clear_filter", "Clear filter", id="secrets.clear_filter", show=False),
     ]
@@ -82,7 +110,7 @@ class SecretsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         app = vapp(self)
-        self.sub_title = str(app.vault_path)
+        self.sub_title = display_path(app.vault_path)
         self.reveal_all = not app.settings.mask_values
         table = self.query_one("#table", DataTable)
         for col in COLUMNS:
@@ -144,7 +172,7 @@ class SecretsScreen(Screen[None]):
         if secret.link is not None:
             resolution = vapp(self).resolutions.get(secret.name)
             if not shown:
-                return Text(f"{MASK}  ↗ linked", style="dim")
+                return Text(f"↗ {MASK}", style="dim")
             if resolution is None:
                 return Text("fetching…", style="italic dim")
             if resolution.status == "unresolved":
@@ -162,6 +190,8 @@ class SecretsScreen(Screen[None]):
         for s in rows:
             status = self.status_of(s)
             style = "" if status in ("ok",) or status.startswith("cached") else "yellow"
+            if status.startswith("unresolved: "):
+                status = "✗ " + status.removeprefix("unresolved: ")
             if not s.enabled:
                 style = "dim"
             table.add_row(

@@ -16,7 +16,7 @@ from tui_vault.core.errors import (
     WrongKeyError,
 )
 from tui_vault.core.unlock import KeySource, find_key, open_with, reset_vault_files
-from tui_vault.ui.base import vapp
+from tui_vault.ui.base import display_path, vapp
 from tui_vault.ui.screens.dialogs import TypedConfirmDialog
 
 
@@ -42,7 +42,7 @@ class UnlockScreen(Screen[None]):
         path = vapp(self).vault_path
         with Vertical(id="unlock-box", classes="entry-box"):
             yield Label("Unlock your vault", classes="entry-title")
-            yield Static(f"{path}", classes="hint")
+            yield Static(display_path(path), classes="hint")
             yield Static(self.message, id="unlock-message", classes="entry-text")
             yield Input(
                 placeholder="TV1-XXXXX-XXXXX-…  (case, spaces and hyphens don't matter)",

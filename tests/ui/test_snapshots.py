@@ -1,0 +1,158 @@
+"""Snapshot tests: every screen at 100x30 with the repeatable demo vault.
+
+Update after an intended change of looks: `pytest tests/ui/test_snapshots.py --snapshot-update`,
+then look at the SVGs in tests/ui/__snapshots__/ before committing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tui_vault.core.vaultkey import encode_key
+from tui_vault.ui import demo
+
+SIZE = (100, 30)
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture
+def demo_home(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # A fixed HOME so the path shown in the header is the same on every machine (~/...).
+    home = Path("/tmp/tui-vault-snapshots")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("TUI_VAULT_NO_KEYRING", "1")
+    monkeypatch.delenv("TUI_VAULT_KEY", raising=False)
+    monkeypatch.setattr("tui_vault.ui.screens.create.generate_key", lambda: demo.DEMO_KEY)
+    return home
+
+
+def vault_dir(home: Path) -> Path:
+    return home / ".local" / "share" / "tui-vault"
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def unlocked_app(home: Path, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> Any:
+    path = demo.build_demo_vault(vault_dir(home), kw.pop("secrets", None))
+    monkeypatch.setenv("TUI_VAULT_KEY", encode_key(demo.DEMO_KEY))
+    return demo.demo_app(path, **kw)
+
+
+def test_create_screen(snap_compare: SnapCompare, demo_home: Path) -> None:
+    import shutil
+
+    shutil.rmtree(demo_home, ignore_errors=True)
+    app = demo.demo_app(vault_dir(demo_home) / "vault.json")
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_unlock_screen_wrong_key(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = demo.build_demo_vault(vault_dir(demo_home))
+    app = demo.demo_app(path)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press(*"TV1-0000")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_secrets_table(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch)
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_secrets_table_80x24(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
+def test_secrets_empty_state(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch, secrets=[])
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_secrets_filtered_and_revealed(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"pass", "enter", "r")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_add_secret_form(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press(*"new-api-key", "tab", *"value")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_delete_confirm(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_bulk_add_form(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -1,0 +1,630 @@
+"""Export (`x`) and import (`i`): JSON files, encrypted with a password or plaintext, and
+Postman environment exports.
+
+Files are read, encrypted, decrypted and written in thread workers. An import is all or
+nothing: a bad file or a wrong password gives one message in the dialog and changes nothing.
+Messages name files and secrets, never values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+
+from tui_vault.core import transfer
+from tui_vault.core.errors import VaultError
+from tui_vault.core.model import VaultData
+from tui_vault.core.policy import Policy, load_policy
+from tui_vault.core.store import atomic_write
+from tui_vault.core.vault import Vault
+from tui_vault.ui.base import vapp
+from tui_vault.ui.screens.dialogs import DIALOG_CSS, ConfirmDialog
+from tui_vault.ui.screens.refresh import pass_down
+
+DEFAULT_EXPORT_PATH = "~/tui-vault-export.json"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _os_reason(e: OSError) -> str:
+    return e.strerror or type(e).__name__
+
+
+# ============================================================================ export
+
+
+class ExportDialog(ModalScreen[None]):
+    """Write every secret to a JSON file, encrypted with a password or (if allowed) plaintext."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="ExportDialog")
+        + """
+    ExportDialog Label.field { margin-top: 1; color: $text-muted; }
+    ExportDialog RadioSet { width: 100%; border: none; padding: 0; }
+    ExportDialog #plaintext-warning { color: $warning; margin-top: 1; }
+    ExportDialog #policy-note { color: $warning; }
+    ExportDialog #passwords { height: auto; }
+    ExportDialog .password-row { height: 1; margin-top: 1; }
+    ExportDialog .password-row Label { width: 18; color: $text-muted; }
+    ExportDialog .password-row Input { width: 1fr; }
+    ExportDialog #password-rule { margin-top: 1; }
+    """
+    )
+    BINDINGS = [
+        Binding(
+            "escape", "cancel", "Cancel", id="export.cancel", tooltip="Close without exporting"
+        ),
+        Binding("ctrl+s", "export", "Export", id="export.run", tooltip="Write the export file"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.policy: Policy | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Export secrets", classes="title")
+            yield Static(self._count_text(), id="export-count")
+            yield Label("File", classes="field")
+            yield Input(value=DEFAULT_EXPORT_PATH, id="export-path", compact=True)
+            yield Label("Format", classes="field")
+            with RadioSet(id="export-format", compact=True):
+                yield RadioButton(
+                    "Encrypted with a password (Argon2id + AES-256-GCM)",
+                    value=True,
+                    id="fmt-encrypted",
+                    compact=True,
+                )
+                yield RadioButton(
+                    "Plaintext JSON (every value readable)", id="fmt-plaintext", compact=True
+                )
+            yield Static("Checking the admin policy…", id="policy-note")
+            yield Static(
+                "⚠ Plaintext: anyone who can read this file can read every secret. Keep it "
+                "private and delete it when done.",
+                id="plaintext-warning",
+            )
+            with Vertical(id="passwords"):
+                with Horizontal(classes="password-row"):
+                    yield Label("Password")
+                    yield Input(password=True, id="export-password", compact=True)
+                with Horizontal(classes="password-row"):
+                    yield Label("Repeat password")
+                    yield Input(password=True, id="export-repeat", compact=True)
+                yield Static("", id="password-rule")
+            yield Static("", id="export-error", classes="error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Export", id="export", variant="primary", disabled=True, compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#plaintext-warning").display = False
+        self.query_one("#export-path", Input).focus()
+        self._update()
+        self._load_policy()
+
+    def _count_text(self) -> str:
+        vault = vapp(self).vault
+        if vault is None:
+            return ""
+        secrets = vault.data.secrets.values()
+        text = f"{_plural(len(secrets), 'secret')} will be exported, written with mode 0600."
+        linked = sum(1 for s in secrets if s.link)
+        if linked:
+            text += (
+                f" {_plural(linked, 'linked secret')} go as links: integration credentials "
+                "are never exported."
+            )
+        return text
+
+    @work(thread=True, exclusive=True, group="transfer-policy", exit_on_error=False)
+    def _load_policy(self) -> None:
+        policy = load_policy()
+        self.app.call_from_thread(self._policy_loaded, policy)
+
+    def _policy_loaded(self, policy: Policy) -> None:
+        self.policy = policy
+        note = self.query_one("#policy-note", Static)
+        buttons = {
+            "encrypted": self.query_one("#fmt-encrypted", RadioButton),
+            "plaintext": self.query_one("#fmt-plaintext", RadioButton),
+        }
+        allowed = [fmt for fmt in buttons if policy.allows(fmt)]
+        for fmt, button in buttons.items():
+            button.disabled = fmt not in allowed
+            if button.disabled:
+                button.tooltip = f"Not allowed by the admin policy ({policy.source})"
+        if not allowed:
+            reason = policy.problem or "forbids every export format"
+            note.update(f"Export is disabled: the admin policy {policy.source} {reason}.")
+        elif len(allowed) < len(buttons):
+            forbidden = next(fmt for fmt in buttons if fmt not in allowed)
+            note.update(
+                f"{forbidden.capitalize()} export is not allowed by the admin policy "
+                f"({policy.source})."
+            )
+            if buttons[forbidden].value:
+                buttons[allowed[0]].value = True
+        else:
+            note.update("")
+        note.display = bool(note.content)
+        self._update()
+
+    # ------------------------------------------------------------------ live form state
+
+    def selected_format(self) -> str:
+        return "plaintext" if self.query_one("#fmt-plaintext", RadioButton).value else "encrypted"
+
+    @on(RadioSet.Changed)
+    @on(Input.Changed)
+    def _changed(self) -> None:
+        self.query_one("#export-error", Static).update("")
+        self._update()
+
+    def _update(self) -> None:
+        fmt = self.selected_format()
+        encrypted = fmt == "encrypted"
+        self.query_one("#plaintext-warning").display = not encrypted
+        self.query_one("#passwords").display = encrypted
+        password = self.query_one("#export-password", Input).value
+        repeat = self.query_one("#export-repeat", Input).value
+        long_enough = len(password) >= transfer.MIN_PASSWORD_LENGTH
+        same = password == repeat and password != ""
+        rule = self.query_one("#password-rule", Static)
+        length_mark = "[$success]✓[/]" if long_enough else "[$error]✗[/]"
+        same_mark = "[$success]✓[/]" if same else "[$error]✗[/]"
+        rule.update(
+            f"{length_mark} at least {transfer.MIN_PASSWORD_LENGTH} characters "
+            f"({min(len(password), transfer.MIN_PASSWORD_LENGTH)}/"
+            f"{transfer.MIN_PASSWORD_LENGTH})   {same_mark} passwords match"
+        )
+        self.query_one("#export", Button).disabled = not self._ready()
+
+    def _ready(self) -> bool:
+        vault = vapp(self).vault
+        if self.busy or self.policy is None or vault is None or not vault.data.secrets:
+            return False
+        fmt = self.selected_format()
+        if not self.policy.allows(fmt):
+            return False
+        if not self.query_one("#export-path", Input).value.strip():
+            return False
+        if fmt == "plaintext":
+            return True
+        password = self.query_one("#export-password", Input).value
+        repeat = self.query_one("#export-repeat", Input).value
+        return len(password) >= transfer.MIN_PASSWORD_LENGTH and password == repeat
+
+    # ------------------------------------------------------------------ writing
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#export")
+    def action_export(self) -> None:
+        self._start(overwrite=False)
+
+    def _start(self, overwrite: bool) -> None:
+        vault = vapp(self).vault
+        if vault is None:
+            return
+        if not vault.data.secrets:
+            self._error("The vault is empty: nothing to export.")
+            return
+        if not self._ready():
+            if self.selected_format() == "encrypted":
+                self._error(
+                    f"Enter the same password twice, at least "
+                    f"{transfer.MIN_PASSWORD_LENGTH} characters long."
+                )
+            return
+        self.busy = True
+        self._update()
+        fmt = self.selected_format()
+        self._error("")
+        self.query_one("#export-count", Static).update(
+            "Encrypting… (deriving the key from the password takes a moment)"
+            if fmt == "encrypted"
+            else "Writing…"
+        )
+        path = Path(self.query_one("#export-path", Input).value.strip()).expanduser()
+        password = self.query_one("#export-password", Input).value
+        self._write(path, fmt, password, vault.data, overwrite)
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False)
+    def _write(self, path: Path, fmt: str, password: str, data: VaultData, overwrite: bool) -> None:
+        app = self.app
+        try:
+            load_policy().check_export(fmt)  # the admin may have changed it meanwhile
+            if path.is_dir():
+                raise VaultError(f"{path} is a directory: name a file")
+            if not path.parent.is_dir():
+                raise VaultError(f"cannot write {path}: directory {path.parent} does not exist")
+            if path.exists() and not overwrite:
+                app.call_from_thread(self._ask_overwrite, path)
+                return
+            if fmt == "encrypted":
+                blob = transfer.export_encrypted(data, password)
+            else:
+                blob = transfer.export_plaintext(data)
+            atomic_write(path, blob)
+        except VaultError as e:
+            app.call_from_thread(self._failed, e.message)
+            return
+        except OSError as e:
+            app.call_from_thread(self._failed, f"cannot write {path}: {_os_reason(e)}")
+            return
+        linked = sum(1 for s in data.secrets.values() if s.link)
+        app.call_from_thread(self._written, path, fmt, len(data.secrets), linked)
+
+    def _ask_overwrite(self, path: Path) -> None:
+        def answered(ok: bool | None) -> None:
+            if ok:
+                self.busy = False
+                self._start(overwrite=True)
+            else:
+                self._failed(f"{path} exists; choose another file name.")
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Replace {path.name}?",
+                f"{path} already exists. Replace it with this export?",
+                confirm_label="Replace",
+            ),
+            answered,
+        )
+
+    def _failed(self, message: str) -> None:
+        self.busy = False
+        self.query_one("#export-count", Static).update(self._count_text())
+        self._error(message)
+        self._update()
+
+    def _error(self, message: str) -> None:
+        self.query_one("#export-error", Static).update(message)
+
+    def _written(self, path: Path, fmt: str, count: int, linked: int) -> None:
+        text = f"Exported {_plural(count, 'secret')} to {path} ({fmt}, mode 0600)"
+        if linked:
+            text += f"; {_plural(linked, 'linked secret')} as links, without credentials"
+        self.app.notify(text, title="Export")
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# ============================================================================ import
+
+
+@dataclass
+class ReadFile:
+    """A file read from disk: its bytes (kept only while a password is needed) and kind."""
+
+    path: Path
+    raw: bytes
+    kind: str
+
+
+class DuplicatesDialog(ModalScreen[transfer.DuplicateMode | None]):
+    """Some incoming names are already in the vault: skip, replace or keep both."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="DuplicatesDialog")
+        + """
+    DuplicatesDialog #dup-names { height: auto; max-height: 8; margin-top: 1; }
+    DuplicatesDialog .hint { margin-top: 1; }
+    """
+    )
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="duplicates.cancel", tooltip="Import nothing"),
+        Binding("s", "choose('skip')", "Skip", id="duplicates.skip", tooltip="Keep yours"),
+        Binding(
+            "r", "choose('replace')", "Replace", id="duplicates.replace", tooltip="Take the file's"
+        ),
+        Binding(
+            "k",
+            "choose('keep-both')",
+            "Keep both",
+            id="duplicates.keep_both",
+            tooltip="Import the file's copy under a new name",
+        ),
+    ]
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def compose(self) -> ComposeResult:
+        n = len(self.names)
+        with Vertical():
+            yield Label(
+                f"{_plural(n, 'secret')} {'is' if n == 1 else 'are'} already in the vault",
+                classes="title",
+            )
+            with VerticalScroll(id="dup-names"):
+                for name in self.names:
+                    yield Label(f"• {name}")
+            yield Static(
+                "[b]Skip[/b] keeps yours · [b]Replace[/b] takes the file's · "
+                "[b]Keep both[/b] imports the file's as NAME-imported",
+                classes="hint",
+            )
+            with Horizontal():
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Skip", id="dup-skip", variant="primary", compact=True)
+                yield Button("Replace", id="dup-replace", variant="warning", compact=True)
+                yield Button("Keep both", id="dup-keep-both", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#dup-skip", Button).focus()
+
+    @on(Button.Pressed, "#dup-skip")
+    def _skip(self) -> None:
+        self.dismiss("skip")
+
+    @on(Button.Pressed, "#dup-replace")
+    def _replace(self) -> None:
+        self.dismiss("replace")
+
+    @on(Button.Pressed, "#dup-keep-both")
+    def _keep_both(self) -> None:
+        self.dismiss("keep-both")
+
+    def action_choose(self, mode: str) -> None:
+        for choice in transfer.DUPLICATE_MODES:
+            if choice == mode:
+                self.dismiss(choice)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ImportSummaryDialog(ModalScreen[None]):
+    """What an import did: counts, skipped/replaced/renamed names, notes. Never values."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="ImportSummaryDialog")
+        + """
+    ImportSummaryDialog #summary-lines { height: auto; max-height: 14; }
+    """
+    )
+    BINDINGS = [
+        Binding("escape,enter", "close", "Close", id="import_summary.close", tooltip="Close"),
+    ]
+
+    def __init__(self, title: str, lines: list[str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            with VerticalScroll(id="summary-lines"):
+                for line in self.lines:
+                    yield Static(line[:1].upper() + line[1:], markup=False)
+            with Horizontal():
+                yield Button("OK", id="ok", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    @on(Button.Pressed, "#ok")
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ImportDialog(ModalScreen[None]):
+    """Read a file, ask for its password if it is encrypted, settle duplicates, merge."""
+
+    DEFAULT_CSS = (
+        DIALOG_CSS.format(name="ImportDialog")
+        + """
+    ImportDialog Label.field { margin-top: 1; color: $text-muted; }
+    ImportDialog #password-box { height: auto; }
+    ImportDialog #import-status { margin-top: 1; color: $text-muted; }
+    """
+    )
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="import.cancel", tooltip="Close; import nothing"),
+        Binding("ctrl+s", "import", "Import", id="import.run", tooltip="Read the file and import"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: ReadFile | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Import secrets", classes="title")
+            yield Static(
+                "A tui-vault export (encrypted or plaintext) or a Postman environment export. "
+                "Nothing changes unless the whole file is valid.",
+                classes="hint",
+            )
+            yield Label("File", classes="field")
+            yield Input(value=DEFAULT_EXPORT_PATH, id="import-path", compact=True)
+            with Vertical(id="password-box"):
+                yield Label("This export is encrypted: its password", classes="field")
+                yield Input(password=True, id="import-password", compact=True)
+            yield Static("", id="import-status")
+            yield Static("", id="import-error", classes="error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Import", id="import", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#password-box").display = False
+        self.query_one("#import-path", Input).focus()
+
+    # ------------------------------------------------------------------ state
+
+    def _status(self, text: str) -> None:
+        self.query_one("#import-status", Static).update(text)
+
+    def _error(self, text: str) -> None:
+        self.query_one("#import-error", Static).update(text)
+
+    def _set_busy(self, busy: bool, status: str = "") -> None:
+        self.busy = busy
+        self.query_one("#import", Button).disabled = busy
+        self._status(status)
+
+    def _path(self) -> Path:
+        return Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+
+    @on(Input.Changed, "#import-path")
+    def _path_changed(self) -> None:
+        if self.read is not None and self.read.path != self._path():
+            self.read = None
+            self.query_one("#password-box").display = False
+            self.query_one("#import-password", Input).value = ""
+        self._error("")
+
+    @on(Input.Changed, "#import-password")
+    def _password_changed(self) -> None:
+        self._error("")
+
+    # ------------------------------------------------------------------ steps
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#import")
+    def action_import(self) -> None:
+        if self.busy:
+            return
+        self._error("")
+        if not self.query_one("#import-path", Input).value.strip():
+            self._error("Enter the path of the file to import.")
+            return
+        if self.read is None:
+            self._set_busy(True, "Reading the file…")
+            self._read_file(self._path())
+            return
+        password = self.query_one("#import-password", Input).value
+        if not password:
+            self._error("Enter the export's password.")
+            self.query_one("#import-password", Input).focus()
+            return
+        self._set_busy(True, "Decrypting… (deriving the key from the password takes a moment)")
+        self._parse(self.read.raw, password)
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False)
+    def _read_file(self, path: Path) -> None:
+        app = self.app
+        try:
+            size = path.stat().st_size
+            if size > transfer.MAX_IMPORT_BYTES:
+                raise VaultError(
+                    f"{path} is larger than the import limit of "
+                    f"{transfer.MAX_IMPORT_BYTES // (1024 * 1024)} MiB; nothing was imported"
+                )
+            raw = path.read_bytes()
+            kind, _ = transfer.sniff(raw)
+        except FileNotFoundError:
+            app.call_from_thread(self._failed, f"{path} does not exist")
+            return
+        except IsADirectoryError:
+            app.call_from_thread(self._failed, f"{path} is a directory")
+            return
+        except OSError as e:
+            app.call_from_thread(self._failed, f"cannot read {path}: {_os_reason(e)}")
+            return
+        except VaultError as e:
+            app.call_from_thread(self._failed, f"{path.name}: {e.message}")
+            return
+        if transfer.needs_password(raw):
+            app.call_from_thread(self._ask_password, ReadFile(path, raw, kind))
+            return
+        self._parse_now(raw, None)
+
+    def _ask_password(self, read: ReadFile) -> None:
+        self.read = read
+        self._set_busy(False, "")
+        self.query_one("#password-box").display = True
+        self.query_one("#import-password", Input).focus()
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False)
+    def _parse(self, raw: bytes, password: str | None) -> None:
+        self._parse_now(raw, password)
+
+    def _parse_now(self, raw: bytes, password: str | None) -> None:
+        """Runs in a worker thread: decrypt and check every entry."""
+        try:
+            incoming = transfer.read_import(raw, password)
+        except VaultError as e:
+            self.app.call_from_thread(self._failed, e.message, password is not None)
+            return
+        self.app.call_from_thread(self._parsed, incoming)
+
+    def _failed(self, message: str, wrong_password: bool = False) -> None:
+        self._set_busy(False)
+        self._error(message[:1].upper() + message[1:])
+        if wrong_password:
+            field = self.query_one("#import-password", Input)
+            field.value = ""
+            field.focus()
+
+    def _parsed(self, incoming: transfer.ImportFile) -> None:
+        vault = vapp(self).vault
+        if vault is None:
+            return
+        if not incoming.secrets:
+            self._failed("The file holds no secrets: nothing to import.")
+            return
+        clashes = transfer.duplicates(vault.data, incoming.secrets)
+        if not clashes:
+            self._merge(incoming, "skip")
+            return
+
+        def chosen(mode: transfer.DuplicateMode | None) -> None:
+            if mode is None:
+                self._set_busy(False, "Import cancelled: nothing changed.")
+                return
+            self._merge(incoming, mode)
+
+        self._status("")
+        self.app.push_screen(DuplicatesDialog(clashes), chosen)
+
+    def _merge(self, incoming: transfer.ImportFile, mode: transfer.DuplicateMode) -> None:
+        self._set_busy(True, "Importing…")
+
+        def apply(v: Vault) -> transfer.ImportSummary:
+            try:
+                return v.change(lambda d: transfer.merge(d, incoming.secrets, mode))
+            except VaultError as e:
+                self.app.call_from_thread(self._failed, e.message)
+                raise
+
+        vapp(self).vault_op(apply, on_done=lambda summary: self._merged(incoming, summary))
+
+    def _merged(self, incoming: transfer.ImportFile, summary: transfer.ImportSummary) -> None:
+        summary.notes.extend(incoming.notes)
+        if incoming.kind == "postman":
+            summary.notes.insert(0, "read a Postman environment export")
+        if any(s.link for s in incoming.secrets):
+            summary.notes.append(
+                "linked secrets stay unresolved until their integration is connected"
+            )
+        lines = summary.lines()
+        first = summary.added[0] if summary.added else None
+        app = self.app
+        pass_down(self, first)
+        app.notify(lines[0][:1].upper() + lines[0][1:], title="Import")
+        self.dismiss(None)
+        app.push_screen(ImportSummaryDialog("Import finished", lines))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

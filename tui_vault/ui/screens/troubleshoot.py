@@ -1,0 +1,397 @@
+"""Troubleshoot (`t`): every empty or unresolved secret, why, and the key that fixes it.
+
+Local problems (empty, disabled, domain restrictions, a disconnected integration) are known at
+once; provider problems (re-authentication, provider error, timeout) are found by resolving the
+linked secrets in a worker when the screen opens, and again on `r`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+
+from tui_vault.core.model import PROVIDERS, Reason, Secret
+from tui_vault.core.resolver import Resolution, Resolver
+from tui_vault.core.vault import Vault
+from tui_vault.ui.base import vapp
+from tui_vault.ui.messages import VaultChanged
+from tui_vault.ui.screens.refresh import pass_down
+from tui_vault.ui.screens.secret_form import SecretDraft, SecretForm
+
+Fix = Literal["edit", "enable", "integrations", "retry"]
+NOTHING_TO_FIX = "Nothing to fix: every secret resolves."
+
+FIX_LABELS: dict[Fix, str] = {
+    "edit": "e  edit",
+    "enable": "n  enable",
+    "integrations": "s  Settings → Integrations",
+    "retry": "r  retry",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why one secret does not resolve (or only resolves for some domains), and its fix."""
+
+    name: str
+    reason: str
+    fix: Fix
+    fix_text: str
+    detail: str = ""
+    blocking: bool = True  # False: a domain restriction, shown for information
+
+
+def find_problems(
+    vault: Vault, resolutions: Mapping[str, Resolution], needs_reauth: set[str]
+) -> list[Problem]:
+    """Every secret that needs attention, by name; linked ones use the latest resolutions."""
+    out: list[Problem] = []
+    for secret in sorted(vault.data.secrets.values(), key=lambda s: s.name.lower()):
+        problem = _problem(vault, secret, resolutions.get(secret.name), needs_reauth)
+        if problem is not None:
+            out.append(problem)
+    return out
+
+
+def _domains_note(secret: Secret) -> str:
+    if not secret.allowed_domains:
+        return ""
+    return f"Allowed only for: {', '.join(secret.allowed_domains)}."
+
+
+def _problem(
+    vault: Vault, secret: Secret, resolution: Resolution | None, needs_reauth: set[str]
+) -> Problem | None:
+    name = secret.name
+    domains = _domains_note(secret)
+    if not secret.enabled:
+        return Problem(
+            name,
+            Reason.DISABLED.value,
+            "enable",
+            "n  enable",
+            f"Disabled secrets never resolve. {domains}".strip(),
+        )
+    if secret.link is not None:
+        provider = secret.link.provider
+        label = PROVIDERS[provider]
+        if provider not in vault.data.integrations:
+            return Problem(
+                name,
+                f"{Reason.DISCONNECTED.value} ({label})",
+                "integrations",
+                FIX_LABELS["integrations"],
+                f"Connect {label} to resolve it: tui-vault integration connect {provider} …",
+            )
+        if provider in needs_reauth or (
+            resolution is not None and resolution.reason == Reason.NEEDS_REAUTH
+        ):
+            return Problem(
+                name,
+                f"{Reason.NEEDS_REAUTH.value} ({label})",
+                "integrations",
+                FIX_LABELS["integrations"],
+                resolution.detail if resolution is not None and resolution.detail else "",
+            )
+        if resolution is not None and resolution.status == "unresolved":
+            reason = resolution.reason.value if resolution.reason else "unresolved"
+            return Problem(
+                name,
+                f"{reason} ({label})",
+                "retry",
+                "r  retry · s  Integrations",
+                resolution.detail,
+            )
+        if resolution is not None and resolution.status == "empty":
+            return Problem(
+                name,
+                f"empty in {label}",
+                "retry",
+                "r  retry",
+                f"The value lives in {label}: set it there ({secret.link.describe()}), then retry.",
+            )
+    elif secret.value == "":
+        return Problem(
+            name, "empty", "edit", "e  enter a value", "References resolve to an empty string."
+        )
+    if secret.allowed_domains:
+        return Problem(
+            name,
+            f"only for {', '.join(secret.allowed_domains)}",
+            "edit",
+            "e  edit domains",
+            f"{domains} References from other domains (or with no --url) stay unresolved "
+            "(domain not allowed).",
+            blocking=False,
+        )
+    return None
+
+
+class TroubleshootScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="troubleshoot.back", tooltip="Back to the secrets"),
+        Binding(
+            "f",
+            "fix",
+            "Fix",
+            id="troubleshoot.fix",
+            tooltip="Do the suggested fix for the selected secret (also Enter)",
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="troubleshoot.edit",
+            tooltip="Enter a value, or edit the allowed domains",
+        ),
+        Binding("n", "enable", "Enable", id="troubleshoot.enable", tooltip="Enable the secret"),
+        Binding(
+            "s",
+            "integrations",
+            "Integrations",
+            id="troubleshoot.integrations",
+            tooltip="Open Settings → Integrations (connect, re-authenticate)",
+        ),
+        Binding(
+            "r",
+            "retry",
+            "Retry",
+            id="troubleshoot.retry",
+            tooltip="Check every linked secret with its vault again",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[Problem] = []
+        self.checking = False
+        self.check_failed = ""
+        self._checked_integrations: dict[str, dict[str, str]] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="trouble-body"):
+            yield Static("", id="trouble-summary")
+            with Horizontal(id="trouble-checking"):
+                yield ProgressBar(total=None, show_eta=False, show_percentage=False)
+                yield Label("", id="trouble-checking-text")
+            yield Static(NOTHING_TO_FIX, id="trouble-empty")
+            yield DataTable(id="trouble-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="trouble-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Troubleshoot"
+        table = self.query_one("#trouble-table", DataTable)
+        table.add_column("Secret", key="name")
+        table.add_column("Problem", key="problem")
+        table.add_column("Fix", key="fix")
+        self.check()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        vault = vapp(self).vault
+        if vault is not None and vault.data.integrations != self._checked_integrations:
+            self.check()  # an integration was connected or changed meanwhile
+        else:
+            self.refresh_rows()
+
+    # ------------------------------------------------------------------ checking
+
+    def check(self) -> None:
+        """Resolve every linked secret (in a worker) to find provider problems."""
+        app = vapp(self)
+        vault, resolver = app.vault, app.resolver
+        if vault is None:
+            return
+        self._checked_integrations = {k: dict(v) for k, v in vault.data.integrations.items()}
+        names = [s.name for s in vault.data.secrets.values() if s.link is not None]
+        self.check_failed = ""
+        if not names or resolver is None:
+            self.checking = False
+            self.refresh_rows()
+            return
+        self.checking = True
+        self.query_one("#trouble-checking-text", Label).update(
+            f"Checking {len(names)} linked secret{'s' if len(names) != 1 else ''} "
+            "with their vaults…"
+        )
+        self.refresh_rows()
+        self.run_worker(
+            self._check(resolver, names),
+            group="troubleshoot",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _check(self, resolver: Resolver, names: list[str]) -> None:
+        app = vapp(self)
+        try:
+            cache = app.cache
+            if cache is not None:
+                # The first look at the cache reads its file: do that off the event loop.
+                await asyncio.to_thread(cache.entries)
+            results = await resolver.resolve_unrestricted(names)
+            app.resolutions.update(results)
+        except Exception as e:  # keep the screen usable; say what happened, never values
+            self.check_failed = f"The check stopped ({type(e).__name__}); press r to retry."
+        finally:
+            self.checking = False
+        if self.is_attached:
+            self.refresh_rows()
+            pass_down(self)
+
+    # ------------------------------------------------------------------ rendering
+
+    @on(VaultChanged)
+    def _vault_changed(self, message: VaultChanged) -> None:
+        self.refresh_rows(message.focus_name)
+        pass_down(self, message.focus_name)
+
+    def refresh_rows(self, focus_name: str | None = None) -> None:
+        app = vapp(self)
+        vault = app.vault
+        if vault is None:
+            return
+        needs_reauth = app.resolver.needs_reauth if app.resolver else set()
+        self.problems = find_problems(vault, app.resolutions, needs_reauth)
+        table = self.query_one("#trouble-table", DataTable)
+        current = focus_name or self.selected_name()
+        table.clear()
+        for p in self.problems:
+            style = "yellow" if p.blocking else "dim"
+            table.add_row(
+                Text(p.name, style="bold" if p.blocking else ""),
+                Text(p.reason, style=style),
+                Text(p.fix_text),
+                key=p.name,
+            )
+        names = [p.name for p in self.problems]
+        if current in names:
+            table.move_cursor(row=names.index(current))
+        blocking = [p for p in self.problems if p.blocking]
+        info = len(self.problems) - len(blocking)
+        self.query_one("#trouble-checking").display = self.checking
+        empty = self.query_one("#trouble-empty", Static)
+        empty.display = not blocking and not self.checking
+        if info:
+            empty.update(
+                f"{NOTHING_TO_FIX}\n{info} secret{'s are' if info != 1 else ' is'} limited to "
+                "certain domains (listed below): references from other domains stay unresolved."
+            )
+        else:
+            empty.update(NOTHING_TO_FIX)
+        table.display = bool(self.problems)
+        summary = ""
+        if blocking:
+            n = len(blocking)
+            summary = (
+                f"{n} secret{'s need' if n != 1 else ' needs'} attention. Select one and press "
+                "Enter (or f) for its fix."
+            )
+        if self.check_failed:
+            summary = f"{summary} {self.check_failed}".strip()
+        self.query_one("#trouble-summary", Static).update(summary)
+        self.query_one("#trouble-summary").display = bool(summary)
+        self._show_detail()
+
+    def selected_name(self) -> str | None:
+        table = self.query_one("#trouble-table", DataTable)
+        if table.row_count == 0:
+            return None
+        try:
+            row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return str(row_key.value) if row_key.value is not None else None
+
+    def selected_problem(self) -> Problem | None:
+        name = self.selected_name()
+        return next((p for p in self.problems if p.name == name), None)
+
+    @on(DataTable.RowHighlighted)
+    def _show_detail(self) -> None:
+        problem = self.selected_problem()
+        detail = self.query_one("#trouble-detail", Static)
+        if problem is None:
+            detail.update("")
+            return
+        detail.update(Text(f"{problem.name}: {problem.detail}" if problem.detail else ""))
+
+    # ------------------------------------------------------------------ fixes
+
+    def _secret(self) -> Secret | None:
+        problem = self.selected_problem()
+        vault = vapp(self).vault
+        if problem is None or vault is None:
+            if not self.problems:
+                self.notify("Nothing to fix here.", timeout=2)
+            return None
+        return vault.data.secrets.get(problem.name)
+
+    @on(DataTable.RowSelected)
+    def action_fix(self) -> None:
+        problem = self.selected_problem()
+        if problem is None:
+            return
+        if problem.fix == "edit":
+            self.action_edit()
+        elif problem.fix == "enable":
+            self.action_enable()
+        elif problem.fix == "integrations":
+            self.action_integrations()
+        else:
+            self.action_retry()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_edit(self) -> None:
+        secret = self._secret()
+        if secret is not None:
+            self.app.push_screen(SecretForm(secret), self._saved)
+
+    def _saved(self, draft: SecretDraft | None) -> None:
+        if draft is None or draft.original_name is None:
+            return
+        original = draft.original_name
+
+        def edit(v: Vault) -> Any:
+            return v.update(
+                original,
+                new_name=draft.name if draft.name != original else None,
+                value=draft.value,
+                enabled=draft.enabled,
+                allowed_domains=draft.allowed_domains,
+            )
+
+        vapp(self).vault_op(edit, f"Saved {draft.name}", focus=draft.name)
+
+    def action_enable(self) -> None:
+        secret = self._secret()
+        if secret is None:
+            return
+        if secret.enabled:
+            self.notify(f"{secret.name} is already enabled.", timeout=2)
+            return
+        name = secret.name
+        vapp(self).vault_op(lambda v: v.update(name, enabled=True), f"Enabled {name}", focus=name)
+
+    def action_integrations(self) -> None:
+        from tui_vault.ui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen(tab="integrations"))
+
+    def action_retry(self) -> None:
+        if not self.checking:
+            self.check()
