@@ -1,0 +1,135 @@
+"""End to end: the installed `tui-vault` in a real terminal (tmux), driven by keys.
+
+Creates a vault, reads the key off the screen, adds a secret, copies it (OSC 52 lands in
+tmux's paste buffer), locks, unlocks by typing the key, and checks the CLI sees the secret.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+BIN = Path(sys.executable).parent / "tui-vault"
+VALUE = "e2e-Value-9c41"
+
+
+class Tmux:
+    def __init__(self, home: Path) -> None:
+        self.socket = f"tv-e2e-{uuid.uuid4().hex[:8]}"
+        self.session = "tv"
+        self.home = home
+
+    def run(self, *args: str) -> str:
+        out = subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        )
+        return out.stdout
+
+    def start(self, command: str) -> None:
+        env = f"env -i HOME={self.home} PATH={os.environ.get('PATH', '/usr/bin:/bin')} "
+        env += "TERM=xterm-256color LANG=C.UTF-8 TUI_VAULT_NO_KEYRING=1 "
+        size = ["-x", "100", "-y", "30"]
+        self.run("-f", "/dev/null", "new-session", "-d", "-s", self.session, *size, env + command)
+        self.run("set-option", "-g", "set-clipboard", "on")
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        args = ["send-keys", "-t", self.session]
+        if literal:
+            args.append("-l")
+        self.run(*args, *keys)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.session)
+
+    def wait_for(self, text: str | re.Pattern[str], timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            found = text.search(screen) if isinstance(text, re.Pattern) else text in screen
+            if found:
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed: `make test` installs it (apt-get install tmux)")
+    home = tmp_path / "home"
+    home.mkdir()
+    t = Tmux(home)
+    yield t
+    t.kill()
+
+
+def key_from_screen(screen: str) -> str:
+    """The three lines of the key display, borders and spaces removed (case/spacing is free)."""
+    pattern = re.compile(r"T V 1|(?:[0-9A-Z] ){4}[0-9A-Z]")
+    lines = [ln for ln in screen.splitlines() if pattern.search(ln)]
+    return "".join(re.sub(r"[│\s]", "", line) for line in lines[:3])
+
+
+def test_create_add_copy_lock_unlock(tmux: Tmux) -> None:
+    vault = tmux.home / ".local/share/tui-vault/vault.json"
+    tmux.start(f"{BIN}; sleep 5")
+    screen = tmux.wait_for("Your new vault key")
+    key_text = key_from_screen(screen)
+    assert key_text.startswith("TV1") and len(key_text) == 57, screen
+
+    tmux.keys("o")
+    tmux.wait_for("Your vault is empty")
+    assert vault.exists()
+
+    tmux.keys("a")
+    tmux.wait_for("Add secret")
+    tmux.keys("e2e-token", literal=True)
+    tmux.keys("Tab")
+    time.sleep(0.3)
+    tmux.keys(VALUE, literal=True)
+    time.sleep(0.3)
+    tmux.keys("C-s")
+    screen = tmux.wait_for("Added e2e-token")
+    assert VALUE not in screen  # masked in the table, absent from the notification
+
+    tmux.keys("c")
+    tmux.wait_for("Copied the value of e2e-token")
+    deadline = time.monotonic() + 5
+    while tmux.run("show-buffer").strip() != VALUE and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert tmux.run("show-buffer").strip() == VALUE  # OSC 52 reached the terminal
+
+    tmux.keys("C-l")
+    tmux.wait_for("Unlock your vault")
+    tmux.keys(key_text.lower(), literal=True)
+    tmux.keys("Enter")
+    screen = tmux.wait_for(re.compile(r"1 secret\b"))
+    assert re.search(r"e2e-token\s+•+", screen), screen
+
+    tmux.keys("C-q")
+    time.sleep(0.5)
+    env = {"HOME": str(tmux.home), "TUI_VAULT_KEY": key_text, "PATH": os.environ["PATH"]}
+    got = subprocess.run(
+        [str(BIN), "get", "e2e-token"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert got.returncode == 0, got.stderr
+    assert got.stdout == VALUE + "\n"
