@@ -33,7 +33,7 @@ class HelpScreen(ModalScreen[None]):
             yield DataTable(id="keys", cursor_type="row", zebra_stripes=True)
             yield Static(
                 "ctrl+p opens the command palette (every action, and “jump to secret”). "
-                "Remap keys in settings.toml: [keymap] with binding ids, e.g. "
+                "Remap keys in settings.toml: \\[keymap] with binding ids, e.g. "
                 '"secrets.reveal" = "ctrl+r".',
                 classes="hint",
             )

@@ -82,7 +82,13 @@ class SecretsScreen(Screen[None]):
         Binding(
             "o", "sort", "Sort", id="secrets.sort", tooltip="Sort by the next column", show=False
         ),
-        Binding("t", "troubleshoot", "Troubleshoot", id="secrets.troubleshoot"),
+        Binding(
+            "t",
+            "troubleshoot",
+            "Troubleshoot",
+            id="secrets.troubleshoot",
+            tooltip="Empty and unresolved secrets, and how to fix them",
+        ),
         Binding("i", "import", "Import", id="secrets.import", tooltip="Import secrets", show=False),
         Binding("x", "export", "Export", id="secrets.export", tooltip="Export secrets", show=False),
         Binding("comma", "settings", "Settings", id="secrets.settings", tooltip="Settings"),

@@ -70,7 +70,7 @@ NUMBER_SETTINGS = (
         "expiration_minutes",
         "Secret expiration duration",
         "minutes",
-        "how long fetched values of linked secrets stay cached",
+        "how long linked values stay cached",
         1,
     ),
     NumberSetting(
@@ -178,7 +178,7 @@ class SettingsScreen(Screen[None]):
         settings = vapp(self).settings
         yield Header()
         with TabbedContent(initial=f"tab-{self.initial_tab}", id="settings-tabs"):
-            with TabPane("General", id="tab-general"), VerticalScroll():
+            with TabPane("General", id="tab-general"), VerticalScroll(can_focus=False):
                 for setting in NUMBER_SETTINGS:
                     value = getattr(settings, setting.name)
                     with Horizontal(classes="settings-row"):
@@ -196,7 +196,11 @@ class SettingsScreen(Screen[None]):
                 with Horizontal(classes="settings-row"):
                     yield Label("Mask values in the table", classes="settings-label")
                     yield Switch(value=settings.mask_values, id="setting-mask_values")
-                    yield Label("", classes="settings-unit")
+                    yield Label(
+                        "on" if settings.mask_values else "off",
+                        id="mask-state",
+                        classes="settings-unit",
+                    )
                     yield Label("show values as •••• until revealed", classes="settings-hint")
                 yield Static("", id="general-status", classes="settings-status")
                 with Horizontal(classes="settings-action"):
@@ -206,7 +210,7 @@ class SettingsScreen(Screen[None]):
                         "from their vaults on next use.",
                         classes="settings-hint",
                     )
-            with TabPane("Vault key", id="tab-key"), VerticalScroll():
+            with TabPane("Vault key", id="tab-key"), VerticalScroll(can_focus=False):
                 yield Static(
                     "This key opens the vault. Anyone with the key and the vault file can read "
                     "every secret; tui-vault cannot recover a lost key.",
@@ -230,7 +234,7 @@ class SettingsScreen(Screen[None]):
                         compact=True,
                         disabled=True,
                     )
-            with TabPane("Integrations", id="tab-integrations"), VerticalScroll():
+            with TabPane("Integrations", id="tab-integrations"), VerticalScroll(can_focus=False):
                 yield Static(
                     "Linked secrets take their values from these external vaults. Their "
                     "credentials are kept inside the encrypted vault, never in settings.toml.",
@@ -239,7 +243,7 @@ class SettingsScreen(Screen[None]):
                 for provider in sorted(PROVIDERS, key=lambda p: PROVIDERS[p].lower()):
                     yield Static("", id=f"integration-{provider}", classes="integration-row")
                 yield Vertical(id="integrations-slot")
-            with TabPane("Danger zone", id="tab-danger"), VerticalScroll():
+            with TabPane("Danger zone", id="tab-danger"), VerticalScroll(can_focus=False):
                 with Horizontal(classes="settings-action"):
                     yield Button("Clear vault…", id="clear-vault", variant="error", compact=True)
                     yield Static("", id="clear-text", classes="settings-hint")
@@ -265,7 +269,11 @@ class SettingsScreen(Screen[None]):
 
     def action_show_tab(self, tab: str) -> None:
         if tab in TABS:
-            self.query_one("#settings-tabs", TabbedContent).active = f"tab-{tab}"
+            tabs = self.query_one("#settings-tabs", TabbedContent)
+            # Focus the tab bar first: a focused widget left in the old pane would pull the
+            # old pane back into view.
+            tabs.query_one(Tabs).focus()
+            tabs.active = f"tab-{tab}"
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
@@ -321,8 +329,10 @@ class SettingsScreen(Screen[None]):
         result = event.validation_result
         if result is not None and not result.is_valid:
             self._status(result.failure_descriptions[0], error=True)
-        else:
+        elif event.value != f"{getattr(vapp(self).settings, setting.name):g}":
             self._status("Press Enter (or move on) to save.")
+        else:
+            self._status("")
 
     @on(Input.Submitted)
     @on(Input.Blurred)
@@ -361,6 +371,7 @@ class SettingsScreen(Screen[None]):
         if app.settings.mask_values == event.value:
             return
         app.update_settings(mask_values=event.value)
+        self.query_one("#mask-state", Label).update("on" if event.value else "off")
         self._apply_mask_to_open_tables(event.value)
         self._status(f"Saved: values are {'masked' if event.value else 'shown'} in the table.")
 
