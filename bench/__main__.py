@@ -1,0 +1,96 @@
+"""`python -m bench`: run every benchmark row, print one table, write bench/results.md.
+
+python -m bench                 the full run (`make bench`), under ten minutes
+python -m bench --smoke         tiny sizes, one run each: proves the code works
+python -m bench --only get,warm run some sections only
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from bench import cli_get, remote, report, scale, startup, transfer_rows, warm
+from bench.core import ROOT, WORK, Row, Sizes, say
+
+SectionFn = Callable[[Sizes, Path], "Row | list[Row]"]
+
+SECTIONS: list[tuple[str, SectionFn, list[str]]] = [
+    ("startup", startup.run, ["cold_start"]),
+    ("get", cli_get.run, ["get"]),
+    ("remote", remote.run, ["remote_concurrent", "remote_floor", "remote_bare"]),
+    ("warm", warm.run, ["warm_cache"]),
+    ("scale", scale.run, ["scale_unlock", "scale_list", "scale_edit", "scale_memory"]),
+    ("transfer", transfer_rows.run, ["export_plain", "export_enc", "import_plain", "import_enc"]),
+]
+ROW_KEYS = [key for _, _, keys in SECTIONS for key in keys]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one run each")
+    parser.add_argument("--only", help="comma-separated sections: " + ", ".join(ROW_KEYS))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="where to write the markdown (default: bench/results.md; none in smoke mode)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args(argv)
+    sizes = Sizes.tiny() if args.smoke else Sizes.full()
+    wanted = set(args.only.split(",")) if args.only else None
+    out = args.out or (None if args.smoke else ROOT / "bench" / "results.md")
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="tui-vault-bench-"))
+    started = dt.datetime.now(dt.UTC)
+    load_before = os.getloadavg()
+    t0 = time.perf_counter()
+    rows: list[Row] = []
+    try:
+        for name, fn, keys in SECTIONS:
+            if wanted and name not in wanted:
+                continue
+            say(f"[{time.perf_counter() - t0:5.0f} s] {name} ...")
+            section_dir = work / name
+            section_dir.mkdir()
+            try:
+                got = fn(sizes, section_dir)
+                rows.extend(got if isinstance(got, list) else [got])
+            except Exception as e:  # one broken row must not lose the others
+                traceback.print_exc()
+                for key in keys:
+                    rows.append(Row(key, f"{name}: {key}", error=f"{type(e).__name__}: {e}"))
+    finally:
+        if args.keep:
+            say(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    seconds = time.perf_counter() - t0
+    say(f"[{seconds:5.0f} s] done")
+
+    print()
+    print("\n".join(report.table(rows)))
+    print()
+    print("\n".join(report.headlines(rows, sizes)) if not wanted else "")
+    if args.json is not None:
+        args.json.write_text(json.dumps([asdict(r) | {"ratio": r.ratio} for r in rows], indent=1))
+    if out is not None:
+        report.write_markdown(out, rows, sizes, started, seconds, (load_before, os.getloadavg()))
+        say(f"wrote {out}")
+    return 1 if any(r.error for r in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tiny scripts the bench runs in fresh processes (they import nothing from bench)."""

@@ -1,0 +1,228 @@
+"""The results table (printed and written to bench/results.md) and the machine it ran on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+from bench.core import BIN, ROOT, Row, Sizes, fmt_ratio, fmt_value
+
+NOTES = ROOT / "bench" / "PROFILING.md"
+
+
+def _first_line(argv: list[str]) -> str:
+    try:
+        out = subprocess.run(argv, capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not installed"
+    text = (out.stdout or out.stderr).decode(errors="replace").strip().splitlines()
+    return text[0] if text else "unknown"
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> list[tuple[str, str]]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / (1024 * 1024):.1f} GiB"
+                break
+    except OSError:
+        pass
+    system = platform.platform()
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                system = f"{line.split('=', 1)[1].strip(chr(34))}, Linux {platform.release()}"
+    except OSError:
+        pass
+    pass_version = _first_line(["dpkg-query", "-W", "-f=${Version}", "pass"])
+    return [
+        ("CPU", f"{cpu}, {os.cpu_count()} logical CPUs"),
+        ("Memory", mem),
+        ("System", system),
+        ("Python", platform.python_version()),
+        (
+            "Packages",
+            f"textual {_version('textual')}, cryptography {_version('cryptography')}, "
+            f"hvac {_version('hvac')}, boto3 {_version('boto3')}, moto {_version('moto')}",
+        ),
+        ("OpenBao", _first_line([str(BIN / "bao"), "version"])),
+        ("pass / gpg", f"pass {pass_version}; {_first_line(['gpg', '--version'])}"),
+    ]
+
+
+def table(rows: Sequence[Row]) -> list[str]:
+    head = "| # | Measurement | tui-vault (median) | Baseline | Baseline (median) | Ratio |"
+    out = [head, "|---|---|---:|---|---:|---:|"]
+    for i, r in enumerate(rows, start=1):
+        value = fmt_value(r.value, r.unit)
+        if r.error:
+            value = f"error: {r.error}"
+        elif r.na and r.value is None:
+            value = r.na
+        elif r.runs:
+            value += f" ({r.runs})"
+        base = fmt_value(r.baseline, r.unit)
+        if r.baseline is not None and r.baseline_runs:
+            base += f" ({r.baseline_runs})"
+        elif r.na and r.value is not None:
+            base = r.na
+        out.append(
+            f"| {i} | {r.title} | {value} | {r.baseline_title} | {base} | {fmt_ratio(r.ratio)} |"
+        )
+    return out
+
+
+def _by_key(rows: Sequence[Row]) -> dict[str, Row]:
+    return {r.key: r for r in rows}
+
+
+def headlines(rows: Sequence[Row], sizes: Sizes) -> list[str]:
+    k = _by_key(rows)
+
+    def v(key: str) -> str:
+        r = k.get(key)
+        return fmt_value(r.value, r.unit) if r and r.value is not None else "n/a"
+
+    def b(key: str) -> str:
+        r = k.get(key)
+        return fmt_value(r.baseline, r.unit) if r and r.baseline is not None else "n/a"
+
+    def x(key: str) -> str:
+        r = k.get(key)
+        return fmt_ratio(r.ratio) if r and r.ratio is not None else "n/a"
+
+    out = []
+    start = k.get("cold_start")
+    if start and start.value is not None:
+        out.append(
+            f"- **Start to unlock screen:** {v('cold_start')} "
+            f"(a bare Textual app with one input: {b('cold_start')}; {x('cold_start')})."
+        )
+    else:
+        na = start.na if start else "n/a"
+        out.append(f"- **Start to unlock screen:** {na}; a bare Textual app: {b('cold_start')}.")
+    out.append(
+        f"- **`tui-vault get NAME`:** {v('get')}, against {b('get')} for `pass show NAME` "
+        f"({x('get')})."
+    )
+    total = 2 * sizes.remote_per_provider
+    conc = k.get("remote_concurrent")
+    speedup = (
+        f"{conc.baseline / conc.value:.1f}x faster"
+        if conc and conc.value and conc.baseline
+        else "n/a"
+    )
+    out.append(
+        f"- **{total} linked secrets from OpenBao + AWS, {sizes.latency_ms:g} ms per request, "
+        f"cold:** {v('remote_concurrent')} concurrently, against {b('remote_concurrent')} "
+        f"one after another ({speedup}); one fetch alone: {b('remote_floor')}."
+    )
+    out.append(
+        f"- **{sizes.warm_refs:,} references from the warm cache:** {v('warm_cache')} "
+        f"(as many local secrets: {b('warm_cache')})."
+    )
+    filter_part = ""
+    if k.get("scale_filter") and k["scale_filter"].value is not None:
+        filter_part = f", one filter keystroke in the TUI {v('scale_filter')}"
+    out.append(
+        f"- **{sizes.scale_secrets:,} secrets:** unlock {v('scale_unlock')}, "
+        f"`list --json` {v('scale_list')}, one edit saved {v('scale_edit')}{filter_part}; "
+        f"peak memory {v('scale_memory')}."
+    )
+    out.append(
+        f"- **Export / import of {sizes.transfer_secrets:,} secrets:** encrypted "
+        f"{v('export_enc')} / {v('import_enc')}, plaintext {v('export_plain')} / "
+        f"{v('import_plain')}; the Argon2id key derivation alone is {b('export_enc')}."
+    )
+    return out
+
+
+def write_markdown(
+    path: Path,
+    rows: Sequence[Row],
+    sizes: Sizes,
+    started: dt.datetime,
+    seconds: float,
+    load: tuple[tuple[float, ...], tuple[float, ...]],
+) -> None:
+    lines = ["# tui-vault benchmarks", ""]
+    lines += [
+        "Generated by `make bench` (`python -m bench`); every figure is the median of several",
+        "runs, and every ratio compares it with a baseline measured in the same run.",
+        "",
+        "## Headline figures",
+        "",
+        *headlines(rows, sizes),
+        "",
+        "## Results",
+        "",
+        f"Run on {started:%Y-%m-%d %H:%M} UTC in {seconds / 60:.1f} minutes"
+        + (" (smoke mode: tiny sizes, numbers meaningless)" if sizes.smoke else "")
+        + ". Runs per figure in parentheses.",
+        "",
+        *table(rows),
+        "",
+    ]
+    notes = [f"- {r.title.strip(' …')}: {r.note}" for r in rows if r.note]
+    if notes:
+        lines += ["Notes:", "", *notes, ""]
+    lines += ["## Machine", ""]
+    lines += [f"- **{name}:** {value}" for name, value in machine()]
+    before, after = load
+    lines.append(
+        f"- **Load average** (1/5/15 min) before: {' '.join(f'{x:.2f}' for x in before)}, "
+        f"after: {' '.join(f'{x:.2f}' for x in after)}"
+        + (
+            " — other work was running; treat absolute times with care"
+            if max(before[0], after[0]) > 1.0
+            else ""
+        )
+    )
+    lines += ["", METHOD]
+    if NOTES.exists():
+        lines += ["", NOTES.read_text().rstrip()]
+    path.write_text("\n".join(lines) + "\n")
+
+
+METHOD = """## Method
+
+- Every process-level figure is a fresh process (spawn to exit, or spawn to the first frame),
+  with its own temporary HOME, no password manager (`keyring`'s fail backend, as on a
+  headless or SSH machine) and a bytecode cache, as after any `pip install`. One unmeasured
+  warm-up run comes first; measured runs of a row and its baseline are interleaved.
+- **Cold start:** `bench/drivers/startup.py` builds the app and runs it headless
+  (`App.run_test`, 100x30); the clock stops when the child reports that an `Input` has focus
+  and the frame showing it was rendered (`call_after_refresh`). Imports are included.
+- **get vs pass:** the same 100 secrets in both; `pass` uses a throwaway GnuPG home with a
+  passphrase-less key and a running gpg-agent (loopback pinentry); `tui-vault` reads its key
+  from `TUI_VAULT_KEY`.
+- **Linked secrets:** `bao server -dev` (KV v2) and `moto_server`, seeded with 50 secrets
+  each, behind `bench/proxy.py`, which forwards every request 50 ms after it arrived. Each run
+  builds a fresh `Resolver` (new SDK clients, a new empty cache file). The servers run on the
+  same two CPUs as the client.
+- **Scale:** unlock and the edit are timed in-process through `tui_vault.core` (as the TUI
+  does them); `list --json` and its peak RSS come from a fresh process (`wait4` on a small
+  parent, `bench/drivers/rss.py`).
+- **Export/import:** the real CLI commands; Argon2id is timed alone in-process with the
+  product's parameters."""

@@ -1,0 +1,81 @@
+"""Row 1: cold start to an interactive unlock screen, against a bare Textual app.
+
+Each run is a fresh process (`drivers/startup.py`); the clock runs from spawning it to the
+moment it reports that the first frame with a focused input was rendered (headless).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from bench.core import PYTHON, ROOT, Row, Sizes, isolated_env, say
+from bench.fixtures import make_vault
+
+DRIVER = str(ROOT / "bench" / "drivers" / "startup.py")
+TIMEOUT = 60.0
+
+
+def time_to_ready(args: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [PYTHON, DRIVER, *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    elapsed = time.perf_counter() - t0
+    try:
+        _, err = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    if not line.startswith(b"READY"):
+        tail = err.decode(errors="replace").strip().splitlines()[-2:]
+        raise RuntimeError(f"startup driver {args[0]} failed: {' | '.join(tail)}")
+    return elapsed
+
+
+def tui_available() -> str:
+    """Empty if tui-vault's app can be built; else why not."""
+    if not (ROOT / "tui_vault" / "ui" / "app.py").exists():
+        return "n/a (TUI not built)"
+    return ""
+
+
+def run(sizes: Sizes, work: Path) -> Row:
+    row = Row(
+        "cold_start",
+        "Cold start to an interactive unlock screen (headless)",
+        baseline_title="bare Textual app with one Input",
+    )
+    home = work / "home-startup"
+    env = isolated_env(home)
+    bv = make_vault(work / "startup")
+    minimal = ["minimal"]
+    ours = ["tui-vault", str(bv.path)]
+    reason = tui_available()
+    # One unmeasured run each fills the bytecode cache and the OS page cache.
+    time_to_ready(minimal, env)
+    if not reason:
+        try:
+            time_to_ready(ours, env)
+        except RuntimeError as e:
+            reason = f"n/a (TUI does not start: {e})"
+    base: list[float] = []
+    mine: list[float] = []
+    for _ in range(sizes.runs):  # interleaved, so drift hits both alike
+        base.append(time_to_ready(minimal, env))
+        if not reason:
+            mine.append(time_to_ready(ours, env))
+    if reason:
+        say(f"  cold start: {reason}")
+        row.na = reason
+        row.measured(base, base)
+        row.value = None
+        return row
+    return row.measured(mine, base)
