@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 UV := .uv/bin/uv
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint typecheck bench screenshots clean venv
+.PHONY: run test check lint typecheck bench screenshots clean venv system-deps
 
 $(UV):
 	python3 -m venv .uv
@@ -26,7 +26,14 @@ check: venv
 	$(BIN)/ruff format --check tui_vault tests bench scripts
 	$(BIN)/mypy
 
-test: check
+# tmux drives the end-to-end test; install it from Debian's packages when it is missing.
+system-deps:
+	@command -v tmux >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; \
+	  else echo "tmux is needed for tests/e2e: install it (e.g. sudo apt-get install tmux)"; exit 1; fi; }
+
+test: check system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: venv

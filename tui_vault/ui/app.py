@@ -199,7 +199,7 @@ class VaultApp(App[int]):
         fn: Callable[[Vault], T],
         success: str | Callable[[T], str] = "",
         focus: str | Callable[[T], str | None] | None = None,
-        on_done: Callable[[T], None] | None = None,
+        on_done: Callable[[T], object] | None = None,
     ) -> None:
         """Run a change to the vault in a worker; notify and refresh when it is done."""
         vault = self.vault
@@ -214,7 +214,7 @@ class VaultApp(App[int]):
         fn: Callable[[Vault], Any],
         success: str | Callable[[Any], str],
         focus: str | Callable[[Any], str | None] | None,
-        on_done: Callable[[Any], None] | None,
+        on_done: Callable[[Any], object] | None,
     ) -> None:
         try:
             result = fn(vault)
@@ -228,7 +228,7 @@ class VaultApp(App[int]):
         self.call_from_thread(self._after_op, message, name, on_done, result)
 
     def _after_op(
-        self, message: str, name: str | None, on_done: Callable[[Any], None] | None, result: Any
+        self, message: str, name: str | None, on_done: Callable[[Any], object] | None, result: Any
     ) -> None:
         if message:
             self.notify(message)

@@ -1,0 +1,128 @@
+"""Link a secret to an external vault, change its link, or unlink it (the `l` key)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from tui_vault.core.errors import VaultError
+from tui_vault.core.model import PROVIDERS, Link, Secret, validate_name
+from tui_vault.core.vault import Vault
+from tui_vault.integrations.registry import LINK_FIELDS, validate_link
+from tui_vault.ui.base import vapp
+from tui_vault.ui.screens.dialogs import DIALOG_CSS
+from tui_vault.ui.screens.provider_form import FieldsForm
+
+
+class LinkDialog(ModalScreen[Link | None]):
+    """Step one: which secret and which provider. Step two: the provider's link fields."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="LinkDialog")
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="link.cancel")]
+
+    def __init__(self, secret: Secret | None) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def compose(self) -> ComposeResult:
+        s = self.secret
+        with Vertical():
+            yield Label("Link to an external vault", classes="title")
+            yield Static(
+                "The value will be fetched from the provider when it is used, and cached "
+                "(encrypted) for the secret expiration duration. It cannot be edited here.",
+                classes="hint",
+            )
+            yield Label("Secret name", classes="hint")
+            yield Input(value=s.name if s else "", id="link-name", compact=True)
+            yield Label("Provider", classes="hint")
+            current = s.link.provider if s and s.link else "hashicorp"
+            yield Select(
+                [(label, key) for key, label in PROVIDERS.items()],
+                value=current,
+                allow_blank=False,
+                id="link-provider",
+                compact=True,
+            )
+            if s and s.link:
+                yield Static(f"Now linked to {s.link.describe()}", classes="hint")
+            yield Static("", id="link-error", classes="error")
+            with Horizontal():
+                if s and s.link:
+                    yield Button("Unlink", id="unlink", variant="warning", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Next", id="next", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#link-name" if self.secret is None else "#link-provider").focus()
+
+    @on(Button.Pressed, "#next")
+    @on(Input.Submitted, "#link-name")
+    def _next(self) -> None:
+        name = self.query_one("#link-name", Input).value.strip()
+        try:
+            validate_name(name)
+        except VaultError as e:
+            self.query_one("#link-error", Static).update(e.message)
+            return
+        provider = str(self.query_one("#link-provider", Select).value)
+        vault = vapp(self).vault
+        existing = vault.data.secrets.get(name) if vault is not None else None
+        if existing is not None and existing.link is None and existing.value:
+            self.query_one("#link-error", Static).update(
+                f"{name} holds a local value; linking replaces it with the external one."
+            )
+        values = existing.link.params if existing and existing.link else {}
+        if existing and existing.link and existing.link.provider != provider:
+            values = {}
+        form = FieldsForm(
+            f"Link {name} to {PROVIDERS[provider]}",
+            LINK_FIELDS[provider],
+            values,
+            submit_label="Use",
+        )
+        self.app.push_screen(form, lambda params: self._fields_done(name, provider, params))
+
+    def _fields_done(self, name: str, provider: str, params: dict[str, str] | None) -> None:
+        if params is None:
+            return
+        try:
+            link = validate_link(provider, params)
+        except VaultError as e:
+            self.query_one("#link-error", Static).update(e.message)
+            return
+        app = vapp(self)
+        connected = app.vault is not None and provider in app.vault.data.integrations
+        note = "" if connected else f"; connect {PROVIDERS[provider]} in Settings to resolve it"
+
+        def apply(v: Vault) -> Secret:
+            return v.link(name, link)
+
+        app.vault_op(
+            apply,
+            f"Linked {name} to {PROVIDERS[provider]}{note}",
+            focus=name,
+            on_done=lambda _: app.resolutions.pop(name, None),
+        )
+        self.dismiss(link)
+
+    @on(Button.Pressed, "#unlink")
+    def _unlink(self) -> None:
+        assert self.secret is not None
+        name = self.secret.name
+        app = vapp(self)
+        app.vault_op(
+            lambda v: v.unlink(name),
+            f"Unlinked {name}: it is now local and empty",
+            focus=name,
+            on_done=lambda _: app.resolutions.pop(name, None),
+        )
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,176 @@
+"""Settings → Integrations: connect, re-authenticate and disconnect each external vault."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Label, Static
+
+from tui_vault.core.errors import VaultError
+from tui_vault.core.integrations_status import public_settings, verify_config
+from tui_vault.core.model import PROVIDERS
+from tui_vault.core.vault import Vault
+from tui_vault.integrations.registry import CONFIG_FIELDS, validate_config
+from tui_vault.ui.base import vapp
+from tui_vault.ui.screens.dialogs import ConfirmDialog
+from tui_vault.ui.screens.provider_form import FieldsForm
+
+
+class IntegrationRow(Horizontal):
+    DEFAULT_CSS = """
+    IntegrationRow { height: auto; padding: 0 1; margin-bottom: 1; }
+    IntegrationRow .name { width: 14; text-style: bold; }
+    IntegrationRow .state { width: 1fr; }
+    IntegrationRow Button { margin-left: 1; }
+    """
+
+    def __init__(self, provider: str) -> None:
+        super().__init__(id=f"integration-{provider}")
+        self.provider = provider
+
+    def compose(self) -> ComposeResult:
+        yield Label(PROVIDERS[self.provider], classes="name")
+        yield Static("", classes="state")
+        yield Button("Connect", id=f"connect-{self.provider}", compact=True)
+        yield Button("Disconnect", id=f"disconnect-{self.provider}", compact=True)
+
+    def refresh_state(self) -> None:
+        app = vapp(self)
+        vault = app.vault
+        config = vault.data.integrations.get(self.provider) if vault else None
+        linked = 0
+        if vault is not None:
+            linked = sum(
+                1
+                for s in vault.data.secrets.values()
+                if s.link and s.link.provider == self.provider
+            )
+        links = f"{linked} linked secret{'s' if linked != 1 else ''}"
+        if config is None:
+            text = f"not connected · {links}"
+        else:
+            shown = public_settings(config)
+            where = shown.get("url") or shown.get("region") or shown.get("tenant_id") or ""
+            reauth = app.resolver is not None and self.provider in app.resolver.needs_reauth
+            state = "needs re-authentication" if reauth else "connected"
+            text = f"{state}{' · ' + where if where else ''} · {links}"
+        self.query_one(".state", Static).update(text)
+        connect = self.query_one(f"#connect-{self.provider}", Button)
+        connect.label = "Re-authenticate" if config is not None else "Connect"
+        self.query_one(f"#disconnect-{self.provider}", Button).disabled = config is None
+
+
+class IntegrationsPanel(Vertical):
+    """One row per provider; credentials are checked against the server before they are kept."""
+
+    DEFAULT_CSS = """
+    IntegrationsPanel { height: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        for provider in PROVIDERS:
+            yield IntegrationRow(provider)
+        yield Static(
+            "Credentials are stored inside the encrypted vault, never in settings.toml. "
+            "Disconnecting keeps links; their references become unresolved.",
+            classes="hint",
+        )
+
+    def on_mount(self) -> None:
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
+        for row in self.query(IntegrationRow):
+            row.refresh_state()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        button_id = event.button.id or ""
+        action, _, provider = button_id.partition("-")
+        if provider not in PROVIDERS:
+            return
+        event.stop()
+        if action == "connect":
+            self.open_connect(provider)
+        elif action == "disconnect":
+            self._ask_disconnect(provider)
+
+    def open_connect(self, provider: str, error: str = "") -> None:
+        vault = vapp(self).vault
+        current = vault.data.integrations.get(provider, {}) if vault else {}
+        form = FieldsForm(
+            f"Connect {PROVIDERS[provider]}",
+            CONFIG_FIELDS[provider],
+            current,
+            intro=error or "The credentials are checked with the server before they are saved.",
+            submit_label="Connect",
+        )
+        self.app.push_screen(form, lambda values: self._connect(provider, values))
+
+    def _connect(self, provider: str, values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        try:
+            config = validate_config(provider, values)
+        except VaultError as e:
+            self.open_connect(provider, error=e.message)
+            return
+        self.notify(f"Checking {PROVIDERS[provider]}…", timeout=3)
+        self._verify_and_save(provider, config)
+
+    @work(exclusive=True, group="integrations", exit_on_error=False)
+    async def _verify_and_save(self, provider: str, config: dict[str, str]) -> None:
+        app = vapp(self)
+        try:
+            await verify_config(provider, config, app.settings.fetch_timeout_seconds)
+        except VaultError as e:
+            self.open_connect(provider, error=e.message)
+            return
+
+        def save(v: Vault) -> None:
+            v.set_integration(provider, config)
+
+        def done(_: None) -> None:
+            if app.resolver is not None:
+                app.resolver.forget_provider(provider)
+            self._forget_resolutions(provider)
+            self.refresh_rows()
+
+        app.vault_op(save, f"Connected {PROVIDERS[provider]}", on_done=done)
+
+    def _ask_disconnect(self, provider: str) -> None:
+        def confirmed(ok: bool | None) -> None:
+            if not ok:
+                return
+            app = vapp(self)
+
+            def done(_: bool) -> None:
+                if app.resolver is not None:
+                    app.resolver.forget_provider(provider)
+                self._forget_resolutions(provider)
+                self.refresh_rows()
+
+            app.vault_op(
+                lambda v: v.remove_integration(provider),
+                f"Disconnected {PROVIDERS[provider]}; its links stay",
+                on_done=done,
+            )
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Disconnect {PROVIDERS[provider]}?",
+                "Its credentials are deleted from the vault. Linked secrets keep their links "
+                "and stay unresolved until you connect again.",
+                confirm_label="Disconnect",
+            ),
+            confirmed,
+        )
+
+    def _forget_resolutions(self, provider: str) -> None:
+        app = vapp(self)
+        if app.vault is None:
+            return
+        for s in app.vault.data.secrets.values():
+            if s.link and s.link.provider == provider:
+                app.resolutions.pop(s.name, None)
