@@ -1,0 +1,132 @@
+"""The encrypted cache of fetched values: ttl, expiry, reset, foreign or corrupt files."""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+from pathlib import Path
+
+from tui_vault.core.cache import Cache, CacheEntry, reset_cache_file
+from tui_vault.core.model import Link
+from tui_vault.core.store import Envelope
+from tui_vault.core.vault import Vault
+
+MARKER = "MARKER-7f3a9c-SECRET"
+FP = Link("aws", {"secret_id": "db"}).fingerprint
+
+
+def cache_of(v: Vault) -> Cache:
+    return Cache(v.paths.cache, v.paths.lock, v.key, v.vault_id)
+
+
+def test_put_get_and_persist(vault: Vault) -> None:
+    c = cache_of(vault)
+    assert c.get(FP, 3600) is None
+    c.put_many({FP: MARKER})
+    entry = c.get(FP, 3600)
+    assert entry is not None and entry.value == MARKER
+    again = cache_of(vault).get(FP, 3600)
+    assert again is not None and again.value == MARKER
+    assert stat.S_IMODE(vault.paths.cache.stat().st_mode) == 0o600
+    raw = vault.paths.cache.read_bytes()
+    assert MARKER.encode() not in raw and b"secret_id" not in raw
+    assert json.loads(raw)["kind"] == "cache"
+
+
+def test_ttl_and_expiry(vault: Vault) -> None:
+    c = cache_of(vault)
+    now = time.time()
+    c.put_many({FP: "v"}, now=now - 600)
+    assert c.get(FP, 601) is not None
+    assert c.get(FP, 599) is None
+    peek = c.peek(FP)
+    assert peek is not None and 599 < peek.age() < 700
+    assert peek.expires_in(3600, now) == 3000
+
+
+def test_entry_age_math() -> None:
+    e = CacheEntry("v", fetched=1000.0)
+    assert e.age(1060.0) == 60 and e.expires_in(120, 1060.0) == 60
+    assert e.age(900.0) == 0  # a clock that went backwards never gives a negative age
+
+
+def test_put_many_merges_with_what_is_on_disk(vault: Vault) -> None:
+    a, b = cache_of(vault), cache_of(vault)
+    a.put_many({"one": "1"})
+    b.put_many({"two": "2"})
+    merged = cache_of(vault).entries()
+    assert {k: e.value for k, e in merged.items()} == {"one": "1", "two": "2"}
+    a.put_many({})  # nothing to write
+
+
+def test_reset(vault: Vault) -> None:
+    c = cache_of(vault)
+    c.put_many({FP: "v"})
+    c.reset()
+    assert not vault.paths.cache.exists()
+    assert c.get(FP, 3600) is None and cache_of(vault).entries() == {}
+    assert reset_cache_file(vault.paths.cache) is False
+    c.put_many({FP: "v"})
+    assert reset_cache_file(vault.paths.cache) is True
+
+
+def test_changed_link_is_a_different_entry(vault: Vault) -> None:
+    c = cache_of(vault)
+    c.put_many({FP: "old"})
+    for changed in (
+        Link("aws", {"secret_id": "db", "json_key": "password"}),
+        Link("aws", {"secret_id": "db2"}),
+        Link("azure", {"secret_id": "db"}),
+    ):
+        assert changed.fingerprint != FP
+        assert c.get(changed.fingerprint, 3600) is None
+
+
+def test_corrupt_cache_is_ignored(vault: Vault) -> None:
+    c = cache_of(vault)
+    c.put_many({FP: "v"})
+    raw = vault.paths.cache.read_bytes()
+    for bad in (b"", b"garbage", raw[:-5], raw.replace(b'"ciphertext": "', b'"ciphertext": "AAAA')):
+        vault.paths.cache.write_bytes(bad)
+        assert cache_of(vault).entries() == {}
+    # ...and the next write replaces it with a good one.
+    cache_of(vault).put_many({FP: "new"})
+    got = cache_of(vault).get(FP, 60)
+    assert got is not None and got.value == "new"
+
+
+def test_cache_of_another_vault_or_key_is_ignored(home: Path) -> None:
+    a, key = Vault.create(home / "a" / "vault.json")
+    b, _ = Vault.create(home / "b" / "vault.json", key)
+    c, _ = Vault.create(home / "c" / "vault.json")
+    cache_of(b).put_many({FP: "from b"})
+    b.paths.cache.replace(a.paths.cache)
+    assert cache_of(a).entries() == {}
+    cache_of(c).put_many({FP: "from c"})
+    c.paths.cache.replace(a.paths.cache)
+    assert cache_of(a).entries() == {}
+
+
+def test_cache_bad_json_inside_is_ignored(vault: Vault) -> None:
+    """Authentic ciphertext whose plaintext has the wrong shape: ignored, no crash."""
+    from tui_vault.core import crypto
+
+    c = cache_of(vault)
+    for body in (b"[]", b'{"fp": 5}', b'{"fp": {"value": "v"}}', b"not json"):
+        probe = Envelope("cache", vault.vault_id, c._check, 1, b"", b"")
+        nonce, ct = crypto.seal(c._key, body, probe.aad())
+        env = Envelope("cache", vault.vault_id, c._check, 1, nonce, ct)
+        vault.paths.cache.write_bytes(env.to_bytes())
+        assert cache_of(vault).entries() == {}
+
+
+def test_cache_file_is_not_a_vault_file(vault: Vault) -> None:
+    cache_of(vault).put_many({FP: "v"})
+    vault.paths.cache.replace(vault.path)
+    try:
+        Vault.open(vault.path, vault.key)
+    except Exception as e:
+        assert "'cache' file" in str(e)
+    else:
+        raise AssertionError("a cache file was opened as a vault")
