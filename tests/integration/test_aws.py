@@ -161,6 +161,30 @@ async def test_assume_role_and_cache_its_credentials(
     assert proxy.stats.requests == 4  # the assumed credentials were reused
 
 
+async def test_concurrent_fetches_assume_a_role_once(
+    moto: MotoServer,
+    seeded: Seeded,
+    make_proxy: Callable[..., FaultProxy],
+    executor: ThreadPoolExecutor,
+) -> None:
+    proxy = make_proxy(moto.endpoint_url, delay_ms=30)
+    p = provider(moto.provider_config(endpoint_url=proxy.url), executor)
+    links = [
+        link(seeded.plain, role_arn=seeded.reader_role),
+        link(seeded.json_secret, role_arn=seeded.reader_role, json_key="username"),
+        link(seeded.versioned, role_arn=seeded.reader_role),
+        link(seeded.binary, role_arn=seeded.reader_role),
+    ]
+    results = await p.fetch_many(links)
+    assert [results[lnk.fingerprint] for lnk in links] == [
+        "plain-value",
+        "app",
+        "two",
+        "binary-text",
+    ]
+    assert proxy.stats.requests == 1 + len(links)  # one AssumeRole, shared by all
+
+
 async def test_role_without_permission_needs_reauth(moto: MotoServer, seeded: Seeded) -> None:
     p = provider(moto.provider_config())
     e = await fails(p, link(seeded.plain, role_arn=seeded.useless_role), Reason.NEEDS_REAUTH)

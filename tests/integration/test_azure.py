@@ -14,7 +14,7 @@ from tui_vault.integrations.azure import AzureProvider
 from tui_vault.integrations.base import FetchError, NeedsReauth
 from tui_vault.integrations.registry import make_provider, validate_link
 
-from .servers import AzureKeyVaultEmulator
+from .servers import AzureKeyVaultEmulator, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
@@ -250,3 +250,13 @@ async def test_no_secret_or_credential_in_errors(
         assert leak_marker not in str(thing) and leak_marker not in repr(thing)
         if isinstance(thing, BaseException):
             assert thing.__cause__ is None
+
+
+async def test_unreachable_sign_in_endpoint_is_a_provider_error(
+    azure_vault: AzureKeyVaultEmulator,
+) -> None:
+    """A sign-in that cannot reach its endpoint is not a rejected credential."""
+    azure_vault.set_secret("s", "v")
+    p = provider(azure_vault.provider_config(authority=f"https://127.0.0.1:{free_port()}"))
+    e = await fails(p, link(azure_vault.secret_id("s")), Reason.PROVIDER_ERROR)
+    assert "sign-in endpoint" in str(e)

@@ -122,6 +122,15 @@ async def test_missing_path_key_and_engine(bao: OpenBaoServer) -> None:
     assert "nomount" in str(e)
 
 
+async def test_deleted_kv_v2_version_is_not_found(bao: OpenBaoServer) -> None:
+    bao.put("secret", "soon-deleted", {"k": "v"})
+    p = provider(bao.provider_config())
+    assert await p.fetch(link("secret", "soon-deleted", "k")) == "v"
+    bao.client().secrets.kv.v2.delete_latest_version_of_secret("soon-deleted", mount_point="secret")
+    e = await fails(p, link("secret", "soon-deleted", "k"), Reason.PROVIDER_ERROR)
+    assert "not found" in str(e)
+
+
 async def test_engine_that_is_not_kv(bao: OpenBaoServer) -> None:
     p = provider(bao.provider_config())
     e = await fails(p, link("sys", "mounts", "x"), Reason.PROVIDER_ERROR)

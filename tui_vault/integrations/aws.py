@@ -59,7 +59,9 @@ ROLE_DURATION = 3600
 def _safe_code(code: object) -> str:
     """An AWS error code is an identifier; anything else is not shown."""
     text = str(code or "")
-    return text if text.isidentifier() or text.isdigit() else "unknown"
+    if text.isdigit():
+        return f"HTTP {text}"
+    return text if text.isidentifier() else "unknown error"
 
 
 class AwsProvider(Provider):
@@ -76,7 +78,7 @@ class AwsProvider(Provider):
         self._lock = threading.Lock()
         self._role_lock = threading.Lock()
         self._session: Any = None
-        self._client: Any = None
+        self._clients: dict[str, Any] = {}  # "secretsmanager" / "sts" -> shared client
         self._roles: dict[str, tuple[Any, float]] = {}
         endpoint = self.config.get("endpoint_url")
         self._where = safe_url(endpoint) if endpoint else f"region {self.config.get('region', '?')}"
@@ -98,21 +100,20 @@ class AwsProvider(Provider):
         """Ask STS who we are: checks the keys without needing any secret permission."""
 
         def check() -> None:
-            self._call(
-                "the credentials", lambda: self._sts(self._base_session()).get_caller_identity()
-            )
+            self._call("the credentials", lambda: self._base("sts").get_caller_identity())
 
         await self.run_blocking(check)
 
     def close(self) -> None:
         with self._lock:
-            clients = [self._client, *(c for c, _ in self._roles.values())]
-            self._client = None
+            clients = list(self._clients.values())
+            self._clients = {}
             self._session = None
+        with self._role_lock:
+            clients += [client for client, _ in self._roles.values()]
             self._roles = {}
         for client in clients:
-            if client is not None:
-                client.close()
+            client.close()
 
     # ------------------------------------------------------------------ blocking side
 
@@ -144,8 +145,9 @@ class AwsProvider(Provider):
 
     @staticmethod
     def _text_of(answer: Any, sid: str) -> str:
-        if not isinstance(answer, dict):
-            raise ProviderFailure(f"malformed answer for AWS secret {sid}")
+        if not isinstance(answer, dict) or not ("ARN" in answer or "Name" in answer):
+            # botocore turns a body that is not JSON into {"message": ...}: not an answer.
+            raise ProviderFailure(f"malformed answer from AWS for secret {sid}")
         text = answer.get("SecretString")
         if isinstance(text, str):
             return text
@@ -183,56 +185,50 @@ class AwsProvider(Provider):
             user_agent_extra=f"tui-vault/{__version__}",
         )
 
-    def _base_session(self) -> Any:
-        with self._lock:
-            if self._session is None:
-                import boto3.session
+    def _new_session(self) -> Any:
+        import boto3.session
 
-                c = self.config
-                if c.get("access_key_id"):
-                    self._session = boto3.session.Session(
-                        aws_access_key_id=c["access_key_id"],
-                        aws_secret_access_key=c.get("secret_access_key", ""),
-                        aws_session_token=c.get("session_token") or None,
-                        region_name=c.get("region") or None,
-                    )
-                else:
-                    self._session = boto3.session.Session(
-                        profile_name=c.get("profile") or None,
-                        region_name=c.get("region") or None,
-                    )
-            return self._session
-
-    def _base_client(self) -> Any:
-        session = self._base_session()
-        with self._lock:
-            if self._client is None:
-                self._client = self._secrets_client(session)
-            return self._client
-
-    def _secrets_client(self, session: Any) -> Any:
-        return session.client(
-            "secretsmanager",
-            endpoint_url=self.config.get("endpoint_url") or None,
-            config=self._config(),
+        c = self.config
+        if c.get("access_key_id"):
+            return boto3.session.Session(
+                aws_access_key_id=c["access_key_id"],
+                aws_secret_access_key=c.get("secret_access_key", ""),
+                aws_session_token=c.get("session_token") or None,
+                region_name=c.get("region") or None,
+            )
+        return boto3.session.Session(
+            profile_name=c.get("profile") or None,
+            region_name=c.get("region") or None,
         )
 
-    def _sts(self, session: Any) -> Any:
+    def _base(self, service: str) -> Any:
+        """The shared client for `service`, built once; the session is only touched here,
+        under the lock, because boto3 sessions are not thread-safe."""
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                if self._session is None:
+                    self._session = self._new_session()
+                client = self._make_client(self._session, service)
+                self._clients[service] = client
+            return client
+
+    def _make_client(self, session: Any, service: str) -> Any:
         return session.client(
-            "sts",
+            service,
             endpoint_url=self.config.get("endpoint_url") or None,
             config=self._config(),
         )
 
     def _client_for(self, role_arn: str | None) -> Any:
         if not role_arn:
-            return self._base_client()
+            return self._base("secretsmanager")
         with self._role_lock:  # one AssumeRole per role at a time: the others wait and reuse
             cached = self._roles.get(role_arn)
             if cached is not None and cached[1] - time.time() > ROLE_REFRESH_MARGIN:
                 return cached[0]
             try:
-                answer = self._sts(self._base_session()).assume_role(
+                answer = self._base("sts").assume_role(
                     RoleArn=role_arn,
                     RoleSessionName=ROLE_SESSION_NAME,
                     DurationSeconds=ROLE_DURATION,
@@ -255,7 +251,7 @@ class AwsProvider(Provider):
                 aws_session_token=creds["SessionToken"],
                 region_name=self.config.get("region") or None,
             )
-            client = self._secrets_client(session)
+            client = self._make_client(session, "secretsmanager")
             # A replaced client may still be serving another thread: leave it to the GC.
             self._roles[role_arn] = (client, expires_at)
         return client

@@ -116,11 +116,9 @@ class AzureProvider(Provider):
     # ------------------------------------------------------------------ public API
 
     async def fetch(self, link: Link) -> str:
-        try:
-            vault_url, name, version = parse_secret_id(link.params.get("secret_id", ""))
-        except InvalidSecretError as e:
-            raise ProviderFailure(e.message) from None
-        return await self.run_blocking(lambda: self._fetch_sync(vault_url, name, version))
+        secret_id = link.params.get("secret_id", "")
+        # Parsing imports the SDK: do it in the worker thread, not on the event loop.
+        return await self.run_blocking(lambda: self._fetch_sync(secret_id))
 
     async def verify(self) -> None:
         """Get a Key Vault token: proves the credential without naming any vault."""
@@ -141,7 +139,15 @@ class AzureProvider(Provider):
 
     # ------------------------------------------------------------------ blocking side
 
-    def _fetch_sync(self, vault_url: str, name: str, version: str | None) -> str:
+    def _fetch_sync(self, secret_id: str) -> str:
+        try:
+            vault_url, name, version = parse_secret_id(secret_id)
+        except InvalidSecretError as e:
+            message = e.message
+        else:
+            message = ""
+        if message:
+            raise ProviderFailure(message)
         what = f"{name}/{version}" if version else name
         vault = safe_url(vault_url)
         secret = self._call(
@@ -230,8 +236,15 @@ class AzureProvider(Provider):
             # ClientAuthenticationError: a slow or unreachable sign-in is not a bad credential.
             cause = _transport_cause(exc)
             if cause is not None:
-                exc = cause
-                vault = "the Azure sign-in endpoint"
+                timed_out = isinstance(
+                    cause, ax.ServiceRequestTimeoutError | ax.ServiceResponseTimeoutError
+                )
+                if timed_out:
+                    return FetchError(
+                        Reason.TIMED_OUT,
+                        f"the Azure sign-in endpoint did not answer in {self.timeout:g}s",
+                    )
+                return ProviderFailure("cannot reach the Azure sign-in endpoint")
         if isinstance(exc, CredentialUnavailableError):
             return NeedsReauth("no Azure credential is available (sign in or set a client secret)")
         if isinstance(exc, ax.ClientAuthenticationError):

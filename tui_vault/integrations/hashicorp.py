@@ -118,7 +118,8 @@ class HashiCorpProvider(Provider):
             raise ProviderFailure(
                 f"permission denied for {where} on {self._server} (or it does not exist)"
             )
-        raise NeedsReauth(f"HashiCorp Vault at {self._server} rejected the {self._method} token")
+        what = {"token": "token"}.get(self._method, f"{self._method} login token")
+        raise NeedsReauth(f"HashiCorp Vault at {self._server} rejected the {what}")
 
     def _session(self) -> tuple[Any, str]:
         """The shared client, created and logged in on first use."""

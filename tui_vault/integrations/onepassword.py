@@ -13,6 +13,7 @@ the user verbatim.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Executor
@@ -80,9 +81,9 @@ def validate_ref(ref: str) -> str:
 
 async def default_client_factory(token: str) -> Any:
     """Sign in to 1Password with a service-account token (the real SDK)."""
-    from onepassword.client import Client
-
-    return await Client.authenticate(
+    # The first import loads pydantic models and a native library: keep it off the loop.
+    module = await asyncio.to_thread(importlib.import_module, "onepassword.client")
+    return await module.Client.authenticate(
         auth=token, integration_name=INTEGRATION_NAME, integration_version=__version__
     )
 
@@ -153,6 +154,9 @@ class OnePasswordProvider(Provider):
                 if error is not None:
                     raise error from None
             return self._client
+
+    def close(self) -> None:
+        self._client = None
 
     def _forget_client_if(self, error: FetchError) -> None:
         if isinstance(error, NeedsReauth):
