@@ -53,9 +53,21 @@ def venv_bin(name: str) -> Path:
     return path
 
 
-def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+class ServerDied(RuntimeError):
+    """The server process exited while we waited for it."""
+
+
+def wait_until(
+    check: Callable[[], bool],
+    timeout: float,
+    what: str,
+    alive: Callable[[], bool] | None = None,
+) -> None:
+    """Poll `check` until it is true; give up early if `alive` says the process is gone."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise ServerDied(f"{what} exited while starting")
         with contextlib.suppress(Exception):
             if check():
                 return
@@ -125,42 +137,45 @@ class _Process:
 class OpenBaoServer:
     """`bao server -dev`: in-memory, unsealed, KV v2 at `secret/`, root token known."""
 
-    def __init__(self, root_token: str = "tv-root-token") -> None:
+    def __init__(self, root_token: str = "tv-root-token", *, tls: bool = False) -> None:
         self.root_token = root_token
+        self.tls = tls
         self.port = 0
         self._proc = _Process("openbao")
+        # With tls=True the dev server makes its own CA here (vault-ca.pem).
+        self.ca_bundle = str(Path(self._proc.home) / "vault-ca.pem") if tls else ""
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{LOOPBACK}:{self.port}"
 
     def start(self) -> Self:
         bao = str(venv_bin("bao"))
-        for _attempt in range(3):
+        for _attempt in range(4):
+            # The dev server also listens on port+1 (cluster): a clash makes it exit; retry.
             self.port = free_port()
-            self._proc.spawn(
-                [
-                    bao,
-                    "server",
-                    "-dev",
-                    f"-dev-root-token-id={self.root_token}",
-                    f"-dev-listen-address={LOOPBACK}:{self.port}",
-                ]
-            )
+            argv = [
+                bao,
+                "server",
+                "-dev",
+                f"-dev-root-token-id={self.root_token}",
+                f"-dev-listen-address={LOOPBACK}:{self.port}",
+            ]
+            if self.tls:
+                argv += ["-dev-tls", f"-dev-tls-cert-dir={self._proc.home}"]
+            self._proc.spawn(argv)
             try:
-                wait_until(self._healthy, 30, "OpenBao dev server")
+                wait_until(self._healthy, 30, "OpenBao dev server", self._proc.alive)
                 return self
-            except TimeoutError:
-                alive = self._proc.alive()
+            except ServerDied:
                 self._proc.stop()
-                if alive:  # it ran but never became healthy: not a port clash
-                    raise RuntimeError(f"OpenBao failed:\n{self._proc.log_tail()}") from None
+            except TimeoutError:
+                self._proc.stop()
+                raise RuntimeError(f"OpenBao failed:\n{self._proc.log_tail()}") from None
         raise RuntimeError(f"OpenBao failed to start:\n{self._proc.log_tail()}")
 
     def _healthy(self) -> bool:
-        if not self._proc.alive():
-            raise TimeoutError
-        r = requests.get(f"{self.url}/v1/sys/health", timeout=1)
+        r = requests.get(f"{self.url}/v1/sys/health", timeout=1, verify=self.ca_bundle or True)
         return r.status_code == 200 and r.json().get("sealed") is False
 
     def stop(self) -> None:
@@ -178,7 +193,11 @@ class OpenBaoServer:
         import hvac
 
         return hvac.Client(
-            url=self.url, token=token or self.root_token, namespace=namespace, timeout=10
+            url=self.url,
+            token=token or self.root_token,
+            namespace=namespace,
+            timeout=10,
+            verify=self.ca_bundle or True,
         )
 
     def ensure_kv(self, mount: str, version: int, namespace: str | None = None) -> None:
@@ -232,7 +251,10 @@ class OpenBaoServer:
             self.client().adapter.post(f"/v1/sys/namespaces/{name}")
 
     def provider_config(self, **overrides: str) -> dict[str, str]:
-        return {"url": self.url, "auth": "token", "token": self.root_token, **overrides}
+        config = {"url": self.url, "auth": "token", "token": self.root_token}
+        if self.ca_bundle:
+            config["ca_bundle"] = self.ca_bundle
+        return {**config, **overrides}
 
 
 # ----------------------------------------------------------------------------- moto
@@ -261,10 +283,13 @@ class MotoServer:
             self.port = free_port()
             self._proc.spawn([moto, "-H", LOOPBACK, "-p", str(self.port)])
             try:
-                wait_until(self._healthy, 30, "moto_server")
+                wait_until(self._healthy, 30, "moto_server", self._proc.alive)
                 break
+            except ServerDied:
+                self._proc.stop()
             except TimeoutError:
                 self._proc.stop()
+                raise RuntimeError(f"moto_server failed:\n{self._proc.log_tail()}") from None
         else:
             raise RuntimeError(f"moto_server failed to start:\n{self._proc.log_tail()}")
         if self.enforce_auth:
@@ -272,8 +297,6 @@ class MotoServer:
         return self
 
     def _healthy(self) -> bool:
-        if not self._proc.alive():
-            raise TimeoutError
         return requests.get(f"{self.endpoint_url}/moto-api/", timeout=1).status_code == 200
 
     def _make_admin(self) -> None:

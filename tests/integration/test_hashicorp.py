@@ -221,6 +221,19 @@ async def test_kv_version_is_detected_once_per_mount(
     assert mounts == ["GET /v1/sys/internal/ui/mounts/secret"]
 
 
+async def test_tls_with_ca_bundle() -> None:
+    with OpenBaoServer(tls=True) as server:
+        server.put("secret", "x", {"k": "over-tls"})
+        p = provider(server.provider_config())
+        assert server.url.startswith("https://")
+        assert await p.fetch(link("secret", "x", "k")) == "over-tls"
+        config = server.provider_config()
+        del config["ca_bundle"]
+        untrusted = provider(config)
+        e = await fails(untrusted, link("secret", "x", "k"), Reason.PROVIDER_ERROR)
+        assert "TLS" in str(e)
+
+
 # ----------------------------------------------------------------------------- faults
 
 
