@@ -1,0 +1,105 @@
+"""Clipboard: OSC 52 plus a local clipboard, cleared later only if it still holds our value."""
+
+from __future__ import annotations
+
+import base64
+
+from tui_vault.core.clipboard import ClipboardManager, CopyResult, osc52
+
+MARKER = "MARKER-7f3a9c-SECRET"
+
+
+class FakeLocal:
+    """A local clipboard that someone else may also write to."""
+
+    def __init__(self, available: bool = True) -> None:
+        self.text: str | None = "" if available else None
+        self.copies: list[str] = []
+
+    def available(self) -> bool:
+        return self.text is not None
+
+    def copy(self, text: str) -> bool:
+        if self.text is None:
+            return False
+        self.text = text
+        self.copies.append(text)
+        return True
+
+    def paste(self) -> str | None:
+        return self.text
+
+
+def make(local: FakeLocal | None = None) -> tuple[ClipboardManager, list[str]]:
+    written: list[str] = []
+    return ClipboardManager(written.append, local, clear_after=30), written  # type: ignore[arg-type]
+
+
+def test_osc52_sequence() -> None:
+    seq = osc52("héllo")
+    assert seq.startswith("\x1b]52;c;") and seq.endswith("\a")
+    assert base64.b64decode(seq[7:-1]).decode() == "héllo"
+
+
+def test_copy_goes_to_terminal_and_local() -> None:
+    local = FakeLocal()
+    m, written = make(local)
+    res = m.copy(MARKER)
+    assert res == CopyResult(terminal=True, local=True)
+    assert res.describe() == "terminal and system clipboard"
+    assert written == [MARKER] and local.text == MARKER
+    assert m.holds_ours() and m.clear_after == 30
+
+
+def test_manager_keeps_only_a_digest() -> None:
+    m, _ = make(FakeLocal())
+    m.copy(MARKER)
+    assert MARKER not in repr(vars(m))
+
+
+def test_clear_if_still_ours() -> None:
+    local = FakeLocal()
+    m, written = make(local)
+    m.copy(MARKER)
+    assert m.clear_if_ours() is True
+    assert local.text == "" and written[-1] == ""
+    assert not m.holds_ours()
+    assert m.clear_if_ours() is False
+
+
+def test_not_cleared_when_someone_copied_something_else() -> None:
+    local = FakeLocal()
+    m, written = make(local)
+    m.copy(MARKER)
+    local.text = "the user's own text"
+    assert m.clear_if_ours() is False
+    assert local.text == "the user's own text"
+    assert written == [MARKER]
+    assert not m.holds_ours()
+
+
+def test_an_older_timer_does_not_clear_a_newer_copy() -> None:
+    local = FakeLocal()
+    m, _ = make(local)
+    m.copy("first")
+    first_gen = m.generation
+    m.copy("second")
+    assert m.clear_if_ours(first_gen) is False
+    assert local.text == "second"
+    assert m.clear_if_ours(m.generation) is True
+    assert local.text == ""
+
+
+def test_terminal_only_and_nowhere() -> None:
+    m, written = make(None)
+    assert m.copy("x") == CopyResult(terminal=True, local=False)
+    assert m.clear_if_ours() is True and written == ["x", ""]
+
+    def broken(_: str) -> None:
+        raise OSError("no tty")
+
+    n = ClipboardManager(broken, FakeLocal(available=False))  # type: ignore[arg-type]
+    res = n.copy("x")
+    assert res == CopyResult(False, False)
+    assert res.describe().startswith("nowhere")
+    assert n.clear_if_ours() is True  # nothing to read back; the terminal write is best effort
