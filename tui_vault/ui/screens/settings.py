@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.screen import Screen
 from textual.validation import Integer, Number, Validator
 from textual.widgets import (
@@ -113,13 +114,13 @@ def integration_text(vault: Vault, provider: str, needs_reauth: set[str]) -> str
         if linked:
             count += " (unresolved until connected)"
         return (
-            f"[b]{label}[/b]  [dim]○ not connected[/dim] · {count}\n"
-            f"[dim]  connect with [i]tui-vault integration connect {provider} …[/i][/dim]"
+            f"[b]{label:<10}[/b] [dim]○ not connected[/dim] · {count}\n"
+            f"[dim]{'':<11}connect with [i]tui-vault integration connect {provider} …[/i][/dim]"
         )
     state = "[$warning]● needs re-authentication[/]" if provider in needs_reauth else "● connected"
-    shown = ", ".join(f"{k}={v}" for k, v in sorted(public_settings(config).items()))
-    details = f"\n[dim]  {shown}[/dim]" if shown else ""
-    return f"[b]{label}[/b]  {state} · {count}{details}"
+    shown = escape(", ".join(f"{k}={v}" for k, v in sorted(public_settings(config).items())))
+    details = f"\n[dim]{'':<11}{shown}[/dim]" if shown else ""
+    return f"[b]{label:<10}[/b] {state} · {count}{details}"
 
 
 class SettingsScreen(Screen[None]):
