@@ -17,6 +17,17 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 TUI_VAULT = str(BIN / "tui-vault")
 WORK = ROOT / "bench" / ".work"  # git-ignored: bytecode cache, profiles
+BUDGET_SECONDS = 540.0  # `make bench` must finish within ten minutes
+_started = time.monotonic()
+
+
+def start_clock() -> None:
+    global _started
+    _started = time.monotonic()
+
+
+def budget_left() -> float:
+    return BUDGET_SECONDS - (time.monotonic() - _started)
 
 
 @dataclass(frozen=True)
