@@ -62,6 +62,7 @@ class Cache:
             StorageError,
             crypto.DecryptionFailed,
             ValueError,
+            RecursionError,
             KeyError,
             TypeError,
             AttributeError,

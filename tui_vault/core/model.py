@@ -249,6 +249,9 @@ class VaultData:
             s = Secret.from_json(raw)
             secrets[s.name] = s
         integ = data.get("integrations", {})
-        if not isinstance(integ, dict):
-            raise InvalidSecretError("integrations must be an object")
+        if not isinstance(integ, dict) or not all(
+            isinstance(c, dict) and all(isinstance(v, str) for v in c.values())
+            for c in integ.values()
+        ):
+            raise InvalidSecretError("integrations must be an object of string settings")
         return cls(secrets=secrets, integrations={str(k): dict(v) for k, v in integ.items()})

@@ -91,7 +91,7 @@ class Envelope:
     def from_bytes(cls, raw: bytes, where: str, kind: str) -> Envelope:
         try:
             doc = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # bad UTF-8 or JSON, a 5000-digit number, nesting
             raise CorruptVaultError(f"{where} is not a tui-vault file (not valid JSON)") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise CorruptVaultError(f"{where} is not a tui-vault file")

@@ -153,6 +153,8 @@ def sniff(raw: bytes) -> tuple[str, Any]:
         raise ImportFormatError("the file is not UTF-8 text") from None
     except json.JSONDecodeError as e:
         raise ImportFormatError(f"the file is not valid JSON (line {e.lineno}: {e.msg})") from None
+    except ValueError:  # a number with thousands of digits (Python's int conversion limit)
+        raise ImportFormatError("the file holds a number too long to read") from None
     except RecursionError:
         raise ImportFormatError("the file is nested too deeply") from None
     if isinstance(doc, list):
@@ -220,7 +222,7 @@ def _decrypt(doc: dict[str, Any], password: str) -> Any:
         ) from None
     try:
         return json.loads(plaintext)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         raise ImportFormatError("encrypted export: contents are not JSON") from None
 
 

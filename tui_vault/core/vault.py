@@ -360,5 +360,5 @@ def _unseal(key: bytes, env: Envelope, where: str) -> VaultData:
         raise CorruptVaultError(f"{where} was tampered with (key check altered)")
     try:
         return VaultData.from_json(json.loads(plaintext))
-    except (json.JSONDecodeError, UnicodeDecodeError, InvalidSecretError) as e:
+    except (ValueError, RecursionError, InvalidSecretError) as e:
         raise CorruptVaultError(f"{where} holds unreadable contents: {e}") from None
