@@ -216,6 +216,9 @@ class Secret:
         updated = data.get("updated", created)
         if not isinstance(created, (int, float)) or not isinstance(updated, (int, float)):
             raise InvalidSecretError(f"secret {name!r}: times must be numbers")
+        # NaN, infinities and 4000-digit integers would break float() or `list --json`.
+        if not all(abs(t) < 1e12 for t in (created, updated)):
+            raise InvalidSecretError(f"secret {name!r}: times must be Unix times in seconds")
         return cls(
             name=name,
             value="" if link else value,

@@ -157,6 +157,7 @@ def sniff(raw: bytes) -> tuple[str, Any]:
         raise ImportFormatError("the file holds a number too long to read") from None
     except RecursionError:
         raise ImportFormatError("the file is nested too deeply") from None
+    _refuse_lone_surrogates(doc, "the file")
     if isinstance(doc, list):
         return "plaintext", doc
     if isinstance(doc, dict):
@@ -221,9 +222,19 @@ def _decrypt(doc: dict[str, Any], password: str) -> Any:
             "wrong password, or the export was damaged or tampered with; nothing was imported"
         ) from None
     try:
-        return json.loads(plaintext)
+        entries = json.loads(plaintext)
     except (ValueError, RecursionError):
         raise ImportFormatError("encrypted export: contents are not JSON") from None
+    _refuse_lone_surrogates(entries, "encrypted export: the contents")
+    return entries
+
+
+def _refuse_lone_surrogates(doc: Any, what: str) -> None:
+    """JSON escapes like \\ud800 decode to text that cannot be saved as UTF-8: refuse it now."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ImportFormatError(f"{what} holds text that is not valid Unicode") from None
 
 
 def _entries_to_secrets(entries: Any) -> list[Secret]:
