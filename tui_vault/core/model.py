@@ -111,7 +111,9 @@ def parse_domains(text: str | list[str] | None) -> list[str]:
         wildcard = host.startswith("*.")
         bare = host[2:] if wildcard else host
         hostname, port = bare.rsplit(":", 1) if bare.count(":") == 1 else (bare, None)
-        bad_port = port is not None and not (port.isdigit() and 0 < int(port) < 65536)
+        bad_port = port is not None and not (
+            port.isascii() and port.isdigit() and 0 < int(port) < 65536
+        )
         if not hostname or not re.match(r"^[a-z0-9.-]+$", hostname) or "*" in bare or bad_port:
             raise InvalidSecretError(f"invalid allowed domain {raw.strip()!r}")
         out.append(f"{scheme}://{host}" if scheme else host)
