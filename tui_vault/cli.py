@@ -308,13 +308,18 @@ def cmd_inject(args: argparse.Namespace) -> int:
 
     if args.input and args.input != "-":
         try:
-            template = Path(args.input).read_text(encoding="utf-8")
+            template = Path(args.input).read_bytes().decode("utf-8")
         except FileNotFoundError:
             raise VaultError(f"template {args.input} does not exist") from None
         except (OSError, UnicodeDecodeError) as e:
             raise VaultError(f"cannot read template {args.input}: {type(e).__name__}") from None
     else:
-        template = sys.stdin.read() if sys.stdin is not None else ""
+        # Bytes, not text mode: text mode would turn CRLF (HTTP, Windows files) into LF.
+        raw = sys.stdin.buffer.read() if sys.stdin is not None else b""
+        try:
+            template = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise VaultError("the template on stdin is not UTF-8 text") from None
     names = find_references(template)
     vault = open_vault(args)
     results = resolve_names(vault, names, args.url) if names else {}
