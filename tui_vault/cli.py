@@ -417,6 +417,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.expose_argv:
         command = [render(a, values) for a in command]
     secrets = [v for v in values.values() if v]
+    # A NUL (from the env file or a value) cannot be passed on: Popen would raise ValueError.
+    with_nul = [f"${k}" for k, v in env.items() if "\0" in v]
+    with_nul += [f"argument {i}" for i, a in enumerate(command) if "\0" in a]
+    if with_nul:
+        raise VaultError(f"{with_nul[0]} would hold a NUL character, which no program can receive")
     try:
         if args.no_masking or not secrets:
             proc = subprocess.Popen(command, env=env)
