@@ -237,12 +237,16 @@ class SettingsScreen(Screen[None]):
                     )
             with TabPane("Integrations", id="tab-integrations"), VerticalScroll(can_focus=False):
                 yield Static(
-                    "Linked secrets take their values from these external vaults. Their "
-                    "credentials are kept inside the encrypted vault, never in settings.toml.",
+                    "Linked secrets take their values from these external vaults.",
                     classes="settings-text",
                 )
-                for provider in sorted(PROVIDERS, key=lambda p: PROVIDERS[p].lower()):
-                    yield Static("", id=f"integration-{provider}", classes="integration-row")
+                # Status rows, shown until the integrations panel (connect, re-authenticate,
+                # disconnect) is mounted in the slot below.
+                with Vertical(id="integration-status"):
+                    for provider in sorted(PROVIDERS, key=lambda p: PROVIDERS[p].lower()):
+                        yield Static(
+                            "", id=f"integration-status-{provider}", classes="integration-row"
+                        )
                 yield Vertical(id="integrations-slot")
             with TabPane("Danger zone", id="tab-danger"), VerticalScroll(can_focus=False):
                 with Horizontal(classes="settings-action"):
@@ -259,6 +263,7 @@ class SettingsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "Settings"
+        self._mount_integrations_panel()
         self.refresh_vault_rows()
         self.query_one("#settings-tabs", TabbedContent).query_one(Tabs).focus()
         self._check_keyring()
@@ -294,14 +299,29 @@ class SettingsScreen(Screen[None]):
         self.refresh_vault_rows()
         pass_down(self, message.focus_name)
 
+    def _mount_integrations_panel(self) -> None:
+        try:
+            from tui_vault.ui.widgets.integrations import IntegrationsPanel
+        except ImportError:  # a build without the integrations UI keeps the status rows
+            return
+        slot = self.query_one("#integrations-slot", Vertical)
+        if not slot.children:
+            slot.mount(IntegrationsPanel())
+
     def refresh_vault_rows(self) -> None:
         app = vapp(self)
         vault = app.vault
         if vault is None:
             return
+        slot = self.query_one("#integrations-slot", Vertical)
+        self.query_one("#integration-status").display = not slot.children
+        for child in slot.children:
+            refresh_rows = getattr(child, "refresh_rows", None)
+            if child.is_mounted and callable(refresh_rows):
+                refresh_rows()
         needs_reauth = app.resolver.needs_reauth if app.resolver else set()
         for provider in PROVIDERS:
-            self.query_one(f"#integration-{provider}", Static).update(
+            self.query_one(f"#integration-status-{provider}", Static).update(
                 integration_text(vault, provider, needs_reauth)
             )
         n = len(vault.data.secrets)

@@ -48,15 +48,15 @@ class ExportDialog(ModalScreen[None]):
     DEFAULT_CSS = (
         DIALOG_CSS.format(name="ExportDialog")
         + """
-    ExportDialog Label.field { margin-top: 1; color: $text-muted; }
-    ExportDialog RadioSet { width: 100%; border: none; padding: 0; }
+    ExportDialog .row { height: 1; margin-top: 1; }
+    ExportDialog .row Label { width: 18; color: $text-muted; }
+    ExportDialog .row Input { width: 1fr; }
+    ExportDialog .row.tight { margin-top: 0; }
+    ExportDialog RadioSet { width: 100%; border: none; padding: 0; margin-top: 1; }
     ExportDialog #plaintext-warning { color: $warning; margin-top: 1; }
-    ExportDialog #policy-note { color: $warning; }
+    ExportDialog #policy-note { color: $warning; margin-top: 1; }
     ExportDialog #passwords { height: auto; }
-    ExportDialog .password-row { height: 1; margin-top: 1; }
-    ExportDialog .password-row Label { width: 18; color: $text-muted; }
-    ExportDialog .password-row Input { width: 1fr; }
-    ExportDialog #password-rule { margin-top: 1; }
+    ExportDialog #export-error { margin-top: 1; }
     """
     )
     BINDINGS = [
@@ -75,9 +75,9 @@ class ExportDialog(ModalScreen[None]):
         with Vertical():
             yield Label("Export secrets", classes="title")
             yield Static(self._count_text(), id="export-count")
-            yield Label("File", classes="field")
-            yield Input(value=DEFAULT_EXPORT_PATH, id="export-path", compact=True)
-            yield Label("Format", classes="field")
+            with Horizontal(classes="row"):
+                yield Label("File")
+                yield Input(value=DEFAULT_EXPORT_PATH, id="export-path", compact=True)
             with RadioSet(id="export-format", compact=True):
                 yield RadioButton(
                     "Encrypted with a password (Argon2id + AES-256-GCM)",
@@ -95,10 +95,15 @@ class ExportDialog(ModalScreen[None]):
                 id="plaintext-warning",
             )
             with Vertical(id="passwords"):
-                with Horizontal(classes="password-row"):
+                with Horizontal(classes="row"):
                     yield Label("Password")
-                    yield Input(password=True, id="export-password", compact=True)
-                with Horizontal(classes="password-row"):
+                    yield Input(
+                        password=True,
+                        placeholder=f"at least {transfer.MIN_PASSWORD_LENGTH} characters",
+                        id="export-password",
+                        compact=True,
+                    )
+                with Horizontal(classes="row tight"):
                     yield Label("Repeat password")
                     yield Input(password=True, id="export-repeat", compact=True)
                 yield Static("", id="password-rule")
@@ -109,6 +114,7 @@ class ExportDialog(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#plaintext-warning").display = False
+        self._error("")
         self.query_one("#export-path", Input).focus()
         self._update()
         self._load_policy()
@@ -118,13 +124,10 @@ class ExportDialog(ModalScreen[None]):
         if vault is None:
             return ""
         secrets = vault.data.secrets.values()
-        text = f"{_plural(len(secrets), 'secret')} will be exported, written with mode 0600."
+        text = f"{_plural(len(secrets), 'secret')} will be written, with mode 0600."
         linked = sum(1 for s in secrets if s.link)
         if linked:
-            text += (
-                f" {_plural(linked, 'linked secret')} go as links: integration credentials "
-                "are never exported."
-            )
+            text += f" Linked ones ({linked}) go as links; integration credentials never do."
         return text
 
     @work(thread=True, exclusive=True, group="transfer-policy", exit_on_error=False)
@@ -168,7 +171,7 @@ class ExportDialog(ModalScreen[None]):
     @on(RadioSet.Changed)
     @on(Input.Changed)
     def _changed(self) -> None:
-        self.query_one("#export-error", Static).update("")
+        self._error("")
         self._update()
 
     def _update(self) -> None:
@@ -289,12 +292,14 @@ class ExportDialog(ModalScreen[None]):
         self._update()
 
     def _error(self, message: str) -> None:
-        self.query_one("#export-error", Static).update(message)
+        error = self.query_one("#export-error", Static)
+        error.update(message)
+        error.display = bool(message)
 
     def _written(self, path: Path, fmt: str, count: int, linked: int) -> None:
         text = f"Exported {_plural(count, 'secret')} to {path} ({fmt}, mode 0600)"
         if linked:
-            text += f"; {_plural(linked, 'linked secret')} as links, without credentials"
+            text += f"; linked secrets ({linked}) as links, without credentials"
         self.app.notify(text, title="Export")
         self.dismiss(None)
 
@@ -431,9 +436,13 @@ class ImportDialog(ModalScreen[None]):
     DEFAULT_CSS = (
         DIALOG_CSS.format(name="ImportDialog")
         + """
-    ImportDialog Label.field { margin-top: 1; color: $text-muted; }
-    ImportDialog #password-box { height: auto; }
+    ImportDialog .hint { margin-top: 0; }
+    ImportDialog .row { height: 1; margin-top: 1; }
+    ImportDialog .row Label { width: 12; color: $text-muted; }
+    ImportDialog .row Input { width: 1fr; }
+    ImportDialog #password-note { margin-top: 1; }
     ImportDialog #import-status { margin-top: 1; color: $text-muted; }
+    ImportDialog #import-error { margin-top: 1; }
     """
     )
     BINDINGS = [
@@ -454,11 +463,14 @@ class ImportDialog(ModalScreen[None]):
                 "Nothing changes unless the whole file is valid.",
                 classes="hint",
             )
-            yield Label("File", classes="field")
-            yield Input(value=DEFAULT_EXPORT_PATH, id="import-path", compact=True)
+            with Horizontal(classes="row"):
+                yield Label("File")
+                yield Input(value=DEFAULT_EXPORT_PATH, id="import-path", compact=True)
             with Vertical(id="password-box"):
-                yield Label("This export is encrypted: its password", classes="field")
-                yield Input(password=True, id="import-password", compact=True)
+                yield Static("This export is encrypted.", id="password-note")
+                with Horizontal(classes="row"):
+                    yield Label("Password")
+                    yield Input(password=True, id="import-password", compact=True)
             yield Static("", id="import-status")
             yield Static("", id="import-error", classes="error")
             with Horizontal():
@@ -467,15 +479,21 @@ class ImportDialog(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#password-box").display = False
+        self._status("")
+        self._error("")
         self.query_one("#import-path", Input).focus()
 
     # ------------------------------------------------------------------ state
 
     def _status(self, text: str) -> None:
-        self.query_one("#import-status", Static).update(text)
+        status = self.query_one("#import-status", Static)
+        status.update(text)
+        status.display = bool(text)
 
     def _error(self, text: str) -> None:
-        self.query_one("#import-error", Static).update(text)
+        error = self.query_one("#import-error", Static)
+        error.update(text)
+        error.display = bool(text)
 
     def _set_busy(self, busy: bool, status: str = "") -> None:
         self.busy = busy
@@ -573,7 +591,8 @@ class ImportDialog(ModalScreen[None]):
         self._error(message[:1].upper() + message[1:])
         if wrong_password:
             field = self.query_one("#import-password", Input)
-            field.value = ""
+            with field.prevent(Input.Changed):  # keep the message that says why
+                field.value = ""
             field.focus()
 
     def _parsed(self, incoming: transfer.ImportFile) -> None:
