@@ -64,7 +64,7 @@ def small_vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, 
 
 def _cli(argv: list[str], capsys: pytest.CaptureFixture[str], stdin: str = "") -> tuple[int, str]:
     old = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()))
+    sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), newline="\n")
     try:
         code = cli.main(argv)
     finally:
