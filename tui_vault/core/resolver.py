@@ -225,6 +225,9 @@ class Resolver:
         from tui_vault.integrations.base import FetchError, Provider
 
         def settle(link: Link, outcome: str | FetchError) -> None:
+            if not isinstance(outcome, (str, FetchError)):  # a provider bug: None, bytes, ...
+                kind = type(outcome).__name__
+                outcome = FetchError(Reason.PROVIDER_ERROR, f"{label}: unexpected answer ({kind})")
             if isinstance(outcome, FetchError) and outcome.reason is Reason.NEEDS_REAUTH:
                 self.needs_reauth.add(provider_name)
             fut = self._inflight.pop(link.fingerprint, None)
@@ -257,7 +260,7 @@ class Resolver:
                     settle(link, _as_fetch_error(e, label))
                 return
             for link in links:
-                outcome = out.get(link.fingerprint)
+                outcome = out.get(link.fingerprint) if isinstance(out, dict) else None
                 if outcome is None:
                     outcome = FetchError(Reason.PROVIDER_ERROR, f"{label}: no answer for link")
                 settle(link, outcome)
