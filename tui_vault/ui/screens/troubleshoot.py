@@ -34,7 +34,7 @@ NOTHING_TO_FIX = "Nothing to fix: every secret resolves."
 FIX_LABELS: dict[Fix, str] = {
     "edit": "e  edit",
     "enable": "n  enable",
-    "integrations": "s  Settings → Integrations",
+    "integrations": "s  Integrations",
     "retry": "r  retry",
 }
 
@@ -109,7 +109,7 @@ def _problem(
                 name,
                 f"{reason} ({label})",
                 "retry",
-                "r  retry · s  Integrations",
+                FIX_LABELS["retry"],
                 resolution.detail,
             )
         if resolution is not None and resolution.status == "empty":
@@ -267,6 +267,7 @@ class TroubleshootScreen(Screen[None]):
         self.problems = find_problems(vault, app.resolutions, needs_reauth)
         table = self.query_one("#trouble-table", DataTable)
         current = focus_name or self.selected_name()
+        previous_row = table.cursor_row
         table.clear()
         for p in self.problems:
             style = "yellow" if p.blocking else "dim"
@@ -279,6 +280,8 @@ class TroubleshootScreen(Screen[None]):
         names = [p.name for p in self.problems]
         if current in names:
             table.move_cursor(row=names.index(current))
+        elif names:  # the fixed secret left the list: stay at the same place
+            table.move_cursor(row=min(max(previous_row, 0), len(names) - 1))
         blocking = [p for p in self.problems if p.blocking]
         info = len(self.problems) - len(blocking)
         self.query_one("#trouble-checking").display = self.checking
