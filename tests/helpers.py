@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,7 +38,6 @@ def clean_env(home: Path, env: Mapping[str, str | None] | None = None) -> dict[s
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "PYTHONPATH": str(REPO),
-        "PYTHONDONTWRITEBYTECODE": "1",
         "TUI_VAULT_NO_KEYRING": "1",
         # Never read the machine's /etc/tui-vault/policy.toml.
         "TUI_VAULT_POLICY": str(home / "no-policy.toml"),
@@ -83,6 +83,16 @@ def run_cli(
         proc.stdout.decode("utf-8", "replace"),
         proc.stderr.decode("utf-8", "replace"),
     )
+
+
+def run_parallel(
+    runner: Callable[..., CliResult],
+    calls: Iterable[tuple[Sequence[str], str | bytes | None, Mapping[str, str | None] | None]],
+    workers: int = 4,
+) -> list[CliResult]:
+    """Run independent invocations (args, stdin, env) at once; results in the same order."""
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda c: runner(c[0], stdin=c[1], env=c[2]), calls))
 
 
 def files_under(root: Path) -> list[Path]:

@@ -1,0 +1,232 @@
+"""`inject` and `run`: templates, environment injection, masking, argv safety, exit codes."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+import sys
+from pathlib import Path
+
+from tests.conftest import CliRunner
+from tests.helpers import MARKER, assert_one_line_error
+
+from .conftest import Made
+
+SHA = hashlib.sha256(MARKER.encode()).hexdigest()
+PRINT_CMDLINE_AND_HASH = (
+    "import hashlib, os, sys\n"
+    "sys.stdout.write(open('/proc/self/cmdline', 'rb').read().decode().replace(chr(0), ' '))\n"
+    "print()\n"
+    "print(hashlib.sha256(os.environ['TOKEN'].encode()).hexdigest())\n"
+)
+
+
+def fill(made: Made) -> None:
+    made.vault.set_value("A", MARKER)
+    made.vault.set_value("B", "bee")
+    made.vault.set_value("WEB", "web-value", allowed_domains="api.example.com")
+
+
+# ---------------------------------------------------------------------------- inject
+
+
+def test_inject_stdin_to_stdout(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    template = "a={{vault:A}}\nb={{vault:B}} again {{vault:A}}\nkeep={{other}} {{ vault:A }}\n"
+    code, out, err = cli(["inject"], stdin=template, env=made.env)
+    assert code == 0, err
+    assert out == f"a={MARKER}\nb=bee again {MARKER}\nkeep={{{{other}}}} {{{{ vault:A }}}}\n"
+    assert MARKER not in err
+
+
+def test_inject_files(cli: CliRunner, made: Made, home: Path) -> None:
+    fill(made)
+    src, dst = home / "in.tmpl", home / "out" / "config.env"
+    dst.parent.mkdir()
+    src.write_text("TOKEN={{vault:A}}\n")
+    code, out, err = cli(["inject", "-i", str(src), "-o", str(dst)], env=made.env)
+    assert code == 0, err
+    assert out == ""
+    assert dst.read_text() == f"TOKEN={MARKER}\n"
+    assert stat.S_IMODE(dst.stat().st_mode) == 0o600
+    code, out, _ = cli(["inject", "-i", "-", "-o", "-"], stdin="{{vault:B}}", env=made.env)
+    assert (code, out) == (0, "bee")
+
+
+def test_inject_unresolved_writes_nothing(cli: CliRunner, made: Made, home: Path) -> None:
+    fill(made)
+    src, dst = home / "in.tmpl", home / "out.env"
+    src.write_text("A={{vault:A}} N={{vault:NOPE}} W={{vault:WEB}}\n")
+    code, out, err = cli(["inject", "-i", str(src), "-o", str(dst)], env=made.env)
+    assert code == 4 and out == ""
+    assert not dst.exists()
+    assert "{{vault:NOPE}}" in err and "unknown name" in err
+    assert "{{vault:WEB}}" in err and "domain not allowed" in err
+    assert "Traceback" not in err and MARKER not in err
+    code, out, err = cli(["inject"], stdin="A={{vault:A}} N={{vault:NOPE}}", env=made.env)
+    assert code == 4 and out == "" and MARKER not in err
+
+
+def test_inject_with_url(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    args = ["inject", "--url", "https://api.example.com/v1"]
+    assert cli(args, stdin="{{vault:WEB}}", env=made.env).out == "web-value"
+
+
+def test_inject_missing_template(cli: CliRunner, made: Made, home: Path) -> None:
+    code, _, err = cli(["inject", "-i", str(home / "nope.tmpl")], env=made.env)
+    assert code == 1 and "does not exist" in assert_one_line_error(err)
+
+
+# ---------------------------------------------------------------------------- run
+
+
+def test_run_injects_the_environment_and_masks_output(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    script = (
+        'printf %s "$TOKEN" | sha256sum; echo "out:$TOKEN"; echo "err:$TOKEN" >&2; '
+        'printf %s "${TOKEN%%9c*}"; sleep 0.05; printf "%s\\n" "${TOKEN#*7f3a}"; '
+        'echo "b=$BEE plain=$PLAIN"'
+    )
+    env = {**made.env, "TOKEN": "{{vault:A}}", "BEE": "{{vault:B}}", "PLAIN": "{{other}}"}
+    code, out, err = cli(["run", "--", "sh", "-c", script], env=env)
+    assert code == 0, err
+    assert MARKER not in out and MARKER not in err
+    lines = out.splitlines()
+    assert lines[0].startswith(SHA), "the child saw the real value"
+    assert lines[1] == "out:*****"
+    assert lines[2] == "*****", "a value written in two pieces is still masked"
+    assert lines[3] == "b=***** plain={{other}}"
+    assert err == "err:*****\n"
+
+
+def test_run_without_masking(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    env = {**made.env, "TOKEN": "{{vault:A}}"}
+    code, out, err = cli(
+        ["run", "--no-masking", "--", "sh", "-c", 'echo "$TOKEN"; echo "$TOKEN" >&2'], env=env
+    )
+    assert code == 0
+    assert out == MARKER + "\n" and err == MARKER + "\n"
+
+
+def test_run_env_file(cli: CliRunner, made: Made, home: Path) -> None:
+    fill(made)
+    env_file = home / "app.env"
+    env_file.write_text(
+        "# comment\n\n"
+        "DB_URL=postgres://u:{{vault:A}}@db/app\n"
+        'export BEE="{{vault:B}}"\n'
+        "LITERAL='no refs here'\n"
+    )
+    script = 'printf %s "$DB_URL" | sha256sum; echo "b=$BEE"; echo "lit=$LITERAL"; echo "$DB_URL"'
+    code, out, err = cli(
+        ["run", "--env-file", str(env_file), "--", "sh", "-c", script], env=made.env
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    expected = hashlib.sha256(f"postgres://u:{MARKER}@db/app".encode()).hexdigest()
+    assert lines[0].startswith(expected)
+    assert lines[1:] == ["b=*****", "lit=no refs here", "postgres://u:*****@db/app"]
+
+
+def test_run_bad_env_file(cli: CliRunner, made: Made, home: Path) -> None:
+    env_file = home / "bad.env"
+    env_file.write_text("this is not an assignment\n")
+    code, _, err = cli(["run", "--env-file", str(env_file), "--", "true"], env=made.env)
+    assert code == 2 and "expected NAME=value" in assert_one_line_error(err)
+    code, _, err = cli(["run", "--env-file", str(home / "none.env"), "--", "true"], env=made.env)
+    assert code == 1 and "does not exist" in assert_one_line_error(err)
+
+
+def test_run_passes_the_exit_code_on(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    env = {**made.env, "TOKEN": "{{vault:A}}"}
+    assert cli(["run", "--", "sh", "-c", "exit 7"], env=env).code == 7
+    assert cli(["run", "--no-masking", "--", "sh", "-c", "exit 3"], env=env).code == 3
+    assert cli(["run", "--", "sh", "-c", "kill -TERM $$"], env=env).code == 143
+    assert cli(["run", "--", "true"]).code == 0  # no references: no key needed
+
+
+def test_run_passes_stdin_through(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    env = {**made.env, "TOKEN": "{{vault:A}}"}
+    code, out, _ = cli(["run", "--", "cat"], stdin="piped in\n", env=env)
+    assert (code, out) == (0, "piped in\n")
+
+
+def test_run_masks_large_output(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    env = {**made.env, "TOKEN": "{{vault:A}}"}
+    child = (
+        "import os, sys\n"
+        "v = os.environ['TOKEN']\n"
+        "for i in range(2000): sys.stdout.write('x' * 997 + v + '\\n')\n"
+    )
+    code, out, _ = cli(["run", "--", sys.executable, "-c", child], env=env)
+    assert code == 0
+    assert MARKER not in out
+    assert out.count("*****") == 2000 and len(out.splitlines()) == 2000
+
+
+def test_run_refuses_references_in_argv(cli: CliRunner, made: Made, home: Path) -> None:
+    fill(made)
+    witness = home / "ran"
+    code, out, err = cli(
+        ["run", "--", "sh", "-c", f"touch {witness}", "x", "{{vault:A}}"], env=made.env
+    )
+    assert code == 2 and out == ""
+    line = assert_one_line_error(err)
+    assert "ps" in line and "environment" in line and "--expose-argv" in line
+    assert not witness.exists()
+
+
+def test_run_values_never_reach_the_childs_argv(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    env = {**made.env, "TOKEN": "{{vault:A}}"}
+    code, out, err = cli(
+        ["run", "--no-masking", "--", sys.executable, "-c", PRINT_CMDLINE_AND_HASH], env=env
+    )
+    assert code == 0, err
+    *cmdline, digest = out.splitlines()
+    assert digest == SHA, "the child got the value (in its environment)"
+    assert "import hashlib" in "\n".join(cmdline)
+    assert MARKER not in out, "...but not in its argv"
+
+
+def test_run_expose_argv(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    show = "import sys; print(' '.join(sys.argv[1:]))"
+    args = ["run", "--expose-argv", "--", sys.executable, "-c", show, "tok={{vault:A}}"]
+    code, out, err = cli(args, env=made.env)
+    assert (code, out) == (0, "tok=*****\n"), err
+    code, out, _ = cli(["run", "--expose-argv", "--no-masking", *args[2:]], env=made.env)
+    assert out == f"tok={MARKER}\n"
+
+
+def test_run_does_not_pass_the_vault_key_on(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    for env in ({**made.env, "TOKEN": "{{vault:A}}"}, made.env):
+        code, out, _ = cli(["run", "--no-masking", "--", "env"], env=env)
+        assert code == 0
+        assert "TUI_VAULT_KEY" not in out and made.key not in out
+        assert "TUI_VAULT_PATH=" in out  # the rest of the environment is kept
+
+
+def test_run_unresolved_does_not_start_the_child(cli: CliRunner, made: Made, home: Path) -> None:
+    fill(made)
+    witness = home / "ran"
+    env = {**made.env, "TOKEN": "{{vault:NOPE}}", "OK": "{{vault:A}}"}
+    code, out, err = cli(["run", "--", "sh", "-c", f"touch {witness}"], env=env)
+    assert code == 4 and out == ""
+    assert "{{vault:NOPE}}" in err and "unknown name" in err and MARKER not in err
+    assert not witness.exists()
+
+
+def test_run_errors(cli: CliRunner, made: Made) -> None:
+    fill(made)
+    env = {**made.env, "TOKEN": "{{vault:A}}"}
+    code, _, err = cli(["run", "--", "no-such-command-xyz"], env=env)
+    assert code == 127 and "command not found" in assert_one_line_error(err)
+    code, _, err = cli(["run"], env=env)
+    assert code == 2 and "no command" in assert_one_line_error(err)
