@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tui_vault.core import transfer
-from tui_vault.core.errors import ImportFormatError, UsageError, WrongPasswordError
+from tui_vault.core.errors import ImportFormatError, UsageError, VaultError, WrongPasswordError
 from tui_vault.core.model import Link, Secret, VaultData
 from tui_vault.core.transfer import (
     Argon2Params,
@@ -296,3 +298,67 @@ def test_bad_postman_variables(values: list[object], words: str) -> None:
         read_import(postman(values))
     assert words in str(info.value)
     assert MARKER not in str(info.value)
+
+
+# ---------------------------------------------------------------------------- fuzz
+
+scalars = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+link_like = st.fixed_dictionaries(
+    {"provider": st.sampled_from(["aws", "azure", "hashicorp", "1password", "x"]) | json_values},
+    optional={
+        "params": st.dictionaries(
+            st.sampled_from(["secret_id", "ref", "engine", "path", "key", "json_key", "zzz"]),
+            st.text(max_size=30) | json_values,
+            max_size=4,
+        )
+    },
+)
+entries = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.text("abAB01._- /", max_size=6) | json_values,
+        "value": st.text(max_size=10) | json_values,
+        "enabled": st.booleans() | json_values,
+        "allowed_domains": st.lists(st.sampled_from(["a.io", "*.b.io", "*", "x y"]), max_size=2)
+        | json_values,
+        "link": st.none() | link_like | json_values,
+        "created": st.floats(allow_nan=False) | json_values,
+    },
+)
+postman_vars = st.fixed_dictionaries(
+    {},
+    optional={
+        "key": st.text(max_size=8) | json_values,
+        "value": json_values,
+        "enabled": json_values,
+        "type": st.sampled_from(["default", "secret"]),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(entries | json_values, max_size=4))
+def test_any_plaintext_import_either_parses_or_says_why(doc: list[object]) -> None:
+    try:
+        got = read_import(json.dumps(doc).encode())
+    except VaultError:
+        return
+    assert all(isinstance(s, Secret) for s in got.secrets)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(postman_vars | json_values, max_size=4))
+def test_any_postman_file_either_parses_or_says_why(values: list[object]) -> None:
+    try:
+        read_import(postman(values))
+    except VaultError:
+        return
