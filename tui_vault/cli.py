@@ -665,6 +665,13 @@ def _connect_config(args: argparse.Namespace) -> dict[str, str]:
     return cfg
 
 
+def forget_fetched_values(vault: Any, provider: str) -> None:
+    """Cached values of a provider whose connection changed may come from another server."""
+    from tui_vault.core.cache import Cache
+
+    Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id).forget_provider(provider)
+
+
 def cmd_integration_connect(args: argparse.Namespace) -> int:
     from tui_vault.core.integrations_status import verify_config
     from tui_vault.core.model import PROVIDERS
@@ -677,6 +684,7 @@ def cmd_integration_connect(args: argparse.Namespace) -> int:
         settings = load_settings_or_defaults()
         asyncio.run(verify_config(args.provider, config, settings.fetch_timeout_seconds))
     vault.set_integration(args.provider, config)
+    forget_fetched_values(vault, args.provider)
     say(f"Connected {label}" + ("" if args.no_verify else " (credentials checked)"))
     return 0
 
@@ -686,6 +694,7 @@ def cmd_integration_disconnect(args: argparse.Namespace) -> int:
 
     vault = open_vault(args)
     removed = vault.remove_integration(args.provider)
+    forget_fetched_values(vault, args.provider)
     label = PROVIDERS[args.provider]
     if not removed:
         say(f"{label} was not connected")

@@ -97,6 +97,23 @@ class Cache:
         atomic_write(self.path, env.to_bytes())
         self._entries = entries
 
+    def forget_provider(self, provider: str) -> int:
+        """Drop every value fetched from `provider`; returns how many were dropped.
+
+        Called when its connection changes or goes away: the same link may name another
+        secret on another server, region or account, so old values must not be served.
+        """
+        prefix = f"{provider}:"
+        with file_lock(self.lock_path):
+            current = self._read()
+            kept = {fp: e for fp, e in current.items() if not fp.startswith(prefix)}
+            dropped = len(current) - len(kept)
+            if dropped:
+                self._save(kept)
+            else:
+                self._entries = current
+        return dropped
+
     def reset(self) -> None:
         reset_cache_file(self.path)
         self._entries = {}
