@@ -217,6 +217,11 @@ def keep_backup(path: Path, backup: Path) -> None:
     """Keep the current generation as the backup: a hard link, atomic and free of copying."""
     if not path.exists():
         return
+    with contextlib.suppress(OSError):
+        if backup.samefile(path):
+            # Already a link to it (a save failed after taking the backup). rename() of two
+            # links to one file does nothing and would leave the temp link behind.
+            return
     tmp = backup.parent / f".{backup.name}.tmp-{secrets.token_hex(6)}"
     try:
         os.link(path, tmp)
