@@ -124,6 +124,8 @@ class ExportDialog(ModalScreen[None]):
         if vault is None:
             return ""
         secrets = vault.data.secrets.values()
+        if not secrets:
+            return "The vault is empty: nothing to export."
         text = f"{_plural(len(secrets), 'secret')} will be written, with mode 0600."
         linked = sum(1 for s in secrets if s.link)
         if linked:
@@ -440,6 +442,7 @@ class ImportDialog(ModalScreen[None]):
     ImportDialog .row { height: 1; margin-top: 1; }
     ImportDialog .row Label { width: 12; color: $text-muted; }
     ImportDialog .row Input { width: 1fr; }
+    ImportDialog #password-box { height: auto; }
     ImportDialog #password-note { margin-top: 1; }
     ImportDialog #import-status { margin-top: 1; color: $text-muted; }
     ImportDialog #import-error { margin-top: 1; }
