@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from tui_vault.core.errors import InvalidSecretError
 
 NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+_HOSTNAME_RE = re.compile(r"^[a-z0-9.-]+$")
+_MISSING: Any = object()  # a key absent from a JSON object (unlike an explicit null)
 MAX_NAME_LENGTH = 128
 
 PROVIDERS: dict[str, str] = {
@@ -114,7 +116,7 @@ def parse_domains(text: str | list[str] | None) -> list[str]:
         bad_port = port is not None and not (
             port.isascii() and port.isdigit() and 0 < int(port) < 65536
         )
-        if not hostname or not re.match(r"^[a-z0-9.-]+$", hostname) or "*" in bare or bad_port:
+        if not hostname or not _HOSTNAME_RE.match(hostname) or "*" in bare or bad_port:
             raise InvalidSecretError(f"invalid allowed domain {raw.strip()!r}")
         out.append(f"{scheme}://{host}" if scheme else host)
     return list(dict.fromkeys(out))
@@ -200,26 +202,31 @@ class Secret:
         enabled = data.get("enabled", True)
         if not isinstance(enabled, bool):
             raise InvalidSecretError(f"secret {name!r}: enabled must be true or false")
-        domains_raw = data.get("allowed_domains", [])
-        if not isinstance(domains_raw, (list, str)) or (
-            isinstance(domains_raw, list) and not all(isinstance(d, str) for d in domains_raw)
-        ):
-            raise InvalidSecretError(f"secret {name!r}: allowed_domains must be a list")
-        try:
-            domains = parse_domains(domains_raw)
-        except InvalidSecretError as e:
-            raise InvalidSecretError(f"secret {name!r}: {e.message}") from None
+        domains_raw = data.get("allowed_domains", _MISSING)
+        if domains_raw is _MISSING or domains_raw == []:
+            domains: list[str] = []  # the common case, and the cheapest: a vault may hold 100,000
+        else:
+            if not isinstance(domains_raw, (list, str)) or (
+                isinstance(domains_raw, list) and not all(isinstance(d, str) for d in domains_raw)
+            ):
+                raise InvalidSecretError(f"secret {name!r}: allowed_domains must be a list")
+            try:
+                domains = parse_domains(domains_raw)
+            except InvalidSecretError as e:
+                raise InvalidSecretError(f"secret {name!r}: {e.message}") from None
         link_raw = data.get("link")
         try:
             link = Link.from_json(link_raw) if link_raw is not None else None
         except InvalidSecretError as e:
             raise InvalidSecretError(f"secret {name!r}: {e.message}") from None
-        created = data.get("created", now())
+        created = data.get("created", _MISSING)
+        if created is _MISSING:
+            created = now()
         updated = data.get("updated", created)
         if not isinstance(created, (int, float)) or not isinstance(updated, (int, float)):
             raise InvalidSecretError(f"secret {name!r}: times must be numbers")
         # NaN, infinities and 4000-digit integers would break float() or `list --json`.
-        if not all(abs(t) < 1e12 for t in (created, updated)):
+        if not (abs(created) < 1e12 and abs(updated) < 1e12):
             raise InvalidSecretError(f"secret {name!r}: times must be Unix times in seconds")
         return cls(
             name=name,

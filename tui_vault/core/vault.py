@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tui_vault.core import crypto
+from tui_vault.core.bulk import paused_gc
 from tui_vault.core.errors import (
     CorruptVaultError,
     InvalidSecretError,
@@ -335,7 +336,10 @@ def _seal(
     salt = bytes.fromhex(vault_id)
     enc_key = enc_key or crypto.derive_subkey(key, salt, "vault")
     probe = Envelope("vault", vault_id, crypto.key_check(key, salt), generation, b"", b"")
-    plaintext = json.dumps(data.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+    with paused_gc():
+        doc = data.to_json()
+        plaintext = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+        del doc
     nonce, ciphertext = crypto.seal(enc_key, plaintext, probe.aad())
     return replace(probe, nonce=nonce, ciphertext=ciphertext)
 
@@ -359,6 +363,7 @@ def _unseal(key: bytes, env: Envelope, where: str) -> VaultData:
         # The content decrypts, so the key is right and only the key check was altered.
         raise CorruptVaultError(f"{where} was tampered with (key check altered)")
     try:
-        return VaultData.from_json(json.loads(plaintext))
+        with paused_gc():
+            return VaultData.from_json(json.loads(plaintext))
     except (ValueError, RecursionError, InvalidSecretError) as e:
         raise CorruptVaultError(f"{where} holds unreadable contents: {e}") from None
