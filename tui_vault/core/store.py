@@ -192,16 +192,19 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     except OSError as e:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        reason = os.strerror(e.errno) if e.errno else str(e)
-        if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            reason = "the disk is full"
-        elif e.errno == errno.EROFS:
-            reason = "the file system is read-only"
-        elif e.errno in (errno.EACCES, errno.EPERM):
-            reason = "permission denied"
         raise StorageError(
-            f"could not write {path}: {reason}; the previous file is unchanged"
+            f"could not write {path}: {_reason(e)}; the previous file is unchanged"
         ) from None
+
+
+def _reason(e: OSError) -> str:
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if e.errno == errno.EROFS:
+        return "the file system is read-only"
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return os.strerror(e.errno) if e.errno else str(e)
 
 
 def remove_stale_temps(path: Path, older_than: float = 60.0) -> None:
@@ -239,7 +242,12 @@ def keep_backup(path: Path, backup: Path) -> None:
 @contextlib.contextmanager
 def file_lock(lock_path: Path, timeout: float = 15.0) -> Iterator[None]:
     """Serialise writers across processes with flock on a lock file beside the vault."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as e:  # a read-only or unwritable directory: nothing can be saved there
+        raise StorageError(
+            f"cannot write in {lock_path.parent}: {_reason(e)}; nothing was changed"
+        ) from None
     try:
         deadline = time.monotonic() + timeout
         delay = 0.002
