@@ -48,7 +48,9 @@ SCENARIOS = [
     ),
     Scenario("08-settings", "Settings", keys=["comma"]),
     Scenario("09-export", "Export (encrypted or plaintext)", keys=["x"]),
-    Scenario("10-wide", "At 200x50", size=(200, 50)),
+    Scenario("10-integrations", "Settings → Integrations", keys=["comma", "_", "3"]),
+    Scenario("11-link", "Link a secret to an external vault", keys=["l"]),
+    Scenario("12-wide", "At 200x50", size=(200, 50)),
 ]
 
 

@@ -22,7 +22,8 @@ class FieldsForm(ModalScreen[dict[str, str] | None]):
         DIALOG_CSS.format(name="FieldsForm")
         + """
     FieldsForm > Vertical { width: 80; max-height: 90%; }
-    FieldsForm VerticalScroll { height: auto; max-height: 20; }
+    FieldsForm VerticalScroll { height: auto; max-height: 14; }
+    FieldsForm #fields-intro { max-height: 4; }
     FieldsForm .field-row { height: auto; margin-top: 1; }
     FieldsForm .field-label { color: $text-muted; }
     FieldsForm Collapsible { margin-top: 1; }
@@ -54,7 +55,7 @@ class FieldsForm(ModalScreen[dict[str, str] | None]):
         with Vertical():
             yield Label(self.title_text, classes="title")
             if self.intro:
-                yield Static(self.intro, classes="hint")
+                yield Static(self.intro, classes="hint", id="fields-intro")
             with VerticalScroll():
                 for spec in self.fields:
                     if not spec.advanced:
