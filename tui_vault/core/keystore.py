@@ -43,6 +43,16 @@ def status() -> KeyringStatus:
     name = type(backend).__name__
     if "null" in type(backend).__module__:
         return KeyringStatus(False, "keyring is turned off (null backend)")
+    try:
+        priority = float(backend.priority)
+    except Exception:
+        priority = 0.0
+    if priority < 1:
+        # keyring's own bar for a recommended backend: below it are fallbacks such as
+        # keyrings.alt's PlaintextKeyring, which writes the key to a file in plain text.
+        return KeyringStatus(
+            False, f"no system password manager found (only the fallback {name}, not safe)"
+        )
     return KeyringStatus(True, name)
 
 
