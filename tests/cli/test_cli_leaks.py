@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -92,3 +93,17 @@ def test_no_plaintext_in_files_except_the_ones_asked_for(
         if path in asked_for:
             continue
         assert MARKER.encode() not in path.read_bytes(), path
+
+
+def test_init_with_the_keyring_allowed_leaves_no_key_in_a_file(
+    cli: CliRunner, home: Path, vault_file: Path
+) -> None:
+    """Whatever keyring backend this machine falls back to, the key never lands in a file
+    in plain text (keyrings.alt's PlaintextKeyring would write it under ~/.local/share)."""
+    code, out, err = cli(["--vault", str(vault_file), "init"], env={"TUI_VAULT_NO_KEYRING": None})
+    assert code == 0, err
+    key = out.strip()
+    for path in files_under(home):
+        raw = path.read_bytes()
+        assert key.encode() not in raw, path
+        assert base64.b64encode(key.encode())[:40] not in raw, path

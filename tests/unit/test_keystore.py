@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import keyring.errors
@@ -10,6 +11,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 
+from tests.helpers import files_under
 from tui_vault.core import keystore
 from tui_vault.core.errors import KeyringUnavailableError
 
@@ -106,3 +108,26 @@ def test_a_failing_backend_never_leaks_or_crashes(use_backend: type) -> None:
     assert MARKER not in str(info.value)
     assert "PasswordSetError" in str(info.value)
     assert keystore.forget("v") is False
+
+
+def test_a_plaintext_fallback_keyring_is_not_a_password_manager(
+    use_backend: type, home: Path
+) -> None:
+    """keyrings.alt's PlaintextKeyring writes keys to a file in plain text: never use it."""
+    from keyrings.alt.file import PlaintextKeyring
+
+    use_backend(PlaintextKeyring)  # type: ignore[operator]
+    st = keystore.status()
+    assert not st.available and "PlaintextKeyring" in st.reason
+    with pytest.raises(KeyringUnavailableError):
+        keystore.save("v", MARKER)
+    assert keystore.load("v") is None
+    assert files_under(home) == []
+
+
+def test_a_low_priority_backend_is_not_used(use_backend: type) -> None:
+    class Fallback(MemoryKeyring):
+        priority = 0.5  # type: ignore[assignment]
+
+    use_backend(Fallback)  # type: ignore[operator]
+    assert not keystore.status().available
