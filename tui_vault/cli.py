@@ -504,13 +504,16 @@ def cmd_import(args: argparse.Namespace) -> int:
                 f"{path} is {size // (1024 * 1024)} MiB, over the import limit of "
                 f"{MAX_IMPORT_BYTES // (1024 * 1024)} MiB; nothing was imported"
             )
-        raw = path.read_bytes()
+        with path.open("rb") as f:  # bounded: a pipe or a device reports no size
+            raw = f.read(MAX_IMPORT_BYTES + 1)
     except FileNotFoundError:
         raise VaultError(f"{path} does not exist") from None
     except IsADirectoryError:
         raise VaultError(f"{path} is a directory") from None
     except PermissionError:
         raise VaultError(f"cannot read {path}: permission denied") from None
+    except OSError as e:
+        raise VaultError(f"cannot read {path}: {e.strerror or type(e).__name__}") from None
     try:
         kind, _ = sniff(raw)
     except VaultError as e:
