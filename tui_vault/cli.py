@@ -36,8 +36,8 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports usage errors with exit code 2 and one clear line."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(ExitCode.USAGE, f"{PROG}: error: {message}\n")
+        # One line, like every other failure; the synopsis is one --help away.
+        self.exit(ExitCode.USAGE, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
 
 
 # --------------------------------------------------------------------------- helpers
