@@ -100,15 +100,9 @@ def files_under(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def assert_one_line_error(err: str, *, usage: bool = False) -> str:
-    """A failure is one clear line on stderr: no traceback, no stack of messages.
-
-    usage=True also accepts argparse's usage synopsis printed before that line (exit 2 for
-    a malformed command line). Returns the error line.
-    """
+def assert_one_line_error(err: str) -> str:
+    """A failure is one clear line on stderr: no traceback, no usage block. Returns the line."""
     assert "Traceback" not in err, err
     lines = [line for line in err.splitlines() if line.strip()]
-    if usage and lines and lines[0].startswith("usage:"):
-        lines = [line for line in lines if not line.startswith(("usage:", " "))]
     assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{err}"
     return lines[0]

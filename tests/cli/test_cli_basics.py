@@ -6,8 +6,6 @@ import json
 import stat
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import CliRunner
 from tests.helpers import MARKER, assert_one_line_error, run_parallel
 from tui_vault.core.model import Link
@@ -343,14 +341,24 @@ def test_help_on_every_command(cli: CliRunner) -> None:
     assert "Exit codes" in top
 
 
-@pytest.mark.parametrize(
-    "args",
-    [["nonsense"], ["get"], ["export", "-o", "x"], ["import", "f", "--on-duplicate", "merge"]],
-)
-def test_usage_errors(cli: CliRunner, args: list[str]) -> None:
-    code, out, err = cli(args)
-    assert code == 2 and out == ""
-    assert "error:" in assert_one_line_error(err, usage=True)
+USAGE_ERRORS = [
+    ["nonsense"],
+    ["get"],
+    ["--vault"],
+    ["set", "A", "--allowed-domains"],
+    ["export", "-o", "x"],
+    ["import", "f", "--on-duplicate", "merge"],
+    ["integration", "connect", "hashicorp"],
+    ["link", "X", "--provider", "keepass"],
+]
+
+
+def test_usage_errors_are_one_line_with_exit_2(cli: CliRunner) -> None:
+    results = run_parallel(cli, [(args, None, None) for args in USAGE_ERRORS])
+    for args, (code, out, err) in zip(USAGE_ERRORS, results, strict=True):
+        assert code == 2 and out == "", args
+        line = assert_one_line_error(err)
+        assert line.startswith("tui-vault: error:") and "--help`" in line, args
 
 
 def test_version(cli: CliRunner) -> None:
