@@ -10,6 +10,7 @@ canned status or garbage instead of asking the server. Keep-alive connections ar
         with proxy.fault("status", status=403):
             ...
         proxy.set("drop")
+        proxy.set("status", status=500, times=1)  # only the next request, then as before
 
 The proxy runs its own asyncio loop in a daemon thread; `set()` may be called from any
 thread and applies to the next request. `stats` counts requests and peak concurrency.
@@ -146,6 +147,8 @@ class FaultProxy:
         self._stopping: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stats_lock = threading.Lock()
+        self._remaining: int | None = None  # requests left for a `set(..., times=N)` fault
+        self._after = self.behaviour
 
     # ------------------------------------------------------------------ control
 
@@ -162,10 +165,14 @@ class FaultProxy:
         body: bytes | None = None,
         content_type: str = "application/json",
         headers: dict[str, str] | None = None,
+        times: int | None = None,
     ) -> None:
-        """Change what happens to the next requests; delay_ms=None keeps the current delay."""
+        """Change what happens to the next requests; delay_ms=None keeps the current delay.
+
+        times=N: only for the next N requests, then back to the current behaviour.
+        """
         current = self.behaviour
-        self.behaviour = Behaviour(
+        new = Behaviour(
             mode=mode,
             delay_ms=current.delay_ms if delay_ms is None else delay_ms,
             status=status,
@@ -173,10 +180,16 @@ class FaultProxy:
             content_type=content_type,
             headers=tuple((headers or {}).items()),
         )
+        with self._stats_lock:
+            self._remaining = times
+            self._after = current
+            self.behaviour = new
 
     def reset(self) -> None:
         """Back to plain forwarding without delay."""
-        self.behaviour = Behaviour()
+        with self._stats_lock:
+            self._remaining = None
+            self.behaviour = Behaviour()
 
     @contextlib.contextmanager
     def fault(self, mode: Mode, **kwargs: object) -> Iterator[Self]:
@@ -186,7 +199,9 @@ class FaultProxy:
         try:
             yield self
         finally:
-            self.behaviour = previous
+            with self._stats_lock:
+                self._remaining = None
+                self.behaviour = previous
 
     def start(self) -> Self:
         ready = threading.Event()
@@ -249,6 +264,17 @@ class FaultProxy:
 
     # ------------------------------------------------------------------ serving
 
+    def _take_behaviour(self) -> Behaviour:
+        """The behaviour for this request, counting down a `set(..., times=N)` fault."""
+        with self._stats_lock:
+            behaviour = self.behaviour
+            if self._remaining is not None:
+                self._remaining -= 1
+                if self._remaining <= 0:
+                    self._remaining = None
+                    self.behaviour = self._after
+            return behaviour
+
     def _count(self, mode: str, delta_in_flight: int, target: str = "") -> None:
         with self._stats_lock:
             s = self.stats
@@ -274,7 +300,7 @@ class FaultProxy:
                 request_line, req_headers = _headers(head)
                 body_buffer = _Buffer()
                 await _relay_body(reader, body_buffer, req_headers, until_eof=False)
-                behaviour = self.behaviour
+                behaviour = self._take_behaviour()
                 self._count(behaviour.mode, +1, request_line.rsplit(" ", 1)[0])
                 try:
                     keep, upstream = await self._serve_one(
