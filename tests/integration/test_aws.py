@@ -245,9 +245,49 @@ async def test_slow_server_times_out(
     proxy.set("forward", delay_ms=2000)
     started = time.monotonic()
     await fails(p, link(seeded.plain), Reason.TIMED_OUT)
-    assert time.monotonic() - started < 3.5  # two attempts at most
+    assert time.monotonic() - started < 1.5  # no retry after a timeout
     proxy.reset()
     assert await p.fetch(link(seeded.plain)) == "plain-value"
+
+
+@pytest.mark.parametrize(
+    ("mode", "status"), [("drop", 0), ("status", 500), ("status", 503), ("status", 429)]
+)
+async def test_a_quick_transient_failure_is_retried_once(
+    moto: MotoServer,
+    seeded: Seeded,
+    make_proxy: Callable[..., FaultProxy],
+    mode: Mode,
+    status: int,
+) -> None:
+    """A stale keep-alive connection or a passing 5xx/throttle gets one more try."""
+    proxy = make_proxy(moto.endpoint_url)
+    p = provider(moto.provider_config(endpoint_url=proxy.url), timeout=2)
+    assert await p.fetch(link(seeded.plain)) == "plain-value"
+    before = proxy.stats.requests
+    proxy.set(mode, status=status, body=b'{"__type":"ThrottlingException"}', times=1)
+    assert await p.fetch(link(seeded.plain)) == "plain-value"
+    assert proxy.stats.requests - before == 2
+    # Failing twice is an error: one retry at most.
+    proxy.set(mode, status=status, body=b'{"__type":"ThrottlingException"}', times=2)
+    await fails(p, link(seeded.plain), Reason.PROVIDER_ERROR)
+    assert proxy.stats.requests - before == 4
+
+
+async def test_no_retry_after_a_timeout_or_a_refusal(
+    moto: MotoServer, seeded: Seeded, make_proxy: Callable[..., FaultProxy]
+) -> None:
+    """A retry after a timeout would outlive the fetch; a 403 would only be refused again."""
+    proxy = make_proxy(moto.endpoint_url)
+    p = provider(moto.provider_config(endpoint_url=proxy.url), timeout=0.5)
+    assert await p.fetch(link(seeded.plain)) == "plain-value"
+    for mode, reason in (("hang", Reason.TIMED_OUT), ("status", Reason.NEEDS_REAUTH)):
+        before = proxy.stats.requests
+        with proxy.fault(mode, status=403):  # type: ignore[arg-type]
+            started = time.monotonic()
+            await fails(p, link(seeded.plain), reason)
+            assert time.monotonic() - started < 1.5
+        assert proxy.stats.requests - before == 1, mode
 
 
 @pytest.mark.parametrize(

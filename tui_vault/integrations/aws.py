@@ -3,8 +3,9 @@
 boto3 clients are thread-safe but sessions are not, so the session and the base client are
 built once under a lock and then shared by the resolver's worker threads. Links that name a
 role are fetched with credentials from STS `AssumeRole`, cached per role until five minutes
-before they expire. Timeouts are the provider's, with one retry at most, so no worker thread
-outlives a fetch by much.
+before they expire. Timeouts are the provider's, and a call is retried once at most, only
+after a failure that came back quickly (a stale connection, a 5xx, throttling): a retry after
+a timeout would keep the worker thread (and a CLI process) busy long after the fetch gave up.
 """
 
 from __future__ import annotations
@@ -62,6 +63,20 @@ def _safe_code(code: object) -> str:
     if text.isdigit():
         return f"HTTP {text}"
     return text if text.isidentifier() else "unknown error"
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure worth one quick retry: not a timeout, not a refusal of the request."""
+    import botocore.exceptions as bx
+
+    if isinstance(exc, bx.ConnectTimeoutError | bx.ReadTimeoutError):
+        return False
+    if isinstance(exc, bx.ClientError):
+        response = getattr(exc, "response", {}) or {}
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        code = str(response.get("Error", {}).get("Code", ""))
+        return status >= 500 or status == 429 or "Throttl" in code
+    return isinstance(exc, bx.ConnectionClosedError | bx.EndpointConnectionError)
 
 
 class AwsProvider(Provider):
@@ -135,13 +150,19 @@ class AwsProvider(Provider):
 
     def _call(self, what: str, fn: Any) -> Any:
         """Run an SDK call, translating every failure into a FetchError without its text."""
-        try:
-            return fn()
-        except FetchError:
-            raise
-        except Exception as exc:
-            error = self._translate(exc, what)
-        raise error from None
+        started = time.monotonic()
+        for attempt in (1, 2):
+            try:
+                return fn()
+            except FetchError:
+                raise
+            except Exception as exc:
+                quick = time.monotonic() - started < self.timeout / 2
+                if attempt == 1 and quick and _transient(exc):
+                    continue
+                error = self._translate(exc, what)
+            raise error from None
+        raise AssertionError("unreachable")
 
     @staticmethod
     def _text_of(answer: Any, sid: str) -> str:
@@ -181,7 +202,8 @@ class AwsProvider(Provider):
         return Config(
             connect_timeout=self.timeout,
             read_timeout=self.timeout,
-            retries={"max_attempts": 2, "mode": "standard"},
+            # botocore's own retries would also follow timeouts; _call retries instead.
+            retries={"total_max_attempts": 1, "mode": "standard"},
             user_agent_extra=f"tui-vault/{__version__}",
         )
 
