@@ -184,7 +184,6 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
             tmp.unlink()
         else:
             tmp.replace(path)
-        fsync_dir(directory)
     except FileExistsError:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -194,6 +193,15 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
             tmp.unlink()
         raise StorageError(
             f"could not write {path}: {_reason(e)}; the previous file is unchanged"
+        ) from None
+    # The new file is in place now: a failure from here on must not say it is unchanged.
+    try:
+        fsync_dir(directory)
+    except OSError as e:
+        if e.errno in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            return  # this file system cannot sync directories (some network file systems)
+        raise StorageError(
+            f"{path} was written, but flushing its directory to disk failed: {_reason(e)}"
         ) from None
 
 
