@@ -83,8 +83,11 @@ def read_password(args: argparse.Namespace, confirm: bool) -> str:
     from tui_vault.core.transfer import check_password
 
     if args.password_stdin:
-        line = sys.stdin.readline() if sys.stdin is not None else ""
-        password = line.rstrip("\r\n")
+        raw = sys.stdin.buffer.readline() if sys.stdin is not None else b""
+        try:
+            password = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise VaultError("the password on stdin is not UTF-8 text") from None
     elif stdin_is_tty():
         password = getpass.getpass("Export password: " if confirm else "Password: ")
         if confirm:
@@ -480,12 +483,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         password = read_password(args, confirm=True)
         data = export_encrypted(vault.data, password)
     else:
+        data = export_plaintext(vault.data)
+    write_private(out, data)
+    if args.format == "plaintext":  # said after writing: a failure stays one line
         say(
             f"warning: {out} holds every secret in plain text; anyone who can read it can "
             "read them. Prefer --format encrypted."
         )
-        data = export_plaintext(vault.data)
-    write_private(out, data)
     linked = sum(1 for s in vault.data.secrets.values() if s.link)
     say(f"Exported {len(vault.data.secrets)} secrets to {out} ({args.format}, mode 0600)")
     if linked:
