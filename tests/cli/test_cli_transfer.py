@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from tests.conftest import CliRunner
-from tests.helpers import MARKER, assert_one_line_error
+from tests.helpers import MARKER, assert_one_line_error, run_parallel
 from tui_vault.core.model import Link
 from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import decode_key
@@ -205,3 +205,32 @@ def test_policy_forbid_and_broken(cli: CliRunner, made: Made, home: Path) -> Non
             assert code == 1
             assert words in assert_one_line_error(err)
             assert not out_file.exists()
+
+
+def test_bad_password_bytes_and_bad_output_paths_fail_in_one_line(
+    cli: CliRunner, made: Made, home: Path
+) -> None:
+    fill(made)
+    enc = home / "enc.json"
+    code, _, err = cli(
+        ["export", "-o", str(enc), "--format", "encrypted", "--password-stdin"],
+        stdin=PASSWORD,
+        env=made.env,
+    )
+    assert code == 0, err
+    (home / "adir").mkdir()
+    calls = [
+        (
+            ["export", "-o", str(home / "x.json"), "--format", "encrypted", "--password-stdin"],
+            b"\xff\xfe not utf-8 at all\n",
+            made.env,
+        ),
+        (["import", str(enc), "--password-stdin"], b"\xff\xfe not utf-8 at all\n", made.env),
+        (["export", "-o", str(home / "adir"), "--format", "plaintext"], None, made.env),
+        (["export", "-o", str(home / "no" / "x.json"), "--format", "plaintext"], None, made.env),
+    ]
+    for (args, _, _), (code, out, err) in zip(calls, run_parallel(cli, calls), strict=True):
+        assert code == 1 and out == "", (args, err)
+        line = assert_one_line_error(err)
+        assert "unexpected" not in line, line
+    assert not (home / "x.json").exists()
