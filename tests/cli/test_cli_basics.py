@@ -364,3 +364,15 @@ def test_usage_errors_are_one_line_with_exit_2(cli: CliRunner) -> None:
 def test_version(cli: CliRunner) -> None:
     code, out, _ = cli(["--version"])
     assert code == 0 and out.startswith("tui-vault ")
+
+
+def test_broken_settings_warn_but_do_not_stop_scripts(
+    cli: CliRunner, made: Made, home: Path
+) -> None:
+    made.vault.set_value("A", "a-value")
+    settings = home / "settings.toml"
+    settings.write_text("expiration_minutes = = 5\n")
+    code, out, err = cli(["get", "A"], env={**made.env, "TUI_VAULT_SETTINGS": str(settings)})
+    assert (code, out) == (0, "a-value\n")
+    line = assert_one_line_error(err)
+    assert "warning" in line and "not valid TOML" in line and str(settings) in line

@@ -234,3 +234,13 @@ def test_bad_password_bytes_and_bad_output_paths_fail_in_one_line(
         line = assert_one_line_error(err)
         assert "unexpected" not in line, line
     assert not (home / "x.json").exists()
+
+
+def test_import_size_limit(cli: CliRunner, made: Made, home: Path) -> None:
+    big = home / "big.json"
+    with big.open("wb") as f:
+        f.truncate(64 * 1024 * 1024 + 1)  # sparse: costs no disk
+    code, _, err = cli(["import", str(big)], env=made.env)
+    assert code == 1
+    line = assert_one_line_error(err)
+    assert "over the import limit" in line and "nothing was imported" in line
