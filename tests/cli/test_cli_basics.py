@@ -130,46 +130,9 @@ def test_invalid_name(cli: CliRunner, made: Made) -> None:
     assert "invalid secret name" in assert_one_line_error(err)
 
 
-def test_get_unknown_and_disabled(cli: CliRunner, made: Made) -> None:
-    made.vault.set_value("OFF", MARKER, enabled=False)
-    code, out, err = cli(["get", "NOPE"], env=made.env)
-    assert code == 4 and out == ""
-    assert "unknown name" in assert_one_line_error(err)
-    code, out, err = cli(["get", "OFF"], env=made.env)
-    assert code == 4 and out == ""
-    assert "disabled" in assert_one_line_error(err)
-    assert MARKER not in err
-
-
-def test_domain_restricted_secret(cli: CliRunner, made: Made) -> None:
-    code, _, err = cli(
-        ["set", "TOKEN", "--allowed-domains", "api.example.com,*.example.org"],
-        stdin=MARKER,
-        env=made.env,
-    )
-    assert code == 0, err
-    code, out, err = cli(["get", "TOKEN"], env=made.env)
-    assert code == 4 and out == ""
-    assert "domain not allowed" in assert_one_line_error(err)
-    assert MARKER not in err
-    code, out, err = cli(["get", "TOKEN", "--url", "https://evil.test"], env=made.env)
-    assert code == 4 and "domain not allowed" in err and out == ""
-    code, out, err = cli(["get", "TOKEN", "--url", "https://a.example.org/x"], env=made.env)
-    assert (code, out) == (0, MARKER + "\n"), err
-    code, out, _ = cli(["get", "TOKEN", "--url", "https://api.example.com:99999"], env=made.env)
-    assert code == 4 and out == ""
-
-
 def test_bad_allowed_domains(cli: CliRunner, made: Made) -> None:
     code, _, err = cli(["set", "A", "--allowed-domains", "*"], stdin="x", env=made.env)
     assert code == 1 and "invalid allowed domain" in assert_one_line_error(err)
-
-
-def test_enable_disable_flags(cli: CliRunner, made: Made) -> None:
-    assert cli(["set", "A", "--disable"], stdin="x", env=made.env).code == 0
-    assert cli(["get", "A"], env=made.env).code == 4
-    assert cli(["set", "A", "--enable"], stdin="y", env=made.env).code == 0
-    assert cli(["get", "A"], env=made.env).out == "y\n"
 
 
 def test_set_on_a_linked_secret_is_refused(cli: CliRunner, made: Made) -> None:
@@ -177,20 +140,6 @@ def test_set_on_a_linked_secret_is_refused(cli: CliRunner, made: Made) -> None:
     code, _, err = cli(["set", "L"], stdin=MARKER, env=made.env)
     assert code == 1
     assert "linked" in assert_one_line_error(err) and MARKER not in err
-
-
-def test_get_a_linked_secret_of_a_disconnected_provider(cli: CliRunner, made: Made) -> None:
-    made.vault.link("L", Link("aws", {"secret_id": "db"}))
-    code, out, err = cli(["get", "L"], env=made.env)
-    assert code == 4 and out == ""
-    assert "integration disconnected" in assert_one_line_error(err)
-
-
-def test_empty_value_warns(cli: CliRunner, made: Made) -> None:
-    made.vault.set_value("E", "")
-    code, out, err = cli(["get", "E"], env=made.env)
-    assert (code, out) == (0, "\n")
-    assert "empty" in err
 
 
 def test_unset(cli: CliRunner, made: Made) -> None:
@@ -236,68 +185,85 @@ def test_list_never_shows_values(cli: CliRunner, made: Made) -> None:
     assert "cache_age_seconds" in rows["LINKED"] and "cache_expires_in_seconds" in rows["LINKED"]
 
 
-# ---------------------------------------------------------------------------- keys
+# ---------------------------------------------------------------------------- reading
 
 
-def test_wrong_key_and_mistyped_key_are_distinct(cli: CliRunner, made: Made) -> None:
-    made.vault.set_value("A", MARKER)
-    other = encode_key(generate_key())
-    code, out, err = cli(["get", "A"], env={**made.env, "TUI_VAULT_KEY": other})
-    assert code == 3 and out == ""
-    assert assert_one_line_error(err) == "tui-vault: wrong key for this vault"
+def test_reading_states_keys_and_global_options(cli: CliRunner, made: Made, home: Path) -> None:
+    """Every way `get` and friends end, run at once: (args, env, code, stdout, stderr words)."""
+    v = made.vault
+    v.set_value("A", MARKER)
+    v.set_value("OFF", MARKER, enabled=False)
+    v.set_value("E", "")
+    v.set_value("TOKEN", MARKER, allowed_domains="api.example.com,*.example.org")
+    v.link("L", Link("aws", {"secret_id": "db"}))
+    wrong_key_file = home / "wrong.key"
+    wrong_key_file.write_text(encode_key(generate_key()) + "\n")
+    notes = home / "notes.txt"
+    notes.write_text("hello")
     i = made.key.index("-") + 3
     typo = made.key[:i] + ("Z" if made.key[i] != "Z" else "Y") + made.key[i + 1 :]
-    code, out, err = cli(["get", "A"], env={**made.env, "TUI_VAULT_KEY": typo})
-    assert code == 3 and out == ""
-    assert assert_one_line_error(err) == "tui-vault: not a valid vault key"
-    # forgiving spelling works
-    sloppy = made.key.lower().replace("-", " ")
-    assert cli(["get", "A"], env={**made.env, "TUI_VAULT_KEY": sloppy}).out == MARKER + "\n"
+    env, path = made.env, str(made.path)
+    path_only = {"TUI_VAULT_PATH": path}
+    key_only = {"TUI_VAULT_KEY": made.key}
+    elsewhere = {**env, "TUI_VAULT_PATH": str(made.path.with_name("elsewhere.json"))}
+    value = MARKER + "\n"
+    cases: list[tuple[list[str], dict[str, str], int, str | None, str]] = [
+        (["get", "A"], env, 0, value, ""),
+        (["get", "NOPE"], env, 4, "", "{{vault:NOPE}} unresolved (unknown name)"),
+        (["get", "OFF"], env, 4, "", "unresolved (disabled)"),
+        (["get", "E"], env, 0, "\n", "warning: E is empty"),
+        (["get", "L"], env, 4, "", "integration disconnected"),
+        (["get", "TOKEN"], env, 4, "", "domain not allowed"),
+        (["get", "TOKEN", "--url", "https://evil.test"], env, 4, "", "domain not allowed"),
+        (["get", "TOKEN", "--url", "https://api.example.com:99999"], env, 4, "", "not allowed"),
+        (["get", "TOKEN", "--url", "https://a.example.org/x"], env, 0, value, ""),
+        (["get", "TOKEN", "--url", "api.example.com"], env, 0, value, ""),
+        # keys
+        (
+            ["get", "A"],
+            {**env, "TUI_VAULT_KEY": encode_key(generate_key())},
+            3,
+            "",
+            "tui-vault: wrong key for this vault",
+        ),
+        (["get", "A"], {**env, "TUI_VAULT_KEY": typo}, 3, "", "tui-vault: not a valid vault key"),
+        (["get", "A"], {**env, "TUI_VAULT_KEY": made.key.lower().replace("-", " ")}, 0, value, ""),
+        (["--key-file", str(wrong_key_file), "get", "A"], path_only, 3, "", "wrong key"),
+        (["--key-file", str(home / "missing.key"), "get", "A"], path_only, 1, "", "does not exist"),
+        (["get", "A"], path_only, 1, "", "no vault key: set TUI_VAULT_KEY, pass --key-file"),
+        (
+            ["get", "A"],
+            {**env, "TUI_VAULT_PATH": str(home / "none" / "v.json")},
+            1,
+            "",
+            "create one with `tui-vault init`",
+        ),
+        (["get", "A"], {**env, "TUI_VAULT_PATH": str(notes)}, 1, "", "not a tui-vault file"),
+        # global options before or after the subcommand, and TUI_VAULT_PATH
+        (["--vault", path, "get", "A"], key_only, 0, value, ""),
+        (["get", "A", "--vault", path], key_only, 0, value, ""),
+        (["--vault", path, "get", "A"], elsewhere, 0, value, ""),
+        (["--version"], {}, 0, None, ""),
+    ]
+    results = run_parallel(cli, [(args, None, e) for args, e, *_ in cases])
+    for (args, _, code, out, words), got in zip(cases, results, strict=True):
+        assert got.code == code, (args, got)
+        if out is not None:
+            assert got.out == out, (args, got)
+        assert MARKER not in got.err, (args, got)
+        if code != 0:
+            assert words in assert_one_line_error(got.err), (args, got)
+        elif words:
+            assert words in got.err, (args, got)
+    assert results[-1].out.startswith("tui-vault ")
+    assert notes.read_text() == "hello"
 
 
-def test_key_file_with_a_wrong_key(cli: CliRunner, made: Made, home: Path) -> None:
-    kf = home / "wrong.key"
-    kf.write_text(encode_key(generate_key()) + "\n")
-    env = {"TUI_VAULT_PATH": str(made.path)}
-    code, _, err = cli(["--key-file", str(kf), "list"], env=env)
-    assert code == 3 and "wrong key" in assert_one_line_error(err)
-    code, _, err = cli(["--key-file", str(home / "missing.key"), "list"], env=env)
-    assert code == 1 and "does not exist" in assert_one_line_error(err)
-
-
-def test_no_key_and_no_terminal(cli: CliRunner, made: Made) -> None:
-    code, out, err = cli(["list"], env={"TUI_VAULT_PATH": str(made.path)})
-    assert code == 1 and out == ""
-    line = assert_one_line_error(err)
-    assert "no vault key" in line and "TUI_VAULT_KEY" in line and "--key-file" in line
-
-
-def test_no_vault(cli: CliRunner, home: Path) -> None:
-    code, _, err = cli(["list"], env={"TUI_VAULT_PATH": str(home / "none" / "v.json")})
-    assert code == 1
-    assert "tui-vault init" in assert_one_line_error(err)
-
-
-def test_not_a_vault_file(cli: CliRunner, home: Path) -> None:
-    f = home / "notes.txt"
-    f.write_text("hello")
-    code, _, err = cli(["list"], env={"TUI_VAULT_PATH": str(f), "TUI_VAULT_KEY": "x"})
-    assert code == 1 and "not a tui-vault file" in assert_one_line_error(err)
-    assert f.read_text() == "hello"
-
-
-# ---------------------------------------------------------------------------- global options
-
-
-def test_global_options_before_and_after_the_subcommand(cli: CliRunner, made: Made) -> None:
-    made.vault.set_value("X", "x-value")
-    key_env = {"TUI_VAULT_KEY": made.key}
-    assert cli(["--vault", str(made.path), "get", "X"], env=key_env).out == "x-value\n"
-    assert cli(["get", "X", "--vault", str(made.path)], env=key_env).out == "x-value\n"
-    assert cli(["get", "X"], env=made.env).out == "x-value\n"
-    # --vault wins over TUI_VAULT_PATH
-    env = {**made.env, "TUI_VAULT_PATH": str(made.path.with_name("elsewhere.json"))}
-    assert cli(["--vault", str(made.path), "get", "X"], env=env).out == "x-value\n"
+def test_enable_disable_flags(cli: CliRunner, made: Made) -> None:
+    assert cli(["set", "A", "--disable"], stdin="x", env=made.env).code == 0
+    assert cli(["get", "A"], env=made.env).code == 4
+    assert cli(["set", "A", "--enable"], stdin="y", env=made.env).code == 0
+    assert cli(["get", "A"], env=made.env).out == "y\n"
 
 
 def test_default_vault_location(cli: CliRunner, home: Path) -> None:
@@ -359,11 +325,6 @@ def test_usage_errors_are_one_line_with_exit_2(cli: CliRunner) -> None:
         assert code == 2 and out == "", args
         line = assert_one_line_error(err)
         assert line.startswith("tui-vault: error:") and "--help`" in line, args
-
-
-def test_version(cli: CliRunner) -> None:
-    code, out, _ = cli(["--version"])
-    assert code == 0 and out.startswith("tui-vault ")
 
 
 def test_broken_settings_warn_but_do_not_stop_scripts(
