@@ -9,7 +9,7 @@ from pathlib import Path
 from tui_vault.core import keystore
 from tui_vault.core.errors import StorageError, VaultError
 from tui_vault.core.store import atomic_write
-from tui_vault.core.vault import Vault, peek_vault_id
+from tui_vault.core.vault import Vault, peek_vault_id, read_vault_file
 from tui_vault.core.vaultkey import decode_key
 
 ENV_KEY = "TUI_VAULT_KEY"
@@ -66,8 +66,8 @@ def find_key(
 
 def open_with(vault_path: Path, source: KeySource) -> Vault:
     """Decode (InvalidKeyError on a typo) and open (WrongKeyError for another vault's key)."""
-    peek_vault_id(vault_path)  # a missing or foreign file is reported before the key
-    return Vault.open(vault_path, decode_key(source.text))
+    file = read_vault_file(vault_path)  # a missing or foreign file is reported before the key
+    return Vault.open(vault_path, decode_key(source.text), file)  # read once, not twice
 
 
 def reset_vault_files(vault_path: Path) -> None:

@@ -7,6 +7,7 @@ writers (the CLI and the TUI, say) changing different secrets never lose each ot
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -57,12 +58,33 @@ class VaultPaths:
         return self.vault.with_name(self.vault.name + ".cache")
 
 
-def read_envelope(path: Path, kind: str = "vault") -> Envelope:
+def _read_vault_bytes(path: Path) -> bytes:
     try:
-        raw = read_file(path)
+        return read_file(path)
     except FileNotFoundError:
         raise VaultNotFoundError(f"no vault at {path}; create one with `tui-vault init`") from None
-    return Envelope.from_bytes(raw, str(path), kind)
+
+
+def _digest(raw: bytes) -> bytes:
+    return hashlib.sha256(raw).digest()
+
+
+def read_envelope(path: Path, kind: str = "vault") -> Envelope:
+    return Envelope.from_bytes(_read_vault_bytes(path), str(path), kind)
+
+
+@dataclass(frozen=True)
+class VaultFile:
+    """A vault file as read from disk: its checked envelope and a digest of its bytes."""
+
+    envelope: Envelope
+    digest: bytes
+
+
+def read_vault_file(path: Path) -> VaultFile:
+    """Read and check the envelope (no key needed): a missing or foreign file fails here."""
+    raw = _read_vault_bytes(path)
+    return VaultFile(Envelope.from_bytes(raw, str(path), "vault"), _digest(raw))
 
 
 def peek_vault_id(path: Path) -> str:
@@ -78,6 +100,7 @@ class Vault:
         self.vault_id = envelope.vault_id
         self.generation = envelope.generation
         self._envelope = envelope  # what is on disk as far as we know
+        self._digest: bytes | None = None  # of those bytes, when known: reload skips them
         self.data = data
         self._salt = bytes.fromhex(self.vault_id)
         self._enc_key = crypto.derive_subkey(key, self._salt, "vault")
@@ -95,16 +118,23 @@ class Vault:
         ensure_private_dir(path.parent)
         vault_id = new_vault_id()
         env = _seal(key, vault_id, 1, VaultData())
+        raw = env.to_bytes()
         try:
-            atomic_write(path, env.to_bytes(), exclusive=True)
+            atomic_write(path, raw, exclusive=True)
         except FileExistsError:
             raise VaultExistsError(f"a vault already exists at {path}") from None
-        return cls(path, key, env, VaultData()), key
+        vault = cls(path, key, env, VaultData())
+        vault._digest = _digest(raw)
+        return vault, key
 
     @classmethod
-    def open(cls, path: Path, key: bytes) -> Vault:
-        env = read_envelope(path)
-        return cls(path, key, env, _unseal(key, env, str(path)))
+    def open(cls, path: Path, key: bytes, file: VaultFile | None = None) -> Vault:
+        """Open with the key; `file` is the already read file (read_vault_file), if any."""
+        file = file or read_vault_file(path)
+        env = file.envelope
+        vault = cls(path, key, env, _unseal(key, env, str(path)))
+        vault._digest = file.digest
+        return vault
 
     @property
     def key(self) -> bytes:
@@ -116,7 +146,11 @@ class Vault:
     # ---------------------------------------------------------------- transactions
 
     def reload(self) -> None:
-        env = read_envelope(self.path)
+        raw = _read_vault_bytes(self.path)
+        digest = _digest(raw)
+        if digest == self._digest:
+            return  # byte for byte what we last read or wrote: nothing to parse or check
+        env = Envelope.from_bytes(raw, str(self.path), "vault")
         if env.vault_id != self.vault_id:
             raise CorruptVaultError(f"{self.path} now holds a different vault; not touching it")
         # Compare the whole envelope, not the generation: a file changed outside tui-vault
@@ -125,6 +159,7 @@ class Vault:
             self.data = _unseal(self._key, env, str(self.path))
             self.generation = env.generation
             self._envelope = env
+        self._digest = digest
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[VaultData]:
@@ -144,11 +179,13 @@ class Vault:
             remove_stale_temps(path)
         generation = self.generation + 1
         env = _seal(self._key, self.vault_id, generation, data, self._enc_key)
+        raw = env.to_bytes()
         keep_backup(self.path, self.paths.backup)
-        atomic_write(self.path, env.to_bytes())
+        atomic_write(self.path, raw)
         self.data = data
         self.generation = generation
         self._envelope = env
+        self._digest = _digest(raw)
 
     def change(self, fn: Callable[[VaultData], T]) -> T:
         with self.transaction() as draft:
