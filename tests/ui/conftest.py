@@ -67,12 +67,14 @@ def vault_env(home: Path, monkeypatch: pytest.MonkeyPatch) -> VaultEnv:
 async def wait_until(
     pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 15.0
 ) -> None:
-    """Let the app run until predicate() is true (workers finish, screens change)."""
+    """Let the app run until predicate() is true (workers finish, screens change), then let
+    it settle once more, so a following click lands on the new layout."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {predicate}")
         await pilot.pause(0.02)
+    await pilot.pause()
 
 
 @pytest.fixture

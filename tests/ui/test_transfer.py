@@ -281,8 +281,9 @@ async def test_import_encrypted_asks_for_the_password(
         assert not dialog.query_one("#password-box").display
         await pilot.click("#import")
         await wait_until(pilot, lambda: dialog.query_one("#password-box").display)
-        dialog.query_one("#import-password", Input).value = PASSWORD
-        await pilot.click("#import")
+        assert app.focused is dialog.query_one("#import-password", Input)
+        await pilot.press(*PASSWORD)
+        await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ImportSummaryDialog), timeout=30)
         assert vault_env.open().get("api").value == VALUE
 
@@ -297,8 +298,9 @@ async def test_wrong_password_leaves_the_vault_unchanged(
         dialog = await open_import(app, pilot, source)
         await pilot.click("#import")
         await wait_until(pilot, lambda: dialog.query_one("#password-box").display)
-        dialog.query_one("#import-password", Input).value = "not the password"
-        await pilot.click("#import")
+        assert app.focused is dialog.query_one("#import-password", Input)
+        await pilot.press(*"not the password")
+        await pilot.press("enter")
         await wait_until(pilot, lambda: "password" in error_text(dialog, "#import-error"), 30)
         assert "Wrong password" in error_text(dialog, "#import-error")
         assert app.screen is dialog

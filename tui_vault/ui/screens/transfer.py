@@ -267,6 +267,9 @@ class ExportDialog(ModalScreen[None]):
         except OSError as e:
             app.call_from_thread(self._failed, f"cannot write {path}: {_os_reason(e)}")
             return
+        except Exception as e:  # never leave the dialog busy; never echo the exception text
+            app.call_from_thread(self._failed, f"export failed ({type(e).__name__})")
+            return
         linked = sum(1 for s in data.secrets.values() if s.link)
         app.call_from_thread(self._written, path, fmt, len(data.secrets), linked)
 
@@ -307,6 +310,9 @@ class ExportDialog(ModalScreen[None]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        if self.busy:  # the file is being written: let it finish and report
+            self.notify("Still writing the export…", timeout=2)
+            return
         self.dismiss(None)
 
 
@@ -457,6 +463,8 @@ class ImportDialog(ModalScreen[None]):
         super().__init__()
         self.read: ReadFile | None = None
         self.busy = False
+        self.merging = False
+        self.cancelled = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -565,12 +573,17 @@ class ImportDialog(ModalScreen[None]):
         except VaultError as e:
             app.call_from_thread(self._failed, f"{path.name}: {e.message}")
             return
+        except Exception as e:  # never leave the dialog busy; never echo the exception text
+            app.call_from_thread(self._failed, f"cannot read {path} ({type(e).__name__})")
+            return
         if transfer.needs_password(raw):
             app.call_from_thread(self._ask_password, ReadFile(path, raw, kind))
             return
         self._parse_now(raw, None)
 
     def _ask_password(self, read: ReadFile) -> None:
+        if self.cancelled:
+            return
         self.read = read
         self._set_busy(False, "")
         self.query_one("#password-box").display = True
@@ -587,9 +600,17 @@ class ImportDialog(ModalScreen[None]):
         except VaultError as e:
             self.app.call_from_thread(self._failed, e.message, password is not None)
             return
+        except Exception as e:  # never leave the dialog busy; never echo the exception text
+            self.app.call_from_thread(
+                self._failed, f"the file could not be read ({type(e).__name__}); nothing changed"
+            )
+            return
         self.app.call_from_thread(self._parsed, incoming)
 
     def _failed(self, message: str, wrong_password: bool = False) -> None:
+        if self.cancelled:
+            return
+        self.merging = False
         self._set_busy(False)
         self._error(message[:1].upper() + message[1:])
         if wrong_password:
@@ -600,7 +621,7 @@ class ImportDialog(ModalScreen[None]):
 
     def _parsed(self, incoming: transfer.ImportFile) -> None:
         vault = vapp(self).vault
-        if vault is None:
+        if vault is None or self.cancelled:
             return
         if not incoming.secrets:
             self._failed("The file holds no secrets: nothing to import.")
@@ -621,6 +642,7 @@ class ImportDialog(ModalScreen[None]):
 
     def _merge(self, incoming: transfer.ImportFile, mode: transfer.DuplicateMode) -> None:
         self._set_busy(True, "Importing…")
+        self.merging = True
 
         def apply(v: Vault) -> transfer.ImportSummary:
             try:
@@ -644,9 +666,15 @@ class ImportDialog(ModalScreen[None]):
         app = self.app
         pass_down(self, first)
         app.notify(lines[0][:1].upper() + lines[0][1:], title="Import")
-        self.dismiss(None)
+        self.merging = False
+        if app.screen is self:  # (help may have been opened on top meanwhile)
+            self.dismiss(None)
         app.push_screen(ImportSummaryDialog("Import finished", lines))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        if self.merging:  # the vault is being written: let it finish and report
+            self.notify("Still importing…", timeout=2)
+            return
+        self.cancelled = True  # a read or decryption still running is ignored when it ends
         self.dismiss(None)
