@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import CliRunner
-from tests.helpers import MARKER, assert_one_line_error
+from tests.helpers import MARKER, assert_one_line_error, run_parallel
 
 from .conftest import Made
 
@@ -139,22 +139,6 @@ def test_run_bad_env_file(cli: CliRunner, made: Made, home: Path) -> None:
     assert code == 1 and "does not exist" in assert_one_line_error(err)
 
 
-def test_run_passes_the_exit_code_on(cli: CliRunner, made: Made) -> None:
-    fill(made)
-    env = {**made.env, "TOKEN": "{{vault:A}}"}
-    assert cli(["run", "--", "sh", "-c", "exit 7"], env=env).code == 7
-    assert cli(["run", "--no-masking", "--", "sh", "-c", "exit 3"], env=env).code == 3
-    assert cli(["run", "--", "sh", "-c", "kill -TERM $$"], env=env).code == 143
-    assert cli(["run", "--", "true"]).code == 0  # no references: no key needed
-
-
-def test_run_passes_stdin_through(cli: CliRunner, made: Made) -> None:
-    fill(made)
-    env = {**made.env, "TOKEN": "{{vault:A}}"}
-    code, out, _ = cli(["run", "--", "cat"], stdin="piped in\n", env=env)
-    assert (code, out) == (0, "piped in\n")
-
-
 def test_run_masks_large_output(cli: CliRunner, made: Made) -> None:
     fill(made)
     env = {**made.env, "TOKEN": "{{vault:A}}"}
@@ -204,15 +188,6 @@ def test_run_expose_argv(cli: CliRunner, made: Made) -> None:
     assert out == f"tok={MARKER}\n"
 
 
-def test_run_does_not_pass_the_vault_key_on(cli: CliRunner, made: Made) -> None:
-    fill(made)
-    for env in ({**made.env, "TOKEN": "{{vault:A}}"}, made.env):
-        code, out, _ = cli(["run", "--no-masking", "--", "env"], env=env)
-        assert code == 0
-        assert "TUI_VAULT_KEY" not in out and made.key not in out
-        assert "TUI_VAULT_PATH=" in out  # the rest of the environment is kept
-
-
 def test_run_unresolved_does_not_start_the_child(cli: CliRunner, made: Made, home: Path) -> None:
     fill(made)
     witness = home / "ran"
@@ -223,10 +198,26 @@ def test_run_unresolved_does_not_start_the_child(cli: CliRunner, made: Made, hom
     assert not witness.exists()
 
 
-def test_run_errors(cli: CliRunner, made: Made) -> None:
+def test_run_exit_codes_stdin_and_environment(cli: CliRunner, made: Made) -> None:
     fill(made)
     env = {**made.env, "TOKEN": "{{vault:A}}"}
-    code, _, err = cli(["run", "--", "no-such-command-xyz"], env=env)
-    assert code == 127 and "command not found" in assert_one_line_error(err)
-    code, _, err = cli(["run"], env=env)
-    assert code == 2 and "no command" in assert_one_line_error(err)
+    calls: list[tuple[list[str], str | None, dict[str, str]]] = [
+        (["run", "--", "sh", "-c", "exit 7"], None, env),
+        (["run", "--no-masking", "--", "sh", "-c", "exit 3"], None, env),
+        (["run", "--", "sh", "-c", "kill -TERM $$"], None, env),
+        (["run", "--", "sh", "-c", "exit 5"], None, {}),  # no references: no key needed
+        (["run", "--", "cat"], "piped in\n", env),
+        (["run", "--no-masking", "--", "env"], None, env),
+        (["run", "--no-masking", "--", "env"], None, made.env),
+        (["run", "--", "no-such-command-xyz"], None, env),
+        (["run"], None, env),
+    ]
+    r = run_parallel(cli, calls)
+    assert [x.code for x in r[:4]] == [7, 3, 143, 5]
+    assert (r[4].code, r[4].out) == (0, "piped in\n")
+    for x in r[5:7]:  # the key is never passed on; the rest of the environment is
+        assert x.code == 0
+        assert "TUI_VAULT_KEY" not in x.out and made.key not in x.out
+        assert "TUI_VAULT_PATH=" in x.out
+    assert r[7].code == 127 and "command not found" in assert_one_line_error(r[7].err)
+    assert r[8].code == 2 and "no command" in assert_one_line_error(r[8].err)

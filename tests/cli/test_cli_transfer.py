@@ -133,14 +133,17 @@ def test_import_bad_entry_changes_nothing(cli: CliRunner, made: Made, home: Path
 
 
 def test_import_unreadable_files(cli: CliRunner, made: Made, home: Path) -> None:
-    for content in (b"not json", b'{"hello": 1}', b"\xff\xfe"):
-        f = home / "bad.json"
+    calls = []
+    for i, content in enumerate((b"not json", b'{"hello": 1}', b"\xff\xfe")):
+        f = home / f"bad{i}.json"
         f.write_bytes(content)
-        code, _, err = cli(["import", str(f)], env=made.env)
+        calls.append((["import", str(f)], None, made.env))
+    calls.append((["import", str(home / "missing.json")], None, made.env))
+    results = run_parallel(cli, calls)
+    for (args, _, _), (code, _, err) in zip(calls, results, strict=True):
         assert code == 1
-        assert str(f) in assert_one_line_error(err)
-    code, _, err = cli(["import", str(home / "missing.json")], env=made.env)
-    assert code == 1 and "does not exist" in assert_one_line_error(err)
+        assert args[1] in assert_one_line_error(err)
+    assert "does not exist" in results[-1].err
 
 
 def test_postman_environment(cli: CliRunner, made: Made, home: Path) -> None:
@@ -188,23 +191,24 @@ def test_policy_encrypted_only(cli: CliRunner, made: Made, home: Path) -> None:
 
 
 def test_policy_forbid_and_broken(cli: CliRunner, made: Made, home: Path) -> None:
-    policy = home / "policy.toml"
-    out_file = home / "x.json"
-    for text, words in (
-        ("[export]\nallow = []\n", "disabled by the admin policy"),
-        ("[export\n", "cannot be read"),
+    calls, expected = [], []
+    for i, (text, words) in enumerate(
+        (
+            ("[export]\nallow = []\n", "disabled by the admin policy"),
+            ("[export\n", "cannot be read"),
+        )
     ):
+        policy = home / f"policy{i}.toml"
         policy.write_text(text)
         env = {**made.env, "TUI_VAULT_POLICY": str(policy)}
         for fmt in ("plaintext", "encrypted"):
-            code, _, err = cli(
-                ["export", "-o", str(out_file), "--format", fmt, "--password-stdin"],
-                stdin=PASSWORD,
-                env=env,
-            )
-            assert code == 1
-            assert words in assert_one_line_error(err)
-            assert not out_file.exists()
+            args = ["export", "-o", str(home / "x.json"), "--format", fmt, "--password-stdin"]
+            calls.append((args, PASSWORD, env))
+            expected.append(words)
+    for words, (code, _, err) in zip(expected, run_parallel(cli, calls), strict=True):
+        assert code == 1
+        assert words in assert_one_line_error(err)
+    assert not (home / "x.json").exists()
 
 
 def test_bad_password_bytes_and_bad_output_paths_fail_in_one_line(
