@@ -79,6 +79,13 @@ def one_clean_line(stderr: bytes | str) -> str:
 def record(check: str, test: str, **figures: Any) -> None:
     """Write one test's figures for RELIABILITY.md (tests/reliability/report.py reads them)."""
     RESULTS.mkdir(exist_ok=True)
-    doc = {"check": check, "test": test, "when": time.strftime("%Y-%m-%d %H:%M:%S")}
+    doc = {
+        "check": check,
+        "test": test,
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "uid": os.geteuid(),
+    }
     doc.update(figures)
     (RESULTS / f"{check}__{test}.json").write_text(json.dumps(doc, indent=1, sort_keys=True))

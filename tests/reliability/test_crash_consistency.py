@@ -108,7 +108,7 @@ def _run_round(
 
 @pytest.mark.parametrize(
     ("mode", "rounds", "max_delay", "mod"),
-    [("loop-core", 70, 0.08, 40), ("loop-cli", 25, 1.0, 0)],
+    [("loop-core", 55, 0.1, 40), ("loop-cli", 25, 1.0, 0)],
     ids=["core-api", "cli"],
 )
 def test_sigkill_at_random_moments(
