@@ -19,7 +19,13 @@ from typing import Any
 
 from tui_vault import __version__
 from tui_vault.core.model import Link, Reason
-from tui_vault.integrations.base import FetchError, NeedsReauth, Provider, ProviderFailure
+from tui_vault.integrations.base import (
+    MAX_CONNECTIONS,
+    FetchError,
+    NeedsReauth,
+    Provider,
+    ProviderFailure,
+)
 from tui_vault.integrations.registry import safe_url
 
 # Error codes that mean "these credentials are not (or no longer) good enough".
@@ -202,6 +208,7 @@ class AwsProvider(Provider):
         return Config(
             connect_timeout=self.timeout,
             read_timeout=self.timeout,
+            max_pool_connections=MAX_CONNECTIONS,
             # botocore's own retries would also follow timeouts; _call retries instead.
             retries={"total_max_attempts": 1, "mode": "standard"},
             user_agent_extra=f"tui-vault/{__version__}",

@@ -19,6 +19,10 @@ from tui_vault.core.model import Link, Reason
 
 T = TypeVar("T")
 
+# Connections an SDK client keeps open per host: as many as the resolver has worker threads
+# (HTTP libraries keep 10 by default and would open, then drop, one per extra fetch).
+MAX_CONNECTIONS = 64
+
 
 class FetchError(VaultError):
     """A link could not be fetched. `reason` is one of the unresolved reasons of DESIGN.md §3.

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tui_vault.core.model import Link, Reason
-from tui_vault.integrations.base import FetchError, NeedsReauth, Provider, ProviderFailure
+from tui_vault.integrations.base import (
+    MAX_CONNECTIONS,
+    FetchError,
+    NeedsReauth,
+    Provider,
+    ProviderFailure,
+)
 from tui_vault.integrations.registry import safe_url
 
 T = TypeVar("T")
@@ -141,17 +147,22 @@ class HashiCorpProvider(Provider):
 
     def _new_client(self) -> Any:
         import hvac
+        from requests.adapters import HTTPAdapter
 
         url = self.config.get("url", "")
         if not url:
             raise ProviderFailure("HashiCorp Vault has no server URL configured")
         verify: bool | str = self.config.get("ca_bundle") or True
-        return hvac.Client(
+        client = hvac.Client(
             url=url,
             namespace=self.config.get("namespace") or None,
             verify=verify,
             timeout=self.timeout,
         )
+        adapter = HTTPAdapter(pool_maxsize=MAX_CONNECTIONS)
+        for scheme in ("http://", "https://"):
+            client.adapter.session.mount(scheme, adapter)
+        return client
 
     def _login(self, client: Any) -> None:
         """Log in with AppRole or userpass; a rejected login means new credentials are needed."""
