@@ -236,6 +236,15 @@ def faults(r: Records) -> list[str]:
             f"successful fetch in the same batch: {x['entries_checked']} entries checked, "
             f"overwritten {x['overwritten']}; a fresh entry is used without any fetch"
         )
+    if "real-openbao-cli" in r:
+        x = r["real-openbao-cli"]
+        lines.append(
+            "- real server: OpenBao behind the integration suite's fault proxy, through "
+            f"`tui-vault get`: {x['refreshes_failed']} failed refreshes of an expired entry (403, "
+            "503 sealed, 500, garbage body, dropped connection, hang past the 1 s fetch timeout): "
+            "exit 4 with one line naming the reason, cache file rewritten "
+            f"{x['cache_rewrites']} times; replaced only by the next successful fetch"
+        )
     return lines
 
 
