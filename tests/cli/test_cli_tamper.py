@@ -23,7 +23,6 @@ def test_damaged_files_are_refused_and_unchanged(cli: CliRunner, made: Made, hom
         "key_check": raw.index(doc["key_check"].encode()) + 3,
         "nonce": raw.index(doc["nonce"].encode()) + 5,
         "ciphertext": raw.index(doc["ciphertext"].encode()) + 10,
-        "brace": 0,
         "truncated": -1,
     }
     files: dict[str, Path] = {}
@@ -42,13 +41,13 @@ def test_damaged_files_are_refused_and_unchanged(cli: CliRunner, made: Made, hom
     for path in files.values():
         env = {"TUI_VAULT_PATH": str(path), "TUI_VAULT_KEY": made.key}
         calls.append((["set", "B"], "new", env))
-        calls.append((["get", "A"], None, env))
+    calls.append((["get", "A"], None, env))
     results = run_parallel(cli, calls)
-    for i, (what, path) in enumerate(files.items()):
-        for code, out, err in results[2 * i : 2 * i + 2]:
-            assert code in (1, 3), (what, code, err)
-            assert out == "" and MARKER not in err
-            assert_one_line_error(err)
+    for what, (code, out, err) in zip([*files, "get"], results, strict=True):
+        assert code in (1, 3), (what, code, err)
+        assert out == "" and MARKER not in err
+        assert_one_line_error(err)
+    for what, path in files.items():
         assert sorted(p.name for p in path.parent.iterdir()) in (
             ["vault.json"],
             ["vault.json", "vault.json.lock"],
