@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_vault.core import crypto
+from tui_vault.core.bulk import paused_gc
 from tui_vault.core.errors import CorruptVaultError, StorageError
 from tui_vault.core.store import Envelope, atomic_write, file_lock, read_file
 
@@ -51,11 +52,12 @@ class Cache:
             if env.vault_id != self.vault_id or env.key_check != self._check:
                 return {}
             plain = crypto.unseal(self._key, env.nonce, env.ciphertext, env.aad())
-            doc = json.loads(plain)
-            return {
-                fp: CacheEntry(value=str(e["value"]), fetched=float(e["fetched"]))
-                for fp, e in doc.items()
-            }
+            with paused_gc():  # thousands of entries built at once, none in a cycle
+                doc = json.loads(plain)
+                return {
+                    fp: CacheEntry(value=str(e["value"]), fetched=float(e["fetched"]))
+                    for fp, e in doc.items()
+                }
         except (
             FileNotFoundError,
             CorruptVaultError,

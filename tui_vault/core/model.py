@@ -6,6 +6,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -65,9 +66,13 @@ class Link:
                 f"unknown provider {self.provider!r}: choose one of {', '.join(PROVIDERS)}"
             )
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """Identity of the external value: equal links share one fetch and one cache entry."""
+        """Identity of the external value: equal links share one fetch and one cache entry.
+
+        Computed once per Link (links are immutable; the resolver asks for it on every
+        reference, and a warm cache serves thousands of references per call).
+        """
         items = ",".join(f"{k}={v}" for k, v in sorted(self.params.items()) if v)
         return f"{self.provider}:{items}"
 

@@ -14,6 +14,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from tui_vault.core.bulk import paused_gc
 from tui_vault.core.cache import Cache
 from tui_vault.core.model import PROVIDERS, Link, Reason, Secret, domain_allowed
 from tui_vault.core.references import find_references, render
@@ -128,28 +129,29 @@ class Resolver:
         to_fetch: dict[str, list[tuple[str, Link]]] = defaultdict(list)
         secrets = self.vault.data.secrets
         integrations = self.vault.data.integrations
-        for name in names:
-            secret = secrets.get(name)
-            early = self._check_local(name, secret, url, owner)
-            if early is not None:
-                results[name] = early
-                continue
-            assert secret is not None and secret.link is not None
-            link = secret.link
-            if link.provider not in integrations:
-                # Checked before the cache: disconnecting must stop references resolving.
-                results[name] = Resolution(
-                    name,
-                    "unresolved",
-                    reason=Reason.DISCONNECTED,
-                    detail=f"connect {PROVIDERS[link.provider]} to resolve it",
-                )
-                continue
-            cached = self.cache.get(link.fingerprint, self.ttl_seconds) if self.cache else None
-            if cached is not None:
-                results[name] = _value_result(name, cached.value, "cache")
-            else:
-                to_fetch[link.provider].append((name, link))
+        with paused_gc():  # thousands of results built at once, none in a cycle
+            for name in names:
+                secret = secrets.get(name)
+                early = self._check_local(name, secret, url, owner)
+                if early is not None:
+                    results[name] = early
+                    continue
+                assert secret is not None and secret.link is not None
+                link = secret.link
+                if link.provider not in integrations:
+                    # Checked before the cache: disconnecting must stop references resolving.
+                    results[name] = Resolution(
+                        name,
+                        "unresolved",
+                        reason=Reason.DISCONNECTED,
+                        detail=f"connect {PROVIDERS[link.provider]} to resolve it",
+                    )
+                    continue
+                cached = self.cache.get(link.fingerprint, self.ttl_seconds) if self.cache else None
+                if cached is not None:
+                    results[name] = _value_result(name, cached.value, "cache")
+                else:
+                    to_fetch[link.provider].append((name, link))
         if to_fetch:
             results.update(await self._fetch_all(to_fetch))
         return {n: results[n] for n in names}
