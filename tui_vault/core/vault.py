@@ -387,12 +387,23 @@ def _unseal(key: bytes, env: Envelope, where: str) -> VaultData:
     except ValueError:
         raise CorruptVaultError(f"{where} is damaged (vault id)") from None
     enc_key = crypto.derive_subkey(key, salt, "vault")
-    key_matches = crypto.key_check(key, salt) == env.key_check
+    our_check = crypto.key_check(key, salt)
+    key_matches = our_check == env.key_check
     try:
         plaintext = crypto.unseal(enc_key, env.nonce, env.ciphertext, env.aad())
     except crypto.DecryptionFailed:
         if not key_matches:
-            raise WrongKeyError() from None
+            # The key check is part of the associated data, so a file whose key check alone
+            # was altered fails above too: before blaming the key, try the check it gives.
+            try:
+                crypto.unseal(
+                    enc_key, env.nonce, env.ciphertext, replace(env, key_check=our_check).aad()
+                )
+            except crypto.DecryptionFailed:
+                raise WrongKeyError() from None
+            raise CorruptVaultError(
+                f"{where} was tampered with (key check altered); it was not changed"
+            ) from None
         raise CorruptVaultError(
             f"{where} is damaged or was tampered with (authentication failed); it was not changed"
         ) from None
