@@ -6,6 +6,7 @@ the file format: any VaultData round-trips, and no mutation is ever accepted.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import sys
@@ -101,6 +102,22 @@ def test_header_change_with_valid_encoding_fails_authentication(vault_file: Path
     with pytest.raises(CorruptVaultError) as info:
         open_bytes(raw, key)
     assert "tampered" in str(info.value)
+
+
+def test_altered_key_check_is_tampering_not_a_wrong_key(vault_file: Path) -> None:
+    """The key check is bound into the associated data; changing it must not make the right
+    key look wrong (a user told "wrong key" might reset a vault that is only damaged)."""
+    _, key = small_vault(vault_file)
+    doc = json.loads(vault_file.read_bytes())
+    check = bytearray(base64.b64decode(doc["key_check"]))
+    check[0] ^= 1
+    doc["key_check"] = base64.b64encode(bytes(check)).decode()
+    raw = json.dumps(doc, sort_keys=True, indent=1).encode() + b"\n"
+    with pytest.raises(CorruptVaultError) as info:
+        open_bytes(raw, key)
+    assert "key check altered" in str(info.value)
+    with pytest.raises(WrongKeyError):
+        open_bytes(raw, generate_key())
 
 
 def test_swapped_ciphertext_from_another_vault_is_refused(home: Path) -> None:
