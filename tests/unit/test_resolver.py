@@ -346,3 +346,32 @@ async def test_resolve_text(filled: Vault, world: World) -> None:
 
 async def test_no_names(filled: Vault, world: World) -> None:
     assert await make(filled, world).resolve([]) == {}
+
+
+class GarbageProvider(FakeProvider):
+    """Answers that are not strings: a provider bug must not crash or hang a resolution."""
+
+    async def fetch(self, link: Link) -> str:
+        sid = link.params["secret_id"]
+        if sid == "none":
+            return None  # type: ignore[return-value]
+        if sid == "bytes":
+            return b"raw"  # type: ignore[return-value]
+        return await super().fetch(link)
+
+
+class GarbageBatch(FakeProvider):
+    async def fetch_many(self, links: Sequence[Link]) -> dict[str, str | FetchError]:
+        return [1, 2]  # type: ignore[return-value]
+
+
+async def test_garbage_answers_are_provider_errors(filled: Vault, world: World) -> None:
+    filled.link("N", link("aws", "none"))
+    filled.link("Y", link("aws", "bytes"))
+    r = make(filled, world, provider_factory=factory_for(world, GarbageProvider), timeout=2)
+    out = await asyncio.wait_for(r.resolve(["N", "Y", "DB", "API"]), 5)
+    assert out["N"].reason is Reason.PROVIDER_ERROR and out["Y"].reason is Reason.PROVIDER_ERROR
+    assert out["DB"].value == "db-value" and out["API"].value == "api-value"
+    r2 = make(filled, world, provider_factory=factory_for(world, GarbageBatch), timeout=2)
+    out = await asyncio.wait_for(r2.resolve(["DB", "N"]), 5)
+    assert {x.reason for x in out.values()} == {Reason.PROVIDER_ERROR}
