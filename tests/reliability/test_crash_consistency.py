@@ -23,7 +23,7 @@ from tui_vault.core.store import remove_stale_temps
 from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import encode_key
 
-from ._support import HERE, PY, isolated_env, record
+from ._support import HERE, PY, isolated_env, record, run_cli
 from ._writer import name_for, value_for
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(240)]
@@ -107,17 +107,28 @@ def _run_round(
 
 
 @pytest.mark.parametrize(
-    ("mode", "rounds", "max_delay", "mod"),
-    [("loop-core", 55, 0.1, 40), ("loop-cli", 25, 1.0, 0)],
+    ("mode", "rounds", "saves_per_round", "mod"),
+    [("loop-core", 55, 15, 40), ("loop-cli", 25, 2.5, 0)],
     ids=["core-api", "cli"],
 )
 def test_sigkill_at_random_moments(
-    tmp_path: Path, mode: str, rounds: int, max_delay: float, mod: int
+    tmp_path: Path, mode: str, rounds: int, saves_per_round: float, mod: int
 ) -> None:
+    """The kill comes after a random delay of up to `saves_per_round` times the duration of
+    one save as measured here (machines and their load differ a lot)."""
     seed = _seed()
     rng = random.Random(seed)
     h = Harness(tmp_path)
     prefix = "k" if mode == "loop-core" else "c"
+    warm, _ = Vault.create(tmp_path / "warm-up" / "vault.json", h.key)
+    started = time.monotonic()
+    for i in range(3):
+        if mode == "loop-core":
+            warm.set_value(f"W{i}", "x" * 300)
+        else:
+            done = run_cli(["--vault", str(warm.path), "set", f"W{i}"], h.env, input=b"x")
+            assert done.returncode == 0
+    max_delay = saves_per_round * (time.monotonic() - started) / 3
     committed = 0
     caught_mid_save = 0
     temps: set[Path] = set()
@@ -133,7 +144,7 @@ def test_sigkill_at_random_moments(
         os.utime(tmp, (old, old))
     vault.set_value("after-crashes", "stale temps swept")
     assert _temps(h.dir) == []
-    assert committed >= rounds // 2, f"few saves ({committed}) for {rounds} kills (seed {seed})"
+    assert committed >= rounds // 4, f"few saves ({committed}) for {rounds} kills (seed {seed})"
     record(
         "crash",
         f"random-{mode}",
@@ -141,6 +152,7 @@ def test_sigkill_at_random_moments(
         saves_committed=committed,
         kills_after_commit_before_report=caught_mid_save,
         temp_files_left_by_kills=len(temps),
+        max_delay_seconds=round(max_delay, 3),
         seed=seed,
     )
 

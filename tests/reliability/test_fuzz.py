@@ -42,6 +42,9 @@ def fuzz_settings(n: int) -> settings:
         max_examples=n,
         deadline=None,
         database=None,
+        # Random by default (a fuzzer with a fixed seed stops finding things); set
+        # RELIABILITY_DERANDOMIZE=1 for a reproducible run.
+        derandomize=bool(os.environ.get("RELIABILITY_DERANDOMIZE")),
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
 
