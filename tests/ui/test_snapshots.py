@@ -156,3 +156,37 @@ def test_bulk_add_form(
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    ("keys", "name"),
+    [
+        (["comma"], "settings_general"),
+        (["comma", "_", "2"], "settings_key"),
+        (["comma", "_", "3"], "settings_integrations"),
+        (["comma", "_", "4"], "settings_danger"),
+        (["t"], "troubleshoot"),
+        (["x"], "export"),
+        (["i"], "import"),
+        (["l"], "link"),
+    ],
+)
+def test_other_screens(
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    keys: list[str],
+    name: str,
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in keys:
+            if key == "_":
+                await settle(pilot)
+            else:
+                await pilot.press(key)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before), name

@@ -7,6 +7,8 @@ network, and results come back as messages.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -126,7 +129,12 @@ class VaultApp(App[int]):
         self.switch_screen(SecretsScreen())
 
     def _on_progress(self, progress: ResolveProgress) -> None:
-        self.post_message(ResolveProgressed(progress.done, progress.total))
+        self.broadcast(lambda: ResolveProgressed(progress.done, progress.total))
+
+    def broadcast(self, make: Callable[[], Message]) -> None:
+        """Deliver a message to every screen in the stack (a table under a modal too)."""
+        for screen in self.screen_stack:
+            screen.post_message(make())
 
     def action_lock(self, reason: str = "Locked") -> None:
         if self.vault is None:
@@ -171,9 +179,8 @@ class VaultApp(App[int]):
     # ------------------------------------------------------------------ settings
 
     def update_settings(self, **changes: Any) -> None:
-        for k, v in changes.items():
-            setattr(self.settings, k, v)
-        self.settings.validate()
+        """Apply changes only if the result is valid (raises VaultError otherwise)."""
+        self.settings = dataclasses.replace(self.settings, **changes).validate()
         self.clipboard_manager.clear_after = self.settings.clipboard_clear_seconds
         if self.resolver is not None:
             self.resolver.ttl_seconds = self.settings.expiration_minutes * 60
@@ -234,7 +241,7 @@ class VaultApp(App[int]):
             self.notify(message)
         if on_done is not None:
             on_done(result)
-        self.screen.post_message(VaultChanged(focus_name=name))
+        self.broadcast(lambda: VaultChanged(focus_name=name))
 
     def resolve_for_display(self, names: list[str]) -> None:
         """Fetch values (linked secrets) for reveal/copy/troubleshoot, in a worker."""
@@ -244,10 +251,12 @@ class VaultApp(App[int]):
     @work(group="vault", exit_on_error=False)
     async def _resolve(self, names: list[str]) -> dict[str, Resolution]:
         assert self.resolver is not None
+        if self.cache is not None:
+            await asyncio.to_thread(self.cache.entries)  # first read of the file: off the loop
         # No URL: the person asking is the owner, not a request to some domain.
         results = await self.resolver.resolve_unrestricted(names)
         self.resolutions.update(results)
-        self.screen.post_message(VaultChanged())
+        self.broadcast(VaultChanged)
         return results
 
     # ------------------------------------------------------------------ clipboard

@@ -42,7 +42,6 @@ from tui_vault.core.vaultkey import decode_key, encode_key
 from tui_vault.ui.base import vapp
 from tui_vault.ui.messages import VaultChanged
 from tui_vault.ui.screens.dialogs import PathDialog, TypedConfirmDialog
-from tui_vault.ui.screens.refresh import pass_down
 from tui_vault.ui.widgets.key_display import KeyDisplay
 
 TABS = ("general", "key", "integrations", "danger")
@@ -297,7 +296,6 @@ class SettingsScreen(Screen[None]):
     @on(VaultChanged)
     def _vault_changed(self, message: VaultChanged) -> None:
         self.refresh_vault_rows()
-        pass_down(self, message.focus_name)
 
     def _mount_integrations_panel(self) -> None:
         try:
@@ -434,7 +432,7 @@ class SettingsScreen(Screen[None]):
 
     def _cache_was_reset(self, text: str) -> None:
         self.notify(text, title="Cache")
-        self.post_message(VaultChanged())
+        vapp(self).broadcast(VaultChanged)
 
     # ------------------------------------------------------------------ vault key
 

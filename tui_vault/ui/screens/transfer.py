@@ -25,8 +25,8 @@ from tui_vault.core.policy import Policy, load_policy
 from tui_vault.core.store import atomic_write
 from tui_vault.core.vault import Vault
 from tui_vault.ui.base import vapp
+from tui_vault.ui.messages import VaultChanged
 from tui_vault.ui.screens.dialogs import DIALOG_CSS, ConfirmDialog
-from tui_vault.ui.screens.refresh import pass_down
 
 DEFAULT_EXPORT_PATH = "~/tui-vault-export.json"
 
@@ -663,8 +663,8 @@ class ImportDialog(ModalScreen[None]):
             )
         lines = summary.lines()
         first = summary.added[0] if summary.added else None
-        app = self.app
-        pass_down(self, first)
+        app = vapp(self)
+        app.broadcast(lambda: VaultChanged(focus_name=first))
         app.notify(lines[0][:1].upper() + lines[0][1:], title="Import")
         self.merging = False
         if app.screen is self:  # (help may have been opened on top meanwhile)

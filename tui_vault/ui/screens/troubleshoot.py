@@ -25,7 +25,6 @@ from tui_vault.core.resolver import Resolution, Resolver
 from tui_vault.core.vault import Vault
 from tui_vault.ui.base import vapp
 from tui_vault.ui.messages import VaultChanged
-from tui_vault.ui.screens.refresh import pass_down
 from tui_vault.ui.screens.secret_form import SecretDraft, SecretForm
 
 Fix = Literal["edit", "enable", "integrations", "retry"]
@@ -249,14 +248,13 @@ class TroubleshootScreen(Screen[None]):
             self.checking = False
         if self.is_attached:
             self.refresh_rows()
-            pass_down(self)
+            vapp(self).broadcast(VaultChanged)
 
     # ------------------------------------------------------------------ rendering
 
     @on(VaultChanged)
     def _vault_changed(self, message: VaultChanged) -> None:
         self.refresh_rows(message.focus_name)
-        pass_down(self, message.focus_name)
 
     def refresh_rows(self, focus_name: str | None = None) -> None:
         app = vapp(self)
