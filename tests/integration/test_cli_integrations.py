@@ -384,6 +384,13 @@ def test_azure_connect_link_get(cli: Cli, azure_vault: AzureKeyVaultEmulator, az
     assert (status["azure"]["status"], status["azure"]["detail"]) == (
         "connected", "credentials accepted"
     )  # fmt: skip
+    assert status["azure"]["settings"] == {
+        "tenant_id": azure_vault.tenant_id,
+        "client_id": azure_vault.client_id,
+        "ca_bundle": azure_vault.ca_bundle,
+        "authority": azure_vault.vault_url,
+        "verify_challenge_resource": "false",  # shown: it is a security setting, not a secret
+    }
 
     before = cli.vault_path.read_bytes()
     code, _, err = connect_azure(cli, azure_vault, azure + "-wrong")

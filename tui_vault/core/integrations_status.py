@@ -27,6 +27,8 @@ PUBLIC_SETTINGS = {
     "client_id",
     "ca_bundle",
     "authority",
+    "verify_challenge_resource",
+    "auth_mount",
 }
 
 
