@@ -173,6 +173,16 @@ def write_private(path: Path, data: bytes) -> None:
     parent = path.parent if str(path.parent) else Path()
     if not parent.is_dir():
         raise VaultError(f"cannot write {path}: directory {parent} does not exist")
+    if path.is_symlink() or (path.exists() and not path.is_file() and not path.is_dir()):
+        # A symlink (-o /dev/stdout), terminal, pipe or device: write through it. The atomic
+        # rename would replace the link or device node itself with a file of secrets.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise VaultError(f"could not write {path}: {e.strerror or type(e).__name__}") from None
+        return
     atomic_write(path, data)
 
 
