@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 import sys
+import threading
 from pathlib import Path
 
 from tests.conftest import CliRunner
@@ -221,3 +223,37 @@ def test_run_exit_codes_stdin_and_environment(cli: CliRunner, made: Made) -> Non
         assert "TUI_VAULT_PATH=" in x.out
     assert r[7].code == 127 and "command not found" in assert_one_line_error(r[7].err)
     assert r[8].code == 2 and "no command" in assert_one_line_error(r[8].err)
+
+
+def test_output_through_a_symlink_or_a_fifo_is_written_not_replaced(
+    cli: CliRunner, made: Made, home: Path
+) -> None:
+    """`-o /dev/stdout` is a symlink; a FIFO or a device must stay what it is (the atomic
+    rename used for plain files would put a file of secrets in its place)."""
+    fill(made)
+    target = home / "real.env"
+    target.write_text("old\n")
+    link = home / "link.env"
+    link.symlink_to(target)
+    dangling = home / "dangling.env"
+    dangling.symlink_to(home / "new.env")
+    code, _, err = cli(["inject", "-o", str(link)], stdin="T={{vault:A}}\n", env=made.env)
+    assert code == 0, err
+    assert link.is_symlink() and target.read_text() == f"T={MARKER}\n"
+    code, _, err = cli(
+        ["export", "-o", str(dangling), "--format", "plaintext"], stdin=None, env=made.env
+    )
+    assert code == 0, err
+    assert dangling.is_symlink() and MARKER in (home / "new.env").read_text()
+    assert stat.S_IMODE((home / "new.env").stat().st_mode) == 0o600
+
+    fifo = home / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, _, err = cli(["inject", "-o", str(fifo)], stdin="T={{vault:B}}\n", env=made.env)
+    reader.join(10)
+    assert code == 0, err
+    assert got == [b"T=bee\n"]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
