@@ -270,6 +270,43 @@ def test_hashicorp_wrong_token_saves_nothing(
     assert cli.vault().data.integrations == {}
 
 
+def test_revoked_token_needs_reauthentication(
+    cli: Cli, openbao: OpenBaoServer, bao: BaoSeed, leak_marker: str
+) -> None:
+    """A token revoked after connecting: get exits 4 and status says so; nothing leaks."""
+    token = f"{leak_marker}revoked"
+    openbao.client().auth.token.create(id=token, policies=["default"], ttl="1h")
+    cli.credentials.append(token)
+    cli.values.append(bao.value)
+    link_bao(cli, "DB", bao.path, "password")
+    cli.ok(
+        "integration", "connect", "hashicorp", "--url", openbao.url, "--auth", "token",
+        stdin=token + "\n",
+    )  # fmt: skip
+    # The default policy may not read the secret: that is a provider error, not a re-auth.
+    code, _, err = cli("get", "DB")
+    assert code == 4 and "provider error" in assert_one_line_error(err)
+    assert "permission denied" in err
+
+    openbao.client().auth.token.revoke(token)
+    code, out, err = cli("get", "DB")
+    assert code == 4 and out == ""
+    assert "needs re-authentication" in assert_one_line_error(err)
+    rows = json.loads(cli.ok("integration", "status", "--json").out)
+    h = next(r for r in rows if r["provider"] == "hashicorp")
+    assert h["status"] == "needs re-authentication" and "rejected the token" in h["detail"]
+
+    before = cli.vault_path.read_bytes()
+    code, _, err = cli(
+        "integration", "connect", "hashicorp", "--url", "http://127.0.0.1:9", "--auth", "token",
+        stdin=token + "\n",
+    )  # fmt: skip
+    assert code == 1
+    line = assert_one_line_error(err)
+    assert "cannot reach" in line and "nothing was saved" in line
+    assert cli.vault_path.read_bytes() == before
+
+
 def test_hashicorp_approle_and_userpass(cli: Cli, openbao: OpenBaoServer, bao: BaoSeed) -> None:
     cli.credentials += [bao.secret_id, bao.password]
     cli.values.append(bao.value)
