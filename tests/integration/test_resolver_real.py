@@ -595,3 +595,23 @@ async def test_disconnect_wins_over_a_fresh_cache_entry(
     # Reconnecting makes it resolve again.
     vault.set_integration("hashicorp", openbao.provider_config(url=proxy.url))
     assert (await resolvers(vault, new_cache(vault)).resolve(["DB"]))["DB"].value == value
+
+
+async def test_values_resolve_even_when_the_cache_cannot_be_written(
+    openbao: OpenBaoServer,
+    fresh_bao: tuple[str, str],
+    vault: Vault,
+    make_proxy: ProxyFactory,
+    resolvers: Callable[..., Resolver],
+) -> None:
+    """A full disk or read-only directory only costs the caching, never the value."""
+    path, value = fresh_bao
+    proxy = make_proxy(openbao.url)
+    vault.set_integration("hashicorp", openbao.provider_config(url=proxy.url))
+    vault.link("DB", bao_link(path))
+    vault.paths.cache.mkdir()  # the cache file cannot be written (works as root, too)
+
+    for _ in range(2):
+        results = await resolvers(vault, new_cache(vault)).resolve(["DB"])
+        assert (results["DB"].value, results["DB"].origin) == (value, "fetched")
+    assert bao_reads(proxy, path) == 2

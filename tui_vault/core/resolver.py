@@ -8,6 +8,7 @@ has a timeout, one provider's failure never blocks another's, and progress is re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Literal
 
 from tui_vault.core.bulk import paused_gc
 from tui_vault.core.cache import Cache
+from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS, Link, Reason, Secret, domain_allowed
 from tui_vault.core.references import find_references, render
 
@@ -212,7 +214,9 @@ class Resolver:
         await asyncio.gather(*(wait_one(*w) for w in waits))
         if fetched and self.cache is not None:
             cache = self.cache
-            await asyncio.get_running_loop().run_in_executor(None, cache.put_many, fetched)
+            # Disk full, read-only, lock timeout: the values are good, they just stay uncached.
+            with contextlib.suppress(VaultError, OSError):
+                await asyncio.get_running_loop().run_in_executor(None, cache.put_many, fetched)
         return results
 
     def _provider(self, name: str) -> Provider:
