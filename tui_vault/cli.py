@@ -684,9 +684,15 @@ def _connect_config(args: argparse.Namespace) -> dict[str, str]:
 
 def forget_fetched_values(vault: Any, provider: str) -> None:
     """Cached values of a provider whose connection changed may come from another server."""
-    from tui_vault.core.cache import Cache
+    from tui_vault.core.cache import Cache, reset_cache_file
 
-    Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id).forget_provider(provider)
+    try:
+        Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id).forget_provider(
+            provider
+        )
+    except (VaultError, OSError):  # cannot rewrite it (disk full...): drop it all instead
+        with contextlib.suppress(OSError):
+            reset_cache_file(vault.paths.cache)
 
 
 def cmd_integration_connect(args: argparse.Namespace) -> int:

@@ -749,3 +749,61 @@ def test_inject_fetches_concurrently(
         f"\n[cli-inject] {n} refs in {elapsed:.2f}s vs get of 1 in {single:.2f}s, "
         f"max_in_flight={proxy.stats.max_in_flight}"
     )
+
+
+def test_an_unwritable_cache_costs_only_the_caching(
+    cli: Cli, openbao: OpenBaoServer, bao: BaoSeed
+) -> None:
+    cli.values.append(bao.value)
+    link_bao(cli, "DB", bao.path, "password")
+    cli.vault().paths.cache.mkdir()  # cannot be written or replaced (works as root, too)
+    connect_bao(cli, openbao.url, bao)
+    assert cli.ok("get", "DB").out == bao.value + "\n"
+    assert cli.ok("get", "DB").out == bao.value + "\n"
+    assert "Disconnected HashiCorp" in cli.ok("integration", "disconnect", "hashicorp").err
+
+
+def test_connect_drops_the_whole_cache_when_it_cannot_be_rewritten(
+    cli: Cli, openbao: OpenBaoServer, bao: BaoSeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process (to fake a full disk): the old server's values must not survive."""
+    from tui_vault import cli as cli_module
+    from tui_vault.core import cache as cache_module
+    from tui_vault.core.cache import Cache
+    from tui_vault.core.errors import StorageError
+
+    vault = cli.vault()
+    Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id).put_many(
+        {bao_link_fingerprint(bao): "old-server-value"}
+    )
+
+    def full_disk(*_: object, **__: object) -> None:
+        raise StorageError("could not write the cache: No space left on device")
+
+    monkeypatch.setattr(cache_module, "atomic_write", full_disk)
+    for k, v in {**cli.env, "HOME": str(cli.home), "TUI_VAULT_NO_KEYRING": "1"}.items():
+        monkeypatch.setenv(k, v)
+    cli.credentials.append(bao.token)
+    monkeypatch.setattr("sys.stdin", _Stdin(bao.token + "\n"))
+    args = ["integration", "connect", "hashicorp", "--url", openbao.url, "--auth", "token"]
+    assert cli_module.main([*args, "--no-verify"]) == 0
+    assert not vault.paths.cache.exists()
+    assert "hashicorp" in cli.vault().data.integrations
+
+
+class _Stdin:
+    """Just enough of sys.stdin for read_stdin_secret (not a terminal)."""
+
+    def __init__(self, text: str) -> None:
+        import io
+
+        self.buffer = io.BytesIO(text.encode())
+
+    def isatty(self) -> bool:
+        return False
+
+
+def bao_link_fingerprint(bao: BaoSeed) -> str:
+    return validate_link(
+        "hashicorp", {"engine": "secret", "path": bao.path, "key": "password"}
+    ).fingerprint
