@@ -228,5 +228,12 @@ def check(result: ProcResult, what: str) -> ProcResult:
     return result
 
 
+def driver_failure(stderr: str) -> str:
+    """The exception a driver process died of (not the warnings printed after it)."""
+    lines = [x for x in stderr.strip().splitlines() if x.strip()]
+    errors = [x.strip() for x in lines if ("Error" in x or "Exception" in x) and ":" in x]
+    return (errors or lines or ["no output"])[-1][:300]
+
+
 def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)

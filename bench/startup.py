@@ -6,18 +6,20 @@ moment it reports that the first frame with a focused input was rendered (headle
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 import time
 from pathlib import Path
 
-from bench.core import PYTHON, ROOT, Row, Sizes, isolated_env, say
+from bench.core import PYTHON, ROOT, Row, Sizes, driver_failure, isolated_env, say
 from bench.fixtures import make_vault
 
 DRIVER = str(ROOT / "bench" / "drivers" / "startup.py")
 TIMEOUT = 60.0
 
 
-def time_to_ready(args: list[str], env: dict[str, str]) -> float:
+def time_to_ready(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Seconds from spawn to the first frame with a focused Input, and what was focused."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [PYTHON, DRIVER, *args],
@@ -35,9 +37,9 @@ def time_to_ready(args: list[str], env: dict[str, str]) -> float:
         proc.kill()
         _, err = proc.communicate()
     if not line.startswith(b"READY"):
-        tail = err.decode(errors="replace").strip().splitlines()[-2:]
-        raise RuntimeError(f"startup driver {args[0]} failed: {' | '.join(tail)}")
-    return elapsed
+        raise RuntimeError(f"startup driver {args[0]} failed: {driver_failure(err.decode())}")
+    shown = line.decode().split()[1:]
+    return elapsed, " #".join(shown)
 
 
 def tui_available() -> str:
@@ -59,23 +61,25 @@ def run(sizes: Sizes, work: Path) -> Row:
     minimal = ["minimal"]
     ours = ["tui-vault", str(bv.path)]
     reason = tui_available()
+    shown = ""
     # One unmeasured run each fills the bytecode cache and the OS page cache.
     time_to_ready(minimal, env)
     if not reason:
         try:
-            time_to_ready(ours, env)
+            _, shown = time_to_ready(ours, env)
         except RuntimeError as e:
             reason = f"n/a (TUI does not start: {e})"
     base: list[float] = []
     mine: list[float] = []
     for _ in range(sizes.runs):  # interleaved, so drift hits both alike
-        base.append(time_to_ready(minimal, env))
+        base.append(time_to_ready(minimal, env)[0])
         if not reason:
-            mine.append(time_to_ready(ours, env))
+            mine.append(time_to_ready(ours, env)[0])
     if reason:
         say(f"  cold start: {reason}")
         row.na = reason
-        row.measured(base, base)
-        row.value = None
+        row.baseline, row.baseline_samples = statistics.median(base), base
+        row.baseline_runs = len(base)
         return row
+    row.note = f"first focused input: {shown} (keyring: none, as on a headless machine)"
     return row.measured(mine, base)

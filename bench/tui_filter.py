@@ -12,7 +12,17 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.core import PYTHON, ROOT, Row, Sizes, budget_left, fmt_value, isolated_env, say
+from bench.core import (
+    PYTHON,
+    ROOT,
+    Row,
+    Sizes,
+    budget_left,
+    driver_failure,
+    fmt_value,
+    isolated_env,
+    say,
+)
 from bench.fixtures import local_secrets, make_vault
 from bench.startup import tui_available
 
@@ -22,17 +32,22 @@ CHAR = "4"  # in 41% of the names secret-000000 … secret-099999
 
 
 def keystroke(vault: Path, key_file: Path, env: dict[str, str]) -> tuple[float, str]:
-    done = subprocess.run(
-        [PYTHON, DRIVER, str(vault), str(key_file), CHAR],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    line = next((x for x in done.stdout.splitlines() if x.startswith("KEYSTROKE")), "")
+    line, why = "", ""
+    for _attempt in range(2):  # one retry: the UI is a live tree others may be editing
+        done = subprocess.run(
+            [PYTHON, DRIVER, str(vault), str(key_file), CHAR],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        line = next((x for x in done.stdout.splitlines() if x.startswith("KEYSTROKE")), "")
+        if line:
+            break
+        why = driver_failure(done.stderr)
+        say(f"  filter driver failed ({why}); retrying once")
     if not line:
-        tail = done.stderr.strip().splitlines()[-2:]
-        raise RuntimeError(f"filter driver failed: {' | '.join(tail)}")
+        raise RuntimeError(f"filter driver failed: {why}")
     _, seconds, before, after, loaded = line.split()
     return float(seconds), f"{int(before):,} → {int(after):,} rows; table first filled in " + (
         fmt_value(float(loaded), "s")
