@@ -120,8 +120,10 @@ def azure_link(emu: AzureKeyVaultEmulator, name: str) -> Link:
 
 def bao_reads(proxy: FaultProxy, path: str | None = None) -> int:
     """How many KV reads (not mount lookups) went through the proxy, optionally for one path."""
-    want = f"GET /v1/secret/data/{path}" if path else "GET /v1/secret/data/"
-    return sum(1 for t in proxy.stats.targets if t.startswith(want))
+    if path is None:
+        return sum(1 for t in proxy.stats.targets if t.startswith("GET /v1/secret/data/"))
+    want = f"GET /v1/secret/data/{path}"
+    return sum(1 for t in proxy.stats.targets if t == want or t.startswith(want + "?"))
 
 
 def loose_bound(single: float, n: int) -> float:
