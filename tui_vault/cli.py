@@ -508,26 +508,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from tui_vault.core.transfer import MAX_IMPORT_BYTES, merge, read_import, sniff
+    from tui_vault.core.transfer import merge, read_import, read_import_bytes, sniff
 
     path = Path(args.file).expanduser()
-    try:
-        size = path.stat().st_size
-        if size > MAX_IMPORT_BYTES:
-            raise VaultError(
-                f"{path} is {size // (1024 * 1024)} MiB, over the import limit of "
-                f"{MAX_IMPORT_BYTES // (1024 * 1024)} MiB; nothing was imported"
-            )
-        with path.open("rb") as f:  # bounded: a pipe or a device reports no size
-            raw = f.read(MAX_IMPORT_BYTES + 1)
-    except FileNotFoundError:
-        raise VaultError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise VaultError(f"{path} is a directory") from None
-    except PermissionError:
-        raise VaultError(f"cannot read {path}: permission denied") from None
-    except OSError as e:
-        raise VaultError(f"cannot read {path}: {e.strerror or type(e).__name__}") from None
+    raw = read_import_bytes(path)
     try:
         kind, _ = sniff(raw)
     except VaultError as e:

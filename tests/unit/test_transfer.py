@@ -135,7 +135,8 @@ def test_tampered_encrypted_exports_are_refused(
 ) -> None:
     doc = json.loads(export_encrypted(sample(), PASSWORD, CHEAP))
     doc[field] = value
-    raw = json.dumps(doc).encode()
+    # Written back in the canonical form, so the header check itself is what refuses it.
+    raw = json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n"
     with pytest.raises((WrongPasswordError, ImportFormatError)) as info:
         read_import(raw, PASSWORD)
     if error is not None:
@@ -362,3 +363,12 @@ def test_any_postman_file_either_parses_or_says_why(values: list[object]) -> Non
         read_import(postman(values))
     except VaultError:
         return
+
+
+def test_any_byte_change_of_an_encrypted_export_is_refused() -> None:
+    raw = export_encrypted(sample(), PASSWORD, CHEAP)
+    assert read_import(raw, PASSWORD).secrets
+    reindented = json.dumps(json.loads(raw), indent=2, sort_keys=True).encode() + b"\n"
+    for changed in (raw + b"\n", raw.replace(b": ", b":  ", 1), reindented):
+        with pytest.raises(ImportFormatError, match="modified after it was written"):
+            read_import(changed, PASSWORD)

@@ -13,6 +13,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from tui_vault.core import crypto
@@ -59,7 +60,7 @@ class Argon2Params:
         # Bounds keep a hostile file from asking for a huge amount of memory or time.
         if not (1 <= p.iterations <= 64 and 1 <= p.lanes <= 64):
             raise ImportFormatError("encrypted export: key derivation parameters out of range")
-        if not (8 * p.lanes <= p.memory_cost <= 4 * 1024 * 1024):
+        if not (8 * p.lanes <= p.memory_cost <= 1024 * 1024):  # at most 1 GiB
             raise ImportFormatError("encrypted export: key derivation memory out of range")
         return p
 
@@ -107,6 +108,39 @@ def export_plaintext(data: VaultData) -> bytes:
     return json.dumps(export_entries(data), indent=2, ensure_ascii=False).encode() + b"\n"
 
 
+def read_import_bytes(path: Path) -> bytes:
+    """Read an import file with a bound: a pipe or a device reports no size, so stat() is not
+    enough. Raises a VaultError with one clear line (too large, missing, unreadable)."""
+    limit = MAX_IMPORT_BYTES // (1024 * 1024)
+    try:
+        size = path.stat().st_size
+        if size > MAX_IMPORT_BYTES:
+            raise ImportFormatError(
+                f"{path} is {size // (1024 * 1024)} MiB, over the import limit of {limit} MiB; "
+                "nothing was imported"
+            )
+        with path.open("rb") as f:
+            raw = f.read(MAX_IMPORT_BYTES + 1)
+    except FileNotFoundError:
+        raise VaultError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise VaultError(f"{path} is a directory") from None
+    except PermissionError:
+        raise VaultError(f"cannot read {path}: permission denied") from None
+    except OSError as e:
+        raise VaultError(f"cannot read {path}: {e.strerror or type(e).__name__}") from None
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise ImportFormatError(
+            f"{path} is larger than the import limit of {limit} MiB; nothing was imported"
+        )
+    return raw
+
+
+def _encrypted_bytes(doc: dict[str, Any]) -> bytes:
+    """The one byte form of an encrypted export (checked on import: any other is refused)."""
+    return json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n"
+
+
 def export_encrypted(data: VaultData, password: str, params: Argon2Params | None = None) -> bytes:
     check_password(password)
     params = params or Argon2Params()
@@ -115,8 +149,7 @@ def export_encrypted(data: VaultData, password: str, params: Argon2Params | None
     key = _derive(password, salt, params)
     plaintext = json.dumps(export_entries(data), ensure_ascii=False).encode()
     nonce, ciphertext = crypto.seal(key, plaintext, canonical_json(header))
-    doc = header | {"nonce": b64e(nonce), "ciphertext": b64e(ciphertext)}
-    return json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n"
+    return _encrypted_bytes(header | {"nonce": b64e(nonce), "ciphertext": b64e(ciphertext)})
 
 
 def _enc_header(salt: bytes, params: Argon2Params) -> dict[str, Any]:
@@ -189,6 +222,13 @@ def read_import(raw: bytes, password: str | None = None) -> ImportFile:
     if kind == "encrypted":
         if password is None:
             raise WrongPasswordError("this export is encrypted: a password is needed")
+        if raw != _encrypted_bytes(doc):
+            # Authenticated content cannot change, but the file's bytes must not either:
+            # a tampered file is refused whole, even where JSON would read it the same.
+            raise ImportFormatError(
+                "encrypted export was modified after it was written (not byte-for-byte as "
+                "tui-vault wrote it); nothing was imported"
+            )
         entries = _decrypt(doc, password)
         return ImportFile("encrypted", _entries_to_secrets(entries))
     if kind == "postman":

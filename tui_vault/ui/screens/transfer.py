@@ -553,23 +553,8 @@ class ImportDialog(ModalScreen[None]):
     def _read_file(self, path: Path) -> None:
         app = self.app
         try:
-            size = path.stat().st_size
-            if size > transfer.MAX_IMPORT_BYTES:
-                raise VaultError(
-                    f"{path} is larger than the import limit of "
-                    f"{transfer.MAX_IMPORT_BYTES // (1024 * 1024)} MiB; nothing was imported"
-                )
-            raw = path.read_bytes()
+            raw = transfer.read_import_bytes(path)  # bounded, even for a pipe or a device
             kind, _ = transfer.sniff(raw)
-        except FileNotFoundError:
-            app.call_from_thread(self._failed, f"{path} does not exist")
-            return
-        except IsADirectoryError:
-            app.call_from_thread(self._failed, f"{path} is a directory")
-            return
-        except OSError as e:
-            app.call_from_thread(self._failed, f"cannot read {path}: {_os_reason(e)}")
-            return
         except VaultError as e:
             app.call_from_thread(self._failed, f"{path.name}: {e.message}")
             return
