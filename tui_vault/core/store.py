@@ -49,9 +49,25 @@ def b64d(text: Any, what: str) -> bytes:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
         raise CorruptVaultError(f"{what} is not valid base64") from None
-    if b64e(raw) != text:
+    if not _canonical_b64(text, raw):
         raise CorruptVaultError(f"{what} is not in canonical form")
     return raw
+
+
+def _canonical_b64(text: str, raw: bytes) -> bool:
+    """True if b64e(raw) == text, without re-encoding all of raw (it may be 20 MB).
+
+    The strict decode above already refused every character outside the alphabet and any
+    padding that is not at the end, so whole 4-character groups map one to one onto 3 bytes.
+    What can still differ from the canonical spelling is the length (padding missing) and
+    the last group (non-zero pad bits): check those two.
+    """
+    if len(text) % 4:
+        return False
+    if not raw:
+        return text == ""
+    tail = len(raw) % 3 or 3
+    return len(text) == (len(raw) + 2) // 3 * 4 and b64e(raw[-tail:]) == text[-4:]
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -84,8 +100,19 @@ class Envelope:
         return canonical_json(self.header())
 
     def to_bytes(self) -> bytes:
-        doc = self.header() | {"nonce": b64e(self.nonce), "ciphertext": b64e(self.ciphertext)}
-        return json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=True).encode() + b"\n"
+        return self._render(b64e(self.nonce), b64e(self.ciphertext))
+
+    def _render(self, nonce_b64: str, ciphertext_b64: str) -> bytes:
+        """The one canonical spelling: json.dumps(sort_keys, indent=1, ensure_ascii) + "\\n".
+
+        The ciphertext (most of the file) is base64, which needs no JSON escaping, so it is
+        put in as is rather than scanned character by character by the encoder.
+        """
+        doc = self.header() | {"nonce": nonce_b64, "ciphertext": ""}
+        text = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=True)
+        # "ciphertext" is the second key in sorted order; its line is the first match.
+        text = text.replace('"ciphertext": ""', f'"ciphertext": "{ciphertext_b64}"', 1)
+        return text.encode() + b"\n"
 
     @classmethod
     def from_bytes(cls, raw: bytes, where: str, kind: str) -> Envelope:
@@ -119,7 +146,9 @@ class Envelope:
             nonce=b64d(doc["nonce"], f"{where}: nonce"),
             ciphertext=b64d(doc["ciphertext"], f"{where}: ciphertext"),
         )
-        if env.to_bytes() != raw:
+        # b64d checked that each base64 field is the canonical spelling of its bytes, so the
+        # fields as read render exactly like env.to_bytes() (without re-encoding 20 MB).
+        if env._render(doc["nonce"], doc["ciphertext"]) != raw:
             raise CorruptVaultError(f"{where} was modified outside tui-vault (not canonical)")
         return env
 
