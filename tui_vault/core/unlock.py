@@ -44,9 +44,7 @@ def write_key_file(path: Path, key_text: str) -> None:
         raise VaultError(f"{path} already exists; not overwriting it") from None
 
 
-def find_key(
-    vault_path: Path, key_file: Path | None, use_keyring: bool = True
-) -> KeySource | None:
+def find_key(vault_path: Path, key_file: Path | None, use_keyring: bool = True) -> KeySource | None:
     env = os.environ.get(ENV_KEY)
     if env:
         return KeySource(env, "environment")
@@ -79,6 +77,19 @@ def reset_vault_files(vault_path: Path) -> None:
     from tui_vault.core.vault import VaultPaths
 
     paths = VaultPaths(vault_path)
+    vault_path = paths.vault
+    if vault_path.is_file():
+        try:
+            raw = vault_path.read_bytes()
+        except OSError as e:
+            raise VaultError(f"cannot read {vault_path}: {e.strerror}") from None
+        if b'"tui-vault"' not in raw:
+            # A mistyped --vault must never delete somebody's other file.
+            raise VaultError(
+                f"{vault_path} is not a tui-vault file; not deleting it (check --vault)"
+            )
+    elif vault_path.exists():
+        raise VaultError(f"{vault_path} is not a regular file; not deleting it")
     old_id: str | None = None
     with contextlib.suppress(VaultError):
         old_id = peek_vault_id(vault_path)

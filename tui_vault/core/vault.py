@@ -45,6 +45,12 @@ _UNSET: Any = object()
 class VaultPaths:
     vault: Path
 
+    def __post_init__(self) -> None:
+        # A vault path that is a symlink is followed: saves replace the target, not the link,
+        # and every process finds the same lock, backup and cache beside it.
+        if self.vault.is_symlink():
+            object.__setattr__(self, "vault", self.vault.resolve())
+
     @property
     def lock(self) -> Path:
         return self.vault.with_name(self.vault.name + ".lock")
@@ -95,7 +101,7 @@ def peek_vault_id(path: Path) -> str:
 class Vault:
     def __init__(self, path: Path, key: bytes, envelope: Envelope, data: VaultData) -> None:
         self.paths = VaultPaths(path)
-        self.path = path
+        self.path = self.paths.vault
         self._key = key
         self.vault_id = envelope.vault_id
         self.generation = envelope.generation
