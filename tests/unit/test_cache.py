@@ -7,6 +7,8 @@ import stat
 import time
 from pathlib import Path
 
+import pytest
+
 from tui_vault.core.cache import Cache, CacheEntry, reset_cache_file
 from tui_vault.core.model import Link
 from tui_vault.core.store import Envelope
@@ -130,3 +132,23 @@ def test_cache_file_is_not_a_vault_file(vault: Vault) -> None:
         assert "'cache' file" in str(e)
     else:
         raise AssertionError("a cache file was opened as a vault")
+
+
+def test_a_long_lived_cache_sees_another_process_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running TUI must notice `cache reset` or a reconnect done from the command line."""
+    import tui_vault.core.cache as cache_module
+
+    path, lock = tmp_path / "v.cache", tmp_path / "v.lock"
+    key, vault_id = b"k" * 32, "ab" * 16
+    tui = Cache(path, lock, key, vault_id)
+    cli = Cache(path, lock, key, vault_id)
+    assert tui.entries() == {}
+    cli.put_many({"hashicorp:key=k": "fresh"})
+    clock = [cache_module.time.monotonic() + 5]
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: clock[0])
+    assert tui.entries()["hashicorp:key=k"].value == "fresh"
+    cli.reset()
+    clock[0] += 5
+    assert tui.entries() == {}

@@ -39,11 +39,28 @@ class Cache:
         self._key = crypto.derive_subkey(master, salt, "cache")
         self._check = crypto.key_check(master, salt)
         self._entries: dict[str, CacheEntry] | None = None
+        self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the file we read
+        self._checked = 0.0
 
     def entries(self) -> dict[str, CacheEntry]:
-        if self._entries is None:
+        """The entries, re-read when another process changed the file (checked once a second:
+        a long-running TUI sees `cache reset` or a reconnect done from the command line)."""
+        now = time.monotonic()
+        if self._entries is not None and now - self._checked < 1.0:
+            return self._entries
+        self._checked = now
+        stamp = self._stamp()
+        if self._entries is None or stamp != self._seen:
+            self._seen = stamp
             self._entries = self._read()
         return self._entries
+
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
 
     def _read(self) -> dict[str, CacheEntry]:
         try:
@@ -98,6 +115,7 @@ class Cache:
         env = Envelope("cache", self.vault_id, self._check, 1, nonce, ct)
         atomic_write(self.path, env.to_bytes())
         self._entries = entries
+        self._seen = self._stamp()
 
     def forget_provider(self, provider: str) -> int:
         """Drop every value fetched from `provider`; returns how many were dropped.
@@ -119,6 +137,7 @@ class Cache:
     def reset(self) -> None:
         reset_cache_file(self.path)
         self._entries = {}
+        self._seen = None
 
 
 def reset_cache_file(path: Path) -> bool:

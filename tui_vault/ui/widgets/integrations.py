@@ -130,6 +130,8 @@ class IntegrationsPanel(Vertical):
 
         def save(v: Vault) -> None:
             v.set_integration(provider, config)
+            if app.cache is not None:  # same links may now name other values: fetch afresh
+                app.cache.forget_provider(provider)
 
         def done(_: None) -> None:
             if app.resolver is not None:
@@ -151,8 +153,14 @@ class IntegrationsPanel(Vertical):
                 self._forget_resolutions(provider)
                 self.refresh_rows()
 
+            def remove(v: Vault) -> bool:
+                removed = v.remove_integration(provider)
+                if app.cache is not None:
+                    app.cache.forget_provider(provider)
+                return removed
+
             app.vault_op(
-                lambda v: v.remove_integration(provider),
+                remove,
                 f"Disconnected {PROVIDERS[provider]}; its links stay",
                 on_done=done,
             )
