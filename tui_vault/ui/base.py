@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.dom import DOMNode
+from textual.widgets import DataTable
 
 if TYPE_CHECKING:
     from tui_vault.ui.app import VaultApp
@@ -23,3 +24,14 @@ def display_path(path: object) -> str:
         return "~/" + str(p.relative_to(Path.home()))
     except ValueError:
         return str(p)
+
+
+def selected_row_key(table: DataTable[Any]) -> str | None:
+    """The key of the row under the cursor, or None for an empty table."""
+    if table.row_count == 0:
+        return None
+    try:
+        row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+    except Exception:  # the cursor can sit past the end while rows are being replaced
+        return None
+    return str(row_key.value) if row_key.value is not None else None

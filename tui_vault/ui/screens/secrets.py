@@ -16,7 +16,7 @@ from tui_vault.core.model import PROVIDERS, Secret
 from tui_vault.core.references import reference
 from tui_vault.core.status import secret_status
 from tui_vault.core.vault import Vault
-from tui_vault.ui.base import display_path, vapp
+from tui_vault.ui.base import display_path, selected_row_key, vapp
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged
 from tui_vault.ui.screens.dialogs import ConfirmDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm
@@ -239,14 +239,7 @@ class SecretsScreen(Screen[None]):
         return status == "empty" or status.startswith("unresolved")
 
     def selected_name(self) -> str | None:
-        table = self.query_one("#table", DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return str(row_key.value) if row_key.value is not None else None
+        return selected_row_key(self.query_one("#table", DataTable))
 
     def selected_secret(self) -> Secret | None:
         name = self.selected_name()

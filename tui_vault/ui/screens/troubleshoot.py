@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Stati
 from tui_vault.core.model import PROVIDERS, Reason, Secret
 from tui_vault.core.resolver import Resolution, Resolver
 from tui_vault.core.vault import Vault
-from tui_vault.ui.base import vapp
+from tui_vault.ui.base import selected_row_key, vapp
 from tui_vault.ui.messages import VaultChanged
 from tui_vault.ui.screens.secret_form import SecretDraft, SecretForm
 
@@ -307,14 +307,7 @@ class TroubleshootScreen(Screen[None]):
         self._show_detail()
 
     def selected_name(self) -> str | None:
-        table = self.query_one("#trouble-table", DataTable)
-        if table.row_count == 0:
-            return None
-        try:
-            row_key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        except Exception:
-            return None
-        return str(row_key.value) if row_key.value is not None else None
+        return selected_row_key(self.query_one("#trouble-table", DataTable))
 
     def selected_problem(self) -> Problem | None:
         name = self.selected_name()
