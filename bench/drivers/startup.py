@@ -34,6 +34,12 @@ def build_tui_vault(vault_path: str):  # type: ignore[no-untyped-def]
 
 
 async def main(argv: list[str]) -> None:
+    profiler = None
+    if os.environ.get("TVB_PROFILE"):  # where the start-up time goes (imports included)
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.001)
+        profiler.start()
     from textual.widgets import Input
 
     app = build_minimal() if argv[0] == "minimal" else build_tui_vault(argv[1])
@@ -43,6 +49,10 @@ async def main(argv: list[str]) -> None:
         painted = asyncio.Event()
         app.call_after_refresh(painted.set)  # the frame showing the focused input
         await painted.wait()
+        if profiler is not None:
+            profiler.stop()
+            with open(os.environ["TVB_PROFILE"], "w") as f:
+                f.write(profiler.output_text(color=False))
         sys.stdout.write(f"READY {type(app.screen).__name__} {app.focused.id or ''}\n")
         sys.stdout.flush()
         os._exit(0)  # shutting down is not part of what a user waits for
