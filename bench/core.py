@@ -136,13 +136,6 @@ def fmt_ratio(ratio: float | None) -> str:
     return f"{ratio:.2f}x" if ratio < 10 else f"{ratio:.0f}x"
 
 
-def repeat(fn: Callable[[], float], runs: int, warmup: int = 0) -> list[float]:
-    """Call fn (which returns one measured duration) warmup + runs times; keep the last runs."""
-    for _ in range(warmup):
-        fn()
-    return [fn() for _ in range(runs)]
-
-
 def timed(fn: Callable[[], Any]) -> float:
     t0 = time.perf_counter()
     fn()
