@@ -385,3 +385,29 @@ async def test_palette_jump_to_secret(tmp_path: Path, monkeypatch: pytest.Monkey
         await pilot.press("enter")
         await settle(app, pilot)
         assert screen.selected_name() == "s17"
+
+
+async def test_table_draws_a_window_of_rows_and_jumps_beyond_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui_vault.ui.screens.secrets as secrets_screen
+
+    monkeypatch.setattr(secrets_screen, "MAX_ROWS", 5)
+    app, _, _ = await start_unlocked(
+        tmp_path, monkeypatch, [Secret(f"s{i:02d}", "v") for i in range(12)]
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, SecretsScreen)
+        table = screen.query_one("#table", DataTable)
+        assert table.row_count == 5
+        assert "1-5 of 12" in str(screen.query_one("#count", Label).render())
+        screen.jump_to("s10")  # beyond the first window: the window moves to it
+        await pilot.pause()
+        assert screen.selected_name() == "s10"
+        assert table.row_count == 5
+        await pilot.press("slash", "1")  # the filter still searches every secret
+        await pilot.pause()
+        names = {str(table.get_cell_at((r, 0))) for r in range(table.row_count)}
+        assert names == {"s01", "s10", "s11"}

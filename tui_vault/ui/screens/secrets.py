@@ -22,6 +22,9 @@ from tui_vault.ui.screens.dialogs import ConfirmDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm
 
 COLUMNS = ("Key", "Value", "Allowed domains", "Source", "Status")
+# Rows put in the table at once. Filtering and sorting always cover every secret; drawing
+# 100,000 rows would take Textual's DataTable tens of seconds, and nobody scrolls that far.
+MAX_ROWS = 500
 MASK = "••••••••"
 EMPTY_STATE = (
     "Your vault is empty.\n\n"
@@ -192,8 +195,13 @@ class SecretsScreen(Screen[None]):
         table = self.query_one("#table", DataTable)
         current = focus_name or self.selected_name()
         rows = self.visible_secrets()
+        names = [s.name for s in rows]
+        start = 0
+        if current is not None and len(rows) > MAX_ROWS and current in names:
+            start = max(0, min(names.index(current) - MAX_ROWS // 2, len(rows) - MAX_ROWS))
+        window = rows[start : start + MAX_ROWS]
         table.clear()
-        for s in rows:
+        for s in window:
             status = self.status_of(s)
             style = "" if status in ("ok",) or status.startswith("cached") else "yellow"
             if status.startswith("unresolved: "):
@@ -209,18 +217,19 @@ class SecretsScreen(Screen[None]):
                 key=s.name,
             )
         total = len(self.vault.data.secrets) if self.vault else 0
-        self.query_one("#count", Label).update(
-            f"{len(rows)} of {total}"
-            if len(rows) != total
-            else f"{total} secret{'s' if total != 1 else ''}"
-        )
+        if len(window) < len(rows):
+            count = f"{start + 1:,}-{start + len(window):,} of {len(rows):,}: type to narrow"
+        elif len(rows) != total:
+            count = f"{len(rows):,} of {total:,}"
+        else:
+            count = f"{total:,} secret{'s' if total != 1 else ''}"
+        self.query_one("#count", Label).update(count)
         empty = total == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
-        if current is not None:
-            names = [s.name for s in rows]
-            if current in names:
-                table.move_cursor(row=names.index(current))
+        shown = names[start : start + len(window)]
+        if current is not None and current in shown:
+            table.move_cursor(row=shown.index(current))
         self._update_status_line(rows)
 
     def _update_status_line(self, rows: list[Secret]) -> None:
@@ -235,8 +244,19 @@ class SecretsScreen(Screen[None]):
             line.update("")
 
     def _needs_attention(self, secret: Secret) -> bool:
-        status = self.status_of(secret)
-        return status == "empty" or status.startswith("unresolved")
+        """What status_of would call empty or unresolved, without a cache lookup per secret."""
+        app = vapp(self)
+        if not secret.enabled:
+            return True
+        resolution = app.resolutions.get(secret.name)
+        if resolution is not None and resolution.status == "unresolved":
+            return True
+        if secret.link is None:
+            return secret.value == ""
+        vault = self.vault
+        connected = vault is not None and secret.link.provider in vault.data.integrations
+        reauth = app.resolver is not None and secret.link.provider in app.resolver.needs_reauth
+        return not connected or reauth
 
     def selected_name(self) -> str | None:
         return selected_row_key(self.query_one("#table", DataTable))
