@@ -48,9 +48,11 @@ def keystroke(vault: Path, key_file: Path, env: dict[str, str]) -> tuple[float, 
         say(f"  filter driver failed ({why}); retrying once")
     if not line:
         raise RuntimeError(f"filter driver failed: {why}")
-    _, seconds, before, after, loaded = line.split()
-    return float(seconds), f"{int(before):,} → {int(after):,} rows; table first filled in " + (
-        fmt_value(float(loaded), "s")
+    _, seconds, total, matches, before, after, loaded = line.split()
+    return float(seconds), (
+        f"the keystroke narrows {int(total):,} secrets to {int(matches):,} matches; the table "
+        f"draws {int(before):,} rows before and {int(after):,} after; from start to the "
+        f"first full table: {fmt_value(float(loaded), 's')}"
     )
 
 
