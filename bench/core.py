@@ -49,7 +49,7 @@ class Sizes:
         return cls(
             smoke=False,
             runs=5,
-            slow_runs=3,
+            slow_runs=5,
             remote_per_provider=50,
             latency_ms=50.0,
             sequential_runs=3,
