@@ -194,9 +194,8 @@ def write_markdown(
         f"- **Load average** (1/5/15 min) before: {' '.join(f'{x:.2f}' for x in before)}, "
         f"after: {' '.join(f'{x:.2f}' for x in after)}"
         + (
-            " — other work was running; treat absolute times with care"
-            if max(before[0], after[0]) > 1.0
-            else ""
+            # "after" includes the bench's own load; "before" tells whether others were busy.
+            " — other work was running; treat absolute times with care" if before[0] > 1.0 else ""
         )
     )
     lines += ["", METHOD]
