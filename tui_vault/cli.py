@@ -7,7 +7,6 @@ Every failure is one line on stderr; secret values never reach argv, logs or err
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import getpass
 import json
@@ -147,8 +146,16 @@ def make_resolver(vault: Any) -> Any:
 
 
 def resolve_names(vault: Any, names: Sequence[str], url: str | None) -> dict[str, Any]:
+    from tui_vault.core.resolution import check_local
+
+    # Local secrets need no event loop, executor or cache: the common `get` stays light.
+    local = {n: check_local(n, vault.data.secrets.get(n), url) for n in names}
+    if all(r is not None for r in local.values()):
+        return local
     resolver = make_resolver(vault)
     try:
+        import asyncio
+
         result: dict[str, Any] = asyncio.run(resolver.resolve(names, url))
         return result
     finally:
@@ -592,6 +599,8 @@ def cmd_integration_status(args: argparse.Namespace) -> int:
 
     vault = open_vault(args)
     settings = load_settings_or_defaults()
+    import asyncio
+
     rows = asyncio.run(
         integration_statuses(vault, check=not args.no_check, timeout=settings.fetch_timeout_seconds)
     )
@@ -688,6 +697,8 @@ def cmd_integration_connect(args: argparse.Namespace) -> int:
     label = PROVIDERS[args.provider]
     if not args.no_verify:
         settings = load_settings_or_defaults()
+        import asyncio
+
         asyncio.run(verify_config(args.provider, config, settings.fetch_timeout_seconds))
     vault.set_integration(args.provider, config)
     forget_fetched_values(vault, args.provider)

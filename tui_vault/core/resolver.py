@@ -12,41 +12,23 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tui_vault.core.bulk import paused_gc
 from tui_vault.core.cache import Cache
 from tui_vault.core.errors import VaultError
-from tui_vault.core.model import PROVIDERS, Link, Reason, Secret, domain_allowed
+from tui_vault.core.model import PROVIDERS, Link, Reason, Secret
 from tui_vault.core.references import find_references, render
+from tui_vault.core.resolution import Resolution, Status, check_local, value_result
 
 if TYPE_CHECKING:
     from tui_vault.core.vault import Vault
     from tui_vault.integrations.base import FetchError, Provider
 
-Status = Literal["resolved", "empty", "unresolved"]
+__all__ = ["Resolution", "ResolveProgress", "Resolver", "Status"]
+
 ProviderFactory = Callable[[str, Mapping[str, str], Executor, float], "Provider"]
-
-
-@dataclass(frozen=True)
-class Resolution:
-    name: str
-    status: Status
-    value: str | None = field(default=None, repr=False)
-    reason: Reason | None = None
-    detail: str = ""
-    origin: Literal["local", "cache", "fetched", "none"] = "none"
-
-    @property
-    def ok(self) -> bool:
-        return self.status != "unresolved"
-
-    def explain(self) -> str:
-        if self.status == "unresolved" and self.reason:
-            text = f"{self.name}: unresolved ({self.reason.value})"
-            return f"{text}: {self.detail}" if self.detail else text
-        return f"{self.name}: {self.status}"
 
 
 @dataclass(frozen=True)
@@ -151,7 +133,7 @@ class Resolver:
                     continue
                 cached = self.cache.get(link.fingerprint, self.ttl_seconds) if self.cache else None
                 if cached is not None:
-                    results[name] = _value_result(name, cached.value, "cache")
+                    results[name] = value_result(name, cached.value, "cache")
                 else:
                     to_fetch[link.provider].append((name, link))
         if to_fetch:
@@ -163,20 +145,7 @@ class Resolver:
     def _check_local(
         self, name: str, secret: Secret | None, url: str | None, owner: bool = False
     ) -> Resolution | None:
-        if secret is None:
-            return Resolution(name, "unresolved", reason=Reason.UNKNOWN_NAME)
-        if not secret.enabled and not owner:
-            return Resolution(name, "unresolved", reason=Reason.DISABLED)
-        if not owner and not domain_allowed(secret.allowed_domains, url):
-            detail = (
-                f"allowed only for {', '.join(secret.allowed_domains)}; pass --url"
-                if not url
-                else f"{url} is not in {', '.join(secret.allowed_domains)}"
-            )
-            return Resolution(name, "unresolved", reason=Reason.DOMAIN_NOT_ALLOWED, detail=detail)
-        if secret.link is None:
-            return _value_result(name, secret.value, "local")
-        return None
+        return check_local(name, secret, url, owner)
 
     async def _fetch_all(self, groups: dict[str, list[tuple[str, Link]]]) -> dict[str, Resolution]:
         total = sum(len(v) for v in groups.values())
@@ -201,7 +170,7 @@ class Resolver:
             nonlocal done
             outcome = await asyncio.shield(fut)
             if isinstance(outcome, str):
-                results[name] = _value_result(name, outcome, "fetched")
+                results[name] = value_result(name, outcome, "fetched")
                 fetched[link.fingerprint] = outcome
             else:
                 results[name] = Resolution(
@@ -293,11 +262,3 @@ def _as_fetch_error(e: BaseException, label: str) -> FetchError:
         return e
     # Never repeat an unknown exception's text: it could carry anything.
     return FetchError(Reason.PROVIDER_ERROR, f"{label}: unexpected {type(e).__name__}")
-
-
-def _value_result(
-    name: str, value: str, origin: Literal["local", "cache", "fetched"]
-) -> Resolution:
-    if value == "":
-        return Resolution(name, "empty", value="", origin=origin)
-    return Resolution(name, "resolved", value=value, origin=origin)
