@@ -151,6 +151,7 @@ def resolve_names(vault: Any, names: Sequence[str], url: str | None) -> dict[str
     # Local secrets need no event loop, executor or cache: the common `get` stays light.
     local = {n: check_local(n, vault.data.secrets.get(n), url) for n in names}
     if all(r is not None for r in local.values()):
+        load_settings_or_defaults()  # unused here, but a broken file is still reported
         return local
     resolver = make_resolver(vault)
     try:
