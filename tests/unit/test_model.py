@@ -206,3 +206,9 @@ def test_vault_data_json() -> None:
         VaultData.from_json({"secrets": {}})
     with pytest.raises(InvalidSecretError):
         VaultData.from_json({"secrets": [], "integrations": []})
+
+
+@pytest.mark.parametrize("name", ["abc\n", "abc\r\n", "\nabc", "a\nb"])
+def test_a_name_with_a_newline_is_refused(name: str) -> None:
+    with pytest.raises(InvalidSecretError):
+        validate_name(name)

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 from tui_vault.core.errors import InvalidSecretError
 
-NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
-_HOSTNAME_RE = re.compile(r"^[a-z0-9.-]+$")
+NAME_RE = re.compile(r"\A[A-Za-z0-9._-]+\Z")  # \Z: "$" would allow a trailing newline
+_HOSTNAME_RE = re.compile(r"\A[a-z0-9.-]+\Z")
 _MISSING: Any = object()  # a key absent from a JSON object (unlike an explicit null)
 MAX_NAME_LENGTH = 128
 

@@ -26,8 +26,8 @@ from tui_vault.core.model import Link, Reason
 from tui_vault.integrations.base import FetchError, NeedsReauth, Provider, ProviderFailure
 from tui_vault.integrations.registry import safe_url
 
-_NAME_RE = re.compile(r"^[0-9A-Za-z-]{1,127}$")
-_VERSION_RE = re.compile(r"^[0-9A-Za-z-]{1,64}$")
+_NAME_RE = re.compile(r"\A[0-9A-Za-z-]{1,127}\Z")
+_VERSION_RE = re.compile(r"\A[0-9A-Za-z-]{1,64}\Z")
 KEY_VAULT_SCOPE = "https://vault.azure.net/.default"
 
 

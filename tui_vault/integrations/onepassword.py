@@ -27,7 +27,7 @@ from tui_vault.integrations.base import FetchError, NeedsReauth, Provider, Provi
 ClientFactory = Callable[[str], Awaitable[Any]]
 
 INTEGRATION_NAME = "tui-vault"
-_REF_RE = re.compile(r"^op://[^/?]+/[^/?]+/(?:[^/?]+/)?[^/?]+(?:\?.*)?$")
+_REF_RE = re.compile(r"\Aop://[^/?]+/[^/?]+/(?:[^/?]+/)?[^/?]+(?:\?.*)?\Z")
 _AUTH_HINTS = (
     "token",
     "unauthor",

@@ -155,8 +155,8 @@ _MODULES: dict[str, tuple[str, str]] = {
     "1password": ("tui_vault.integrations.onepassword", "OnePasswordProvider"),
 }
 
-_ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-_AWS_SECRET_ID_RE = re.compile(r"^[\w/+=.@:-]+$")
+_ROLE_ARN_RE = re.compile(r"\Aarn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+\Z")
+_AWS_SECRET_ID_RE = re.compile(r"\A[\w/+=.@:-]+\Z")
 _MAX_PARAM = 2048
 
 
