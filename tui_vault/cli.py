@@ -163,6 +163,15 @@ def resolve_names(vault: Any, names: Sequence[str], url: str | None) -> dict[str
         resolver.close()
 
 
+def write_json_array(rows: list[dict[str, Any]]) -> None:
+    """A JSON array with one object per line: readable, and fast for 100,000 rows (indent=
+    would switch Python to its pure-Python encoder)."""
+    out = sys.stdout
+    out.write("[\n" if rows else "[")
+    out.write(",\n".join(json.dumps(r) for r in rows))
+    out.write("\n]\n" if rows else "]\n")
+
+
 def report_unresolved(results: dict[str, Any]) -> bool:
     """Print one line per unresolved reference; warn about empty ones. True if all resolved."""
     ok = True
@@ -302,7 +311,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     resolver = make_resolver(vault)
     rows = [describe_status(vault, resolver, n) for n in vault.names()]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        write_json_array(rows)
         return 0
     if not rows:
         say(f"The vault is empty. Add a secret: printf %s VALUE | {PROG} set NAME")
