@@ -617,3 +617,39 @@ async def test_values_resolve_even_when_the_cache_cannot_be_written(
         results = await resolvers(vault, new_cache(vault)).resolve(["DB"])
         assert (results["DB"].value, results["DB"].origin) == (value, "fetched")
     assert bao_reads(proxy, path) == 2
+
+
+async def test_mount_is_looked_up_once_for_many_concurrent_fetches(
+    openbao: OpenBaoServer,
+    seed: Seed,
+    vault: Vault,
+    make_proxy: ProxyFactory,
+    resolvers: Callable[..., Resolver],
+) -> None:
+    proxy = make_proxy(openbao.url, delay_ms=DELAY_MS)
+    vault.set_integration("hashicorp", openbao.provider_config(url=proxy.url))
+    names = [f"MNT_{i}" for i in range(N)]
+    for name, path in zip(names, seed.bao_paths, strict=True):
+        vault.link(name, bao_link(path))
+    results = await resolvers(vault, None).resolve(names)
+    assert all(r.ok for r in results.values())
+    lookups = [t for t in proxy.stats.targets if "/sys/internal/ui/mounts/" in t]
+    assert len(lookups) == 1, lookups
+
+
+async def test_a_failed_mount_lookup_is_shared_not_retried_one_by_one(
+    openbao: OpenBaoServer,
+    seed: Seed,
+    vault: Vault,
+    make_proxy: ProxyFactory,
+    resolvers: Callable[..., Resolver],
+) -> None:
+    proxy = make_proxy(openbao.url)
+    proxy.set("hang")
+    vault.set_integration("hashicorp", openbao.provider_config(url=proxy.url))
+    names = [f"HANG_{i}" for i in range(8)]
+    for name, path in zip(names, seed.bao_paths, strict=False):
+        vault.link(name, bao_link(path))
+    results, elapsed = await timed(resolvers(vault, None, timeout=1.0).resolve(names))
+    assert all(r.reason is Reason.TIMED_OUT for r in results.values()), results
+    assert elapsed < 4.0, elapsed  # about one timeout, not eight in a row

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -54,6 +55,10 @@ class HashiCorpProvider(Provider):
         self._lock = threading.Lock()
         self._client: Any = None
         self._mounts: dict[str, _Mount] = {}
+        # One mount lookup per engine even when many fetches start at once (single flight);
+        # a failure is shared with the fetches that waited for it, not retried one by one.
+        self._mount_locks: dict[str, threading.Lock] = {}
+        self._mount_failures: dict[str, tuple[float, Exception]] = {}
         self._server = safe_url(self.config.get("url", ""))
 
     def __repr__(self) -> str:
@@ -203,11 +208,29 @@ class HashiCorpProvider(Provider):
 
     def _mount(self, client: Any, engine: str) -> _Mount:
         """Find the mount holding `engine` and its KV version; cached per engine."""
-        import hvac.exceptions as hx
 
         cached = self._mounts.get(engine)
         if cached is not None:
             return cached
+        started = time.monotonic()
+        with self._lock:
+            lock = self._mount_locks.setdefault(engine, threading.Lock())
+        with lock:
+            cached = self._mounts.get(engine)
+            if cached is not None:
+                return cached
+            failed = self._mount_failures.get(engine)
+            if failed is not None and failed[0] >= started:
+                raise failed[1]  # the lookup we waited for failed just now
+            try:
+                return self._lookup_mount(client, engine)
+            except Exception as e:
+                self._mount_failures[engine] = (time.monotonic(), e)
+                raise
+
+    def _lookup_mount(self, client: Any, engine: str) -> _Mount:
+        import hvac.exceptions as hx
+
         try:
             answer = client.adapter.get(f"/v1/sys/internal/ui/mounts/{engine}")
         except hx.InvalidPath:
