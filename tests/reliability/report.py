@@ -164,10 +164,8 @@ def tamper(r: Records) -> list[str]:
         x = r["encrypted-export"]
         lines.append(
             f"- encrypted export ({x['file_bytes']} bytes, Argon2id at its cheapest): "
-            f"{x['refused']} refused ({fmt(x['refused_as'])}); "
-            f"{x['whitespace_only_accepted_identical']} changes of JSON white space between "
-            "tokens parse to the identical authenticated document and import exactly the "
-            f"original secrets (by design: exports are not byte-canonical); {x['through_cli']} "
+            f"{x['refused']} refused ({fmt(x['refused_as'])}), white-space-only changes "
+            f"included (exports are byte-canonical); {x['through_cli']} "
             "through `tui-vault import`: exit 1, one line, vault byte-identical"
         )
     if "cache" in r:
