@@ -456,7 +456,7 @@ class SecretsScreen(Screen[None]):
             if secrets:
                 vapp(self).vault_op(
                     lambda v: v.add_many(secrets),
-                    f"Added {len(secrets)} secrets",
+                    f"Added {len(secrets)} secret{'s' if len(secrets) != 1 else ''}",
                     focus=secrets[0].name,
                 )
 
