@@ -529,13 +529,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file).expanduser()
     raw = read_import_bytes(path)
     try:
-        kind, _ = sniff(raw)
+        sniffed = sniff(raw)
     except VaultError as e:
         raise type(e)(f"{path}: {e.message}") from None
     vault = open_vault(args)
-    password = read_password(args, confirm=False) if kind == "encrypted" else None
+    password = read_password(args, confirm=False) if sniffed[0] == "encrypted" else None
     try:
-        incoming = read_import(raw, password)
+        incoming = read_import(raw, password, sniffed)
     except VaultError as e:
         raise type(e)(f"{path}: {e.message}") from None
     summary = vault.change(lambda d: merge(d, incoming.secrets, args.on_duplicate))

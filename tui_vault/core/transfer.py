@@ -216,9 +216,14 @@ def needs_password(raw: bytes) -> bool:
         return False
 
 
-def read_import(raw: bytes, password: str | None = None) -> ImportFile:
-    """Parse and check a whole import file. Raises a VaultError naming the bad entry."""
-    kind, doc = sniff(raw)
+def read_import(
+    raw: bytes, password: str | None = None, sniffed: tuple[str, Any] | None = None
+) -> ImportFile:
+    """Parse and check a whole import file. Raises a VaultError naming the bad entry.
+
+    sniffed: what `sniff(raw)` already returned, so a large file is not parsed twice.
+    """
+    kind, doc = sniffed if sniffed is not None else sniff(raw)
     if kind == "encrypted":
         if password is None:
             raise WrongPasswordError("this export is encrypted: a password is needed")

@@ -561,7 +561,7 @@ class ImportDialog(ModalScreen[None]):
         except Exception as e:  # never leave the dialog busy; never echo the exception text
             app.call_from_thread(self._failed, f"cannot read {path} ({type(e).__name__})")
             return
-        if transfer.needs_password(raw):
+        if kind == "encrypted":
             app.call_from_thread(self._ask_password, ReadFile(path, raw, kind))
             return
         self._parse_now(raw, None)
