@@ -190,3 +190,53 @@ def test_other_screens(
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before), name
+
+
+def test_connect_form(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("comma")
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.click("#connect-aws")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_clear_vault_typed_confirm(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("comma")
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.click("#clear-vault")
+        await settle(pilot)
+        await pilot.press(*"CLE")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_import_duplicates_dialog(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui_vault.ui.screens.transfer import DuplicatesDialog
+
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.app.push_screen(DuplicatesDialog(["db-password", "stripe-api-key"]))
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
