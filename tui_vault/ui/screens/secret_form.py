@@ -13,6 +13,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.model import Secret, parse_domains, validate_name
+from tui_vault.core.vault import Vault
 from tui_vault.ui.screens.dialogs import DIALOG_CSS
 
 
@@ -25,6 +26,26 @@ class SecretDraft:
     value: str | None
     allowed_domains: list[str]
     enabled: bool
+
+
+def apply_draft(vault: Vault, draft: SecretDraft) -> Secret:
+    """Save what the form returned: a new secret, or an edit (rename, value, domains, on/off)."""
+    if draft.original_name is None:
+        return vault.add(
+            Secret(
+                name=draft.name,
+                value=draft.value or "",
+                allowed_domains=draft.allowed_domains,
+                enabled=draft.enabled,
+            )
+        )
+    return vault.update(
+        draft.original_name,
+        new_name=draft.name if draft.name != draft.original_name else None,
+        value=draft.value,
+        enabled=draft.enabled,
+        allowed_domains=draft.allowed_domains,
+    )
 
 
 class SecretForm(ModalScreen[SecretDraft | None]):

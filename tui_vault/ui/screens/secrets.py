@@ -19,7 +19,7 @@ from tui_vault.core.vault import Vault
 from tui_vault.ui.base import display_path, selected_row_key, vapp
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged
 from tui_vault.ui.screens.dialogs import ConfirmDialog
-from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm
+from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm, apply_draft
 
 COLUMNS = ("Key", "Value", "Allowed domains", "Source", "Status")
 # Rows put in the table at once. Filtering and sorting always cover every secret; drawing
@@ -330,36 +330,14 @@ class SecretsScreen(Screen[None]):
     def _saved(self, draft: SecretDraft | None) -> None:
         if draft is None:
             return
-        app = vapp(self)
-        if draft.original_name is None:
-
-            def create(v: Vault) -> Any:
-                return v.add(
-                    Secret(
-                        name=draft.name,
-                        value=draft.value or "",
-                        allowed_domains=draft.allowed_domains,
-                        enabled=draft.enabled,
-                    )
-                )
-
-            app.vault_op(create, f"Added {draft.name}", focus=draft.name)
-            return
         original = draft.original_name
-
-        def edit(v: Vault) -> Any:
-            return v.update(
-                original,
-                new_name=draft.name if draft.name != original else None,
-                value=draft.value,
-                enabled=draft.enabled,
-                allowed_domains=draft.allowed_domains,
-            )
-
-        if draft.name != original and original in self.revealed:
+        if original is not None and draft.name != original and original in self.revealed:
             self.revealed.discard(original)
             self.revealed.add(draft.name)
-        app.vault_op(edit, f"Saved {draft.name}", focus=draft.name)
+        verb = "Added" if original is None else "Saved"
+        vapp(self).vault_op(
+            lambda v: apply_draft(v, draft), f"{verb} {draft.name}", focus=draft.name
+        )
 
     def action_delete(self) -> None:
         secret = self.selected_secret()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from rich.text import Text
 from textual import on
@@ -25,7 +25,7 @@ from tui_vault.core.resolver import Resolution, Resolver
 from tui_vault.core.vault import Vault
 from tui_vault.ui.base import selected_row_key, vapp
 from tui_vault.ui.messages import VaultChanged
-from tui_vault.ui.screens.secret_form import SecretDraft, SecretForm
+from tui_vault.ui.screens.secret_form import SecretDraft, SecretForm, apply_draft
 
 Fix = Literal["edit", "enable", "integrations", "retry"]
 NOTHING_TO_FIX = "Nothing to fix: every secret resolves."
@@ -358,18 +358,9 @@ class TroubleshootScreen(Screen[None]):
     def _saved(self, draft: SecretDraft | None) -> None:
         if draft is None or draft.original_name is None:
             return
-        original = draft.original_name
-
-        def edit(v: Vault) -> Any:
-            return v.update(
-                original,
-                new_name=draft.name if draft.name != original else None,
-                value=draft.value,
-                enabled=draft.enabled,
-                allowed_domains=draft.allowed_domains,
-            )
-
-        vapp(self).vault_op(edit, f"Saved {draft.name}", focus=draft.name)
+        vapp(self).vault_op(
+            lambda v: apply_draft(v, draft), f"Saved {draft.name}", focus=draft.name
+        )
 
     def action_enable(self) -> None:
         secret = self._secret()
