@@ -1,0 +1,69 @@
+"""The `tui-vault` command: the TUI by default, subcommands for scripts and CI.
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 wrong or invalid key, 4 unresolved references.
+Every failure is one line on stderr; secret values never reach argv, logs or errors.
+
+Layout: `common` (what every command shares), `parser` (assembles the subcommands), and one
+module per command group, each with its handlers and a `register(add)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from tui_vault.cli.common import PROG, Command, say, vault_path
+from tui_vault.cli.parser import build_parser
+from tui_vault.core.errors import ExitCode, VaultError
+
+__all__ = ["build_parser", "entry", "main"]
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from tui_vault.ui.app import make_app
+
+    key_file = Path(args.key_file).expanduser() if args.key_file else None
+    app = make_app(vault_path=vault_path(args), key_file=key_file)
+    app.run()
+    return int(app.return_code or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for attr in ("vault", "key_file"):
+        if not hasattr(args, attr):
+            setattr(args, attr, None)
+    func: Command = getattr(args, "func", cmd_tui)
+    try:
+        return int(func(args))
+    except VaultError as e:
+        say(f"{PROG}: {e.message}")
+        return int(e.exit_code)
+    except KeyboardInterrupt:
+        say(f"{PROG}: interrupted")
+        return 130
+    except BrokenPipeError:
+        with contextlib.suppress(OSError):
+            sys.stderr.close()
+        return 1
+    except Exception as e:  # the last line of defence: one line, no traceback, no message text
+        if os.environ.get("TUI_VAULT_DEBUG"):
+            raise
+        say(
+            f"{PROG}: unexpected error ({type(e).__name__}); run with TUI_VAULT_DEBUG=1 for details"
+        )
+        return int(ExitCode.ERROR)
+
+
+def entry() -> NoReturn:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

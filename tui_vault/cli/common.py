@@ -1,0 +1,264 @@
+"""What every command shares: the argument parser class, messages, stdin, opening the vault,
+resolving references and writing private files."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+
+from tui_vault.core.errors import (
+    ExitCode,
+    NoKeyError,
+    UsageError,
+    VaultError,
+)
+
+if TYPE_CHECKING:
+    from tui_vault.core.resolution import Resolution
+    from tui_vault.core.resolver import Resolver
+    from tui_vault.core.settings import Settings
+    from tui_vault.core.vault import Vault
+
+PROG = "tui-vault"
+PROVIDER_CHOICES = ("hashicorp", "aws", "azure", "1password")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors with exit code 2 and one clear line."""
+
+    def error(self, message: str) -> NoReturn:
+        # One line, like every other failure; the synopsis is one --help away.
+        self.exit(ExitCode.USAGE, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def say(text: str) -> None:
+    """A message for the person (stderr keeps stdout clean for values and JSON)."""
+    print(text, file=sys.stderr)
+
+
+def vault_path(args: argparse.Namespace) -> Path:
+    from tui_vault.core.paths import default_vault_path
+
+    return Path(args.vault).expanduser() if args.vault else default_vault_path()
+
+
+def stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def read_stdin_secret(prompt: str, what: str) -> str:
+    """A value or password from stdin: hidden prompt on a terminal, else the whole input."""
+    if stdin_is_tty():
+        return getpass.getpass(prompt)
+    if sys.stdin is None:
+        raise UsageError(f"no {what} on stdin")
+    raw = sys.stdin.buffer.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise VaultError(f"the {what} on stdin is not UTF-8 text") from None
+    if text.endswith("\r\n"):
+        text = text[:-2]
+    elif text.endswith("\n"):
+        text = text[:-1]
+    return text
+
+
+def read_password(args: argparse.Namespace, confirm: bool) -> str:
+    from tui_vault.core.transfer import check_password
+
+    if args.password_stdin:
+        raw = sys.stdin.buffer.readline() if sys.stdin is not None else b""
+        try:
+            password = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise VaultError("the password on stdin is not UTF-8 text") from None
+    elif stdin_is_tty():
+        password = getpass.getpass("Export password: " if confirm else "Password: ")
+        if confirm:
+            check_password(password)
+            if getpass.getpass("Repeat the password: ") != password:
+                raise UsageError("the two passwords differ")
+    else:
+        raise UsageError("no terminal to ask for the password: pass --password-stdin")
+    if confirm:
+        check_password(password)
+    if not password:
+        raise UsageError("the password is empty")
+    return password
+
+
+def open_vault(args: argparse.Namespace) -> Vault:
+    """Open the vault with the first key found: env, --key-file, keyring, then a prompt."""
+    from tui_vault.core.unlock import KeySource, find_key, open_with
+    from tui_vault.core.vault import peek_vault_id
+
+    path = vault_path(args)
+    key_file = Path(args.key_file).expanduser() if args.key_file else None
+    source = find_key(path, key_file)
+    if source is None:
+        peek_vault_id(path)  # say "no vault" (or "not a vault") before asking for a key
+        if not stdin_is_tty():
+            raise NoKeyError(
+                "no vault key: set TUI_VAULT_KEY, pass --key-file, or save the key to the "
+                "password manager"
+            )
+        source = KeySource(getpass.getpass("Vault key: "), "prompt")
+    return open_with(path, source)
+
+
+def load_settings_or_defaults() -> Settings:
+    from tui_vault.core.settings import Settings, SettingsError, load_settings
+
+    try:
+        return load_settings()
+    except SettingsError as e:
+        say(f"{PROG}: warning: {e.message}; using defaults")
+        return Settings()
+
+
+def make_resolver(vault: Vault) -> Resolver:
+    from tui_vault.core.cache import Cache
+    from tui_vault.core.resolver import Resolver
+
+    settings = load_settings_or_defaults()
+    cache = Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id)
+    return Resolver(
+        vault,
+        cache,
+        ttl_minutes=settings.expiration_minutes,
+        timeout=settings.fetch_timeout_seconds,
+    )
+
+
+def resolve_names(vault: Vault, names: Sequence[str], url: str | None) -> dict[str, Resolution]:
+    from tui_vault.core.resolution import check_local
+
+    # Local secrets need no event loop, executor or cache: the common `get` stays light.
+    local = {n: check_local(n, vault.data.secrets.get(n), url) for n in names}
+    done = {n: r for n, r in local.items() if r is not None}
+    if len(done) == len(local):
+        load_settings_or_defaults()  # unused here, but a broken file is still reported
+        return done
+    resolver = make_resolver(vault)
+    try:
+        import asyncio
+
+        result: dict[str, Resolution] = asyncio.run(resolver.resolve(names, url))
+        return result
+    finally:
+        resolver.close()
+
+
+def write_json_array(rows: list[dict[str, Any]]) -> None:
+    """A JSON array with one object per line: readable, and fast for 100,000 rows (indent=
+    would switch Python to its pure-Python encoder)."""
+    out = sys.stdout
+    out.write("[\n" if rows else "[")
+    out.write(",\n".join(json.dumps(r) for r in rows))
+    out.write("\n]\n" if rows else "]\n")
+
+
+def report_unresolved(results: dict[str, Resolution]) -> bool:
+    """Print one line per unresolved reference; warn about empty ones. True if all resolved."""
+    ok = True
+    for r in results.values():
+        if r.status == "unresolved":
+            ok = False
+            say(f"{PROG}: {{{{vault:{r.name}}}}} {r.explain().split(': ', 1)[1]}")
+        elif r.status == "empty":
+            say(f"{PROG}: warning: {r.name} is empty")
+    return ok
+
+
+def write_private(path: Path, data: bytes) -> None:
+    from tui_vault.core.store import atomic_write
+
+    parent = path.parent if str(path.parent) else Path()
+    if not parent.is_dir():
+        raise VaultError(f"cannot write {path}: directory {parent} does not exist")
+    if path.is_symlink() or (path.exists() and not path.is_file() and not path.is_dir()):
+        # A symlink (-o /dev/stdout), terminal, pipe or device: write through it. The atomic
+        # rename would replace the link or device node itself with a file of secrets.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise VaultError(f"could not write {path}: {e.strerror or type(e).__name__}") from None
+        return
+    atomic_write(path, data)
+
+
+def save_key_to_keyring(vault_id: str, key_text: str, no_keyring: bool) -> None:
+    from tui_vault.core import keystore
+
+    if no_keyring:
+        return
+    st = keystore.status()
+    if not st.available:
+        say(f"note: the key was not saved to a password manager: {st.reason}.")
+        say("      Keep it safe; later use --key-file PATH or TUI_VAULT_KEY to unlock.")
+        return
+    try:
+        keystore.save(vault_id, key_text)
+        say(f"The key was saved to the system password manager ({st.reason}).")
+    except VaultError as e:
+        say(f"note: {e.message}")
+
+
+def confirm_typed(word: str, question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not stdin_is_tty():
+        raise UsageError(f"refusing without --yes (no terminal to confirm on): {question}")
+    answer = input(f"{question}\nType {word!r} to confirm: ")
+    if answer.strip() != word:
+        raise VaultError("not confirmed; nothing was changed")
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def add_globals(p: argparse.ArgumentParser, *, suppress: bool, key_file: bool = True) -> None:
+    """--vault and --key-file, accepted before or after the subcommand."""
+    d: Any = argparse.SUPPRESS if suppress else None
+    p.add_argument(
+        "--vault",
+        metavar="PATH",
+        default=d,
+        help="the vault file (default: $TUI_VAULT_PATH or the user data directory)",
+    )
+    if key_file:
+        p.add_argument(
+            "--key-file", metavar="PATH", default=d, help="read the vault key from this file"
+        )
+
+
+def needs_action(name: str) -> Command:
+    """The handler of a command group run without its action (`cache`, `integration`)."""
+
+    def handler(_args: argparse.Namespace) -> int:
+        raise UsageError(f"`{PROG} {name}` needs an action; see `{PROG} {name} --help`")
+
+    return handler
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
+class AddCommand(Protocol):
+    """Adds one subcommand with the global options and its handler (see parser.py)."""
+
+    def __call__(
+        self, name: str, func: Command, help_: str, **kw: Any
+    ) -> argparse.ArgumentParser: ...

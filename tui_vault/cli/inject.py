@@ -1,0 +1,52 @@
+"""`inject`: fill {{vault:NAME}} references in a template."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tui_vault.cli.common import (
+    AddCommand,
+    open_vault,
+    report_unresolved,
+    resolve_names,
+    write_private,
+)
+from tui_vault.core.errors import ExitCode, VaultError
+
+
+def cmd_inject(args: argparse.Namespace) -> int:
+    from tui_vault.core.references import find_references, render
+
+    if args.input and args.input != "-":
+        try:
+            template = Path(args.input).read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            raise VaultError(f"template {args.input} does not exist") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise VaultError(f"cannot read template {args.input}: {type(e).__name__}") from None
+    else:
+        # Bytes, not text mode: text mode would turn CRLF (HTTP, Windows files) into LF.
+        raw = sys.stdin.buffer.read() if sys.stdin is not None else b""
+        try:
+            template = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise VaultError("the template on stdin is not UTF-8 text") from None
+    names = find_references(template)
+    results = resolve_names(open_vault(args), names, args.url) if names else {}
+    if not report_unresolved(results):
+        return ExitCode.UNRESOLVED
+    output = render(template, {n: r.value or "" for n, r in results.items()})
+    if args.output and args.output != "-":
+        write_private(Path(args.output), output.encode("utf-8"))
+    else:
+        sys.stdout.write(output)
+    return 0
+
+
+def register(add: AddCommand) -> None:
+    p = add("inject", cmd_inject, "fill {{vault:NAME}} references in a template")
+    p.add_argument("-i", "--input", metavar="IN", help="template file (default: stdin)")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file, 0600 (default: stdout)")
+    p.add_argument("--url", help="the URL the values are for")

@@ -1,0 +1,120 @@
+"""The vault's life: `init`, `clear`, `reset`, `cache reset`, and the TUI itself."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from pathlib import Path
+
+from tui_vault.cli.common import (
+    AddCommand,
+    Parser,
+    add_globals,
+    confirm_typed,
+    needs_action,
+    open_vault,
+    save_key_to_keyring,
+    say,
+    vault_path,
+)
+from tui_vault.core.errors import VaultError
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from tui_vault.core.errors import VaultExistsError
+    from tui_vault.core.unlock import write_key_file
+    from tui_vault.core.vault import Vault
+    from tui_vault.core.vaultkey import encode_key, generate_key
+
+    path = vault_path(args)
+    if path.exists():
+        raise VaultExistsError(f"a vault already exists at {path}")
+    key = generate_key()
+    key_text = encode_key(key)
+    key_file = Path(args.key_file).expanduser() if args.key_file else None
+    if key_file is not None:
+        write_key_file(key_file, key_text)
+    try:
+        vault, _ = Vault.create(path, key)
+    except VaultError:
+        if key_file is not None:
+            with contextlib.suppress(OSError):
+                key_file.unlink()
+        raise
+    say(f"Created a vault at {path}")
+    save_key_to_keyring(vault.vault_id, key_text, args.no_keyring)
+    if key_file is not None:
+        say(f"The vault key was written to {key_file} (mode 0600). Keep it safe.")
+    else:
+        say("Your vault key (shown once; keep it safe, it cannot be recovered):")
+        print(key_text)
+    return 0
+
+
+def cmd_clear(args: argparse.Namespace) -> int:
+    from tui_vault.core.cache import reset_cache_file
+
+    vault = open_vault(args)
+    confirm_typed(
+        "clear", f"Delete all {len(vault.data.secrets)} secrets (the key stays)?", args.yes
+    )
+    count = vault.clear()
+    reset_cache_file(vault.paths.cache)
+    say(f"Deleted {count} secrets; the vault key is unchanged")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from tui_vault.core.unlock import reset_vault_files
+    from tui_vault.core.vault import Vault
+    from tui_vault.core.vaultkey import encode_key
+
+    path = vault_path(args)
+    confirm_typed(
+        "reset",
+        f"Permanently delete every secret in {path} and make a new vault key?",
+        args.yes,
+    )
+    reset_vault_files(path)
+    vault, key = Vault.create(path)
+    key_text = encode_key(key)
+    say(f"Reset the vault at {path}: every secret was deleted.")
+    save_key_to_keyring(vault.vault_id, key_text, args.no_keyring)
+    say("Your new vault key (keep it safe):")
+    print(key_text)
+    return 0
+
+
+def cmd_cache_reset(args: argparse.Namespace) -> int:
+    from tui_vault.core.cache import reset_cache_file
+    from tui_vault.core.vault import VaultPaths
+
+    removed = reset_cache_file(VaultPaths(vault_path(args)).cache)
+    say("Cleared the cache of fetched values" if removed else "The cache was already empty")
+    return 0
+
+
+def register_init(add: AddCommand) -> None:
+    p = add("init", cmd_init, "create a vault and print its key once (or write it to a file)")
+    p.add_argument("--no-keyring", action="store_true", help="do not save the key to the keyring")
+    p.add_argument(
+        "--key-file",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="write the new key to PATH (created 0600; refused if it exists) instead of printing",
+    )
+
+
+def register(add: AddCommand) -> None:
+    p = add("clear", cmd_clear, "delete every secret, keep the key")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    p = add("reset", cmd_reset, "lost key: delete every secret and make a new key")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--no-keyring", action="store_true", help="do not save the new key")
+
+    p = add("cache", needs_action("cache"), "the cache of fetched values")
+    csub = p.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=Parser)
+    cp = csub.add_parser("reset", help="forget every cached value")
+    add_globals(cp, suppress=True)
+    cp.set_defaults(func=cmd_cache_reset)

@@ -1,0 +1,180 @@
+"""`run`: a command with the references in its environment resolved and its output masked."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from tui_vault.cli.common import (
+    PROG,
+    AddCommand,
+    open_vault,
+    report_unresolved,
+    resolve_names,
+    say,
+)
+from tui_vault.core.errors import ExitCode, UsageError, VaultError
+
+if TYPE_CHECKING:
+    from tui_vault.core.masking import StreamMasker
+    from tui_vault.core.resolution import Resolution
+
+
+def parse_env_file(path: Path) -> dict[str, str]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise VaultError(f"env file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise VaultError(f"cannot read env file {path}: {type(e).__name__}") from None
+    out: dict[str, str] = {}
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if text.startswith("export "):
+            text = text[7:].lstrip()
+        name, sep, value = text.partition("=")
+        name = name.strip()
+        if not sep or not name.replace("_", "a").isalnum() or name[0].isdigit():
+            raise UsageError(f"{path}:{number}: expected NAME=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        out[name] = value
+    return out
+
+
+def _pump(src: IO[bytes], dst: IO[bytes], masker: StreamMasker) -> None:
+    try:
+        while True:
+            chunk = os.read(src.fileno(), 65536)
+            if not chunk:
+                break
+            shown = masker.feed(chunk)
+            if shown:
+                dst.write(shown)
+                dst.flush()
+        rest = masker.flush()
+        if rest:
+            dst.write(rest)
+            dst.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        return
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tui_vault.core.masking import StreamMasker
+    from tui_vault.core.references import find_references, has_references, render
+    from tui_vault.core.unlock import ENV_KEY
+
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise UsageError(f"no command to run: {PROG} run [options] -- CMD [ARGS...]")
+    argv_refs = [a for a in command if has_references(a)]
+    if argv_refs and not args.expose_argv:
+        raise UsageError(
+            "the command line holds {{vault:...}} references; their values would be visible "
+            "to every user in `ps`. Put them in the environment instead, e.g. "
+            f"TOKEN='{{{{vault:NAME}}}}' {PROG} run -- sh -c 'cmd \"$TOKEN\"', "
+            "or pass --expose-argv if you accept that"
+        )
+    env = {k: v for k, v in os.environ.items() if k != ENV_KEY}
+    if args.env_file:
+        env.update(parse_env_file(Path(args.env_file)))
+    templated = {k: v for k, v in env.items() if has_references(v)}
+    names: list[str] = []
+    for v in templated.values():
+        names.extend(find_references(v))
+    if args.expose_argv:
+        for a in argv_refs:
+            names.extend(find_references(a))
+    names = list(dict.fromkeys(names))
+    results: dict[str, Resolution] = {}
+    if names:
+        vault = open_vault(args)
+        results = resolve_names(vault, names, args.url)
+        if not report_unresolved(results):
+            return ExitCode.UNRESOLVED
+    values = {n: r.value or "" for n, r in results.items()}
+    for k, v in templated.items():
+        env[k] = render(v, values)
+    if args.expose_argv:
+        command = [render(a, values) for a in command]
+    secrets = [v for v in values.values() if v]
+    # A NUL (from the env file or a value) cannot be passed on: Popen would raise ValueError.
+    with_nul = [f"${k}" for k, v in env.items() if "\0" in v]
+    with_nul += [f"argument {i}" for i, a in enumerate(command) if "\0" in a]
+    if with_nul:
+        raise VaultError(f"{with_nul[0]} would hold a NUL character, which no program can receive")
+    try:
+        if args.no_masking or not secrets:
+            proc = subprocess.Popen(command, env=env)
+            return _wait_forwarding(proc)
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        say(f"{PROG}: command not found: {command[0]}")
+        return 127
+    except PermissionError:
+        say(f"{PROG}: permission denied: {command[0]}")
+        return 126
+    assert proc.stdout is not None and proc.stderr is not None
+    pumps = [
+        threading.Thread(
+            target=_pump, args=(proc.stdout, sys.stdout.buffer, StreamMasker(secrets)), daemon=True
+        ),
+        threading.Thread(
+            target=_pump, args=(proc.stderr, sys.stderr.buffer, StreamMasker(secrets)), daemon=True
+        ),
+    ]
+    for t in pumps:
+        t.start()
+    code = _wait_forwarding(proc)
+    for t in pumps:
+        t.join()
+    return code
+
+
+def _wait_forwarding(proc: subprocess.Popen[bytes]) -> int:
+    """Wait for the child, passing SIGINT/SIGTERM/SIGHUP on; return its exit code."""
+
+    def forward(signum: int, _frame: Any) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signum)
+
+    previous: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):
+            previous[sig] = signal.signal(sig, forward)
+    try:
+        code = proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 - code if code < 0 else code
+
+
+def register(add: AddCommand) -> None:
+    p = add(
+        "run",
+        cmd_run,
+        "run a command with references in its environment resolved and its output masked",
+    )
+    p.add_argument("--env-file", metavar="F", help="NAME=template lines added to the environment")
+    p.add_argument("--url", help="the URL the values are for")
+    p.add_argument("--no-masking", action="store_true", help="do not mask values in the output")
+    p.add_argument(
+        "--expose-argv",
+        action="store_true",
+        help="allow references in CMD's arguments (values become visible in ps)",
+    )
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD...")

@@ -1,0 +1,117 @@
+"""`get`, `set`, `unset`, `list`: one secret at a time, and the names of all."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from tui_vault.cli.common import (
+    PROG,
+    AddCommand,
+    make_resolver,
+    open_vault,
+    read_stdin_secret,
+    report_unresolved,
+    resolve_names,
+    say,
+    write_json_array,
+)
+from tui_vault.core.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from tui_vault.core.resolver import Resolver
+    from tui_vault.core.vault import Vault
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    vault = open_vault(args)
+    results = resolve_names(vault, [args.name], args.url)
+    if not report_unresolved(results):
+        return ExitCode.UNRESOLVED
+    value = results[args.name].value or ""
+    sys.stdout.write(value + "\n")
+    return 0
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    if args.extra:
+        raise UsageError(
+            "values are never taken from the command line (they would show in `ps` and shell "
+            f'history); pipe them in: printf %s "$VALUE" | {PROG} set {args.name}'
+        )
+    from tui_vault.core.model import validate_name
+
+    validate_name(args.name)
+    vault = open_vault(args)
+    value = read_stdin_secret(f"Value for {args.name} (hidden): ", "value")
+    enabled = None if args.enabled is None else args.enabled
+    existed = args.name in vault.data.secrets
+    vault.set_value(args.name, value, allowed_domains=args.allowed_domains, enabled=enabled)
+    say(f"{'Updated' if existed else 'Added'} {args.name}")
+    return 0
+
+
+def cmd_unset(args: argparse.Namespace) -> int:
+    vault = open_vault(args)
+    vault.delete(args.name)
+    say(f"Deleted {args.name}")
+    return 0
+
+
+def describe_status(vault: Vault, resolver: Resolver, name: str) -> dict[str, Any]:
+    """Status of one secret without fetching anything (for list and the TUI)."""
+    from tui_vault.core.status import secret_status
+
+    return secret_status(vault, resolver.cache, resolver.ttl_seconds, name)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    vault = open_vault(args)
+    resolver = make_resolver(vault)
+    rows = [describe_status(vault, resolver, n) for n in vault.names()]
+    if args.json:
+        write_json_array(rows)
+        return 0
+    if not rows:
+        say(f"The vault is empty. Add a secret: printf %s VALUE | {PROG} set NAME")
+        return 0
+    headers = ("NAME", "ENABLED", "ALLOWED DOMAINS", "SOURCE", "STATUS")
+    table = [
+        (
+            r["name"],
+            "yes" if r["enabled"] else "no",
+            ", ".join(r["allowed_domains"]) or "any",
+            r["source"],
+            r["status"],
+        )
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
+    for row in (headers, *table):
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def register(add: AddCommand) -> None:
+    p = add("get", cmd_get, "print a secret's value (fetching a linked one)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--url", help="the URL the value is for (needed for domain-restricted secrets)")
+
+    p = add("set", cmd_set, "add or change a secret; the value comes from stdin, never argv")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--allowed-domains",
+        metavar="LIST",
+        help="comma-separated domains the value may be used for (*.example.com for subdomains)",
+    )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--enable", dest="enabled", action="store_const", const=True, default=None)
+    g.add_argument("--disable", dest="enabled", action="store_const", const=False)
+
+    p = add("unset", cmd_unset, "delete a secret")
+    p.add_argument("name", metavar="NAME")
+
+    p = add("list", cmd_list, "list secrets: names, domains, source, status; never values")
+    p.add_argument("--json", action="store_true", help="a JSON array, one object per secret")
