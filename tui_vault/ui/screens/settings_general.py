@@ -1,0 +1,208 @@
+"""Settings → General: the numeric preferences, masking, and Reset cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.validation import Integer, Number, Validator
+from textual.widgets import Button, Input, Label, Static, Switch
+
+from tui_vault.core.cache import Cache, reset_cache_file
+from tui_vault.core.errors import VaultError
+from tui_vault.ui.base import vapp
+from tui_vault.ui.messages import VaultChanged
+
+
+@dataclass(frozen=True)
+class NumberSetting:
+    """One numeric preference on the General tab (the attribute name in Settings)."""
+
+    name: str
+    label: str
+    unit: str
+    hint: str
+    minimum: float
+    integer: bool = True
+
+    def parse(self, text: str) -> int | float:
+        return int(text) if self.integer else float(text)
+
+    def describe(self, value: float) -> str:
+        return f"{self.label.lower()}: {value:g} {self.unit}"
+
+
+NUMBER_SETTINGS = (
+    NumberSetting(
+        "expiration_minutes",
+        "Secret expiration duration",
+        "minutes",
+        "how long linked values stay cached",
+        1,
+    ),
+    NumberSetting(
+        "clipboard_clear_seconds", "Clear clipboard after", "seconds", "0 = never clear", 0
+    ),
+    NumberSetting("idle_lock_minutes", "Auto-lock when idle for", "minutes", "0 = off", 0),
+    NumberSetting(
+        "fetch_timeout_seconds",
+        "External fetch timeout",
+        "seconds",
+        "per fetch from an external vault",
+        0.1,
+        integer=False,
+    ),
+)
+
+
+def _validator(setting: NumberSetting) -> Validator:
+    message = f"{setting.label} must be a number of at least {setting.minimum:g}"
+    if setting.integer:
+        return Integer(minimum=int(setting.minimum), failure_description=message)
+    return Number(minimum=setting.minimum, failure_description=message)
+
+
+class GeneralTab(VerticalScroll, can_focus=False):
+    """The General tab's contents."""
+
+    def compose(self) -> ComposeResult:
+        settings = vapp(self).settings
+        for setting in NUMBER_SETTINGS:
+            value = getattr(settings, setting.name)
+            with Horizontal(classes="settings-row"):
+                yield Label(setting.label, classes="settings-label")
+                yield Input(
+                    value=f"{value:g}",
+                    type="integer" if setting.integer else "number",
+                    validators=[_validator(setting)],
+                    validate_on=["changed", "submitted", "blur"],
+                    id=f"setting-{setting.name}",
+                    compact=True,
+                )
+                yield Label(setting.unit, classes="settings-unit")
+                yield Label(setting.hint, classes="settings-hint")
+        with Horizontal(classes="settings-row"):
+            yield Label("Mask values in the table", classes="settings-label")
+            yield Switch(value=settings.mask_values, id="setting-mask_values")
+            yield Label(
+                "on" if settings.mask_values else "off",
+                id="mask-state",
+                classes="settings-unit",
+            )
+            yield Label("show values as •••• until revealed", classes="settings-hint")
+        yield Static("", id="general-status", classes="settings-status")
+        with Horizontal(classes="settings-action"):
+            yield Button("Reset cache", id="reset-cache", compact=True)
+            yield Static(
+                "Delete the cached values of linked secrets; they are fetched again "
+                "from their vaults on next use.",
+                classes="settings-hint",
+            )
+
+    def _setting_for(self, widget_id: str | None) -> NumberSetting | None:
+        for setting in NUMBER_SETTINGS:
+            if widget_id == f"setting-{setting.name}":
+                return setting
+        return None
+
+    def _status(self, text: str, error: bool = False) -> None:
+        status = self.query_one("#general-status", Static)
+        status.set_class(error, "error")
+        status.update(text)
+
+    @on(Input.Changed)
+    def _number_changed(self, event: Input.Changed) -> None:
+        setting = self._setting_for(event.input.id)
+        if setting is None:
+            return
+        result = event.validation_result
+        if result is not None and not result.is_valid:
+            self._status(result.failure_descriptions[0], error=True)
+        elif event.value != f"{getattr(vapp(self).settings, setting.name):g}":
+            self._status("Press Enter (or move on) to save.")
+        else:
+            self._status("")
+
+    @on(Input.Submitted)
+    @on(Input.Blurred)
+    def _number_done(self, event: Input.Submitted | Input.Blurred) -> None:
+        setting = self._setting_for(event.input.id)
+        if setting is None or not self.is_attached:
+            return
+        self.apply_number(setting, event.input)
+
+    def apply_number(self, setting: NumberSetting, field: Input) -> bool:
+        """Validate and save one numeric setting; False (with a message) when invalid."""
+        result = field.validate(field.value)
+        if result is not None and not result.is_valid:
+            self._status(result.failure_descriptions[0], error=True)
+            return False
+        try:
+            value = setting.parse(field.value)
+        except ValueError:
+            self._status(f"{setting.label} must be a number", error=True)
+            return False
+        app = vapp(self)
+        if getattr(app.settings, setting.name) == value:
+            self._status("")
+            return True
+        try:
+            app.update_settings(**{setting.name: value})
+        except VaultError as e:
+            self._status(e.message, error=True)
+            return False
+        self._status(f"Saved {setting.describe(value)}.")
+        return True
+
+    @on(Switch.Changed, "#setting-mask_values")
+    def _mask_changed(self, event: Switch.Changed) -> None:
+        app = vapp(self)
+        if app.settings.mask_values == event.value:
+            return
+        app.update_settings(mask_values=event.value)
+        self.query_one("#mask-state", Label).update("on" if event.value else "off")
+        self._apply_mask_to_open_tables(event.value)
+        self._status(f"Saved: values are {'masked' if event.value else 'shown'} in the table.")
+
+    def _apply_mask_to_open_tables(self, mask: bool) -> None:
+        from tui_vault.ui.screens.secrets import SecretsScreen
+
+        for screen in self.app.screen_stack:
+            if isinstance(screen, SecretsScreen):
+                screen.reveal_all = not mask
+                if mask:
+                    screen.revealed.clear()
+                screen.post_message(VaultChanged())
+
+    @on(Button.Pressed, "#reset-cache")
+    def action_reset_cache(self) -> None:
+        app = vapp(self)
+        if app.vault is None:
+            return
+        self._reset_cache(app.vault.paths.cache, app.cache)
+
+    @work(thread=True, exclusive=True, group="settings-cache", exit_on_error=False)
+    def _reset_cache(self, path: Path, cache: Cache | None) -> None:
+        app = vapp(self)
+        try:
+            existed = reset_cache_file(path)
+            if cache is not None:
+                cache.reset()  # also forgets the entries held in memory
+        except OSError as e:
+            app.call_from_thread(
+                self.notify, f"Cannot delete {path}: {e.strerror}", severity="error"
+            )
+            return
+        text = (
+            "Cache reset: linked secrets are fetched again on next use."
+            if existed
+            else "The cache was already empty."
+        )
+        app.call_from_thread(self._cache_was_reset, text)
+
+    def _cache_was_reset(self, text: str) -> None:
+        self.notify(text, title="Cache")
+        vapp(self).broadcast(VaultChanged)
