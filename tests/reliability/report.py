@@ -354,7 +354,8 @@ def render(checks: dict[str, Records]) -> str:
         [
             "- Power loss (as opposed to a killed process): fsync ordering is implemented "
             "(temp file, fsync, rename, fsync of the directory) but not proven by a test.",
-            "- The TUI's import screen (tui_vault/ui/screens/transfer.py) still checks the size "
+            "- The TUI's import screen (tui_vault/ui/screens/import_dialog.py) still checks the "
+            "size "
             "with stat() and then reads the whole file, so a pipe or device chosen there would "
             "be read whole (fixed for the CLI only; the UI is not this suite's to change).",
             "- The crash and race proofs drive the core API and the CLI; the TUI goes through the "

@@ -20,6 +20,16 @@ SIZE = (100, 30)
 SnapCompare = Callable[..., bool]
 
 
+@pytest.fixture(autouse=True)
+def steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A focused Input/TextArea shows its cursor the whole time: a blinking one made the
+    picture depend on how long the machine took to get there."""
+    from textual.widgets import Input, TextArea
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
+
+
 @pytest.fixture
 def demo_home(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
     # A fixed HOME so the path shown in the header is the same on every machine (~/...).

@@ -35,3 +35,13 @@ def selected_row_key(table: DataTable[Any]) -> str | None:
     except Exception:  # the cursor can sit past the end while rows are being replaced
         return None
     return str(row_key.value) if row_key.value is not None else None
+
+
+def plural(n: int, word: str) -> str:
+    """`1 secret`, `2 secrets`."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def os_reason(e: OSError) -> str:
+    """Why an OS call failed, in words (never the path's contents)."""
+    return e.strerror or type(e).__name__

@@ -1,6 +1,9 @@
-"""Small self-contained modals: confirm, typed confirm, ask for a path."""
+"""The Dialog base of every modal, and the small self-contained ones: confirm, typed confirm,
+ask for a path."""
 
 from __future__ import annotations
+
+from typing import TypeVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -9,28 +12,37 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-DIALOG_CSS = """
-{name} {{
-    align: center middle;
-}}
-{name} > Vertical {{
-    width: 70;
-    max-width: 95%;
-    height: auto;
-    padding: 1 2;
-    border: thick $primary 80%;
-    background: $surface;
-}}
-{name} .title {{ text-style: bold; margin-bottom: 1; }}
-{name} .hint {{ color: $text-muted; margin-top: 1; }}
-{name} .error {{ color: $error; }}
-{name} Horizontal {{ height: auto; margin-top: 1; align-horizontal: right; }}
-{name} Button {{ margin-left: 1; }}
-"""
+ResultType = TypeVar("ResultType")
 
 
-class ConfirmDialog(ModalScreen[bool]):
-    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
+class Dialog(ModalScreen[ResultType]):
+    """Every modal of the app: a centred box with a title, hints, errors and a button row.
+
+    The one stylesheet below applies to every subclass (Textual matches type selectors
+    against the class hierarchy); a dialog adds only the rules of its own widgets.
+    """
+
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+    }
+    Dialog > Vertical {
+        width: 70;
+        max-width: 95%;
+        height: auto;
+        padding: 1 2;
+        border: thick $primary 80%;
+        background: $surface;
+    }
+    Dialog .title { text-style: bold; margin-bottom: 1; }
+    Dialog .hint { color: $text-muted; margin-top: 1; }
+    Dialog .error { color: $error; }
+    Dialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    Dialog Button { margin-left: 1; }
+    """
+
+
+class ConfirmDialog(Dialog[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(self, title: str, body: str, confirm_label: str = "Delete") -> None:
@@ -59,10 +71,9 @@ class ConfirmDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class TypedConfirmDialog(ModalScreen[bool]):
+class TypedConfirmDialog(Dialog[bool]):
     """For what cannot be undone: the person types a word to go on."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="TypedConfirmDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(self, title: str, body: str, word: str, confirm_label: str) -> None:
@@ -105,10 +116,9 @@ class TypedConfirmDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class PathDialog(ModalScreen[str | None]):
+class PathDialog(Dialog[str | None]):
     """Ask for a file path (used for saving the key to a file)."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="PathDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
     def __init__(self, title: str, default: str, hint: str = "") -> None:

@@ -5,20 +5,17 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
-from tui_vault.ui.screens.dialogs import DIALOG_CSS
+from tui_vault.ui.screens.dialogs import Dialog
 
 
-class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="HelpScreen")
-        + """
+class HelpScreen(Dialog[None]):
+    DEFAULT_CSS = """
     HelpScreen > Vertical { width: 90; height: 80%; }
     HelpScreen DataTable { height: 1fr; }
     """
-    )
     BINDINGS = [
         Binding("escape,question_mark,q", "close", "Close", id="help.close"),
     ]

@@ -6,7 +6,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from tui_vault.core.errors import VaultError
@@ -14,14 +13,13 @@ from tui_vault.core.model import PROVIDERS, Link, Secret, validate_name
 from tui_vault.core.vault import Vault
 from tui_vault.integrations.registry import LINK_FIELDS, validate_link
 from tui_vault.ui.base import vapp
-from tui_vault.ui.screens.dialogs import DIALOG_CSS
+from tui_vault.ui.screens.dialogs import Dialog
 from tui_vault.ui.screens.provider_form import FieldsForm
 
 
-class LinkDialog(ModalScreen[Link | None]):
+class LinkDialog(Dialog[Link | None]):
     """Step one: which secret and which provider. Step two: the provider's link fields."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="LinkDialog")
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="link.cancel")]
 
     def __init__(self, secret: Secret | None) -> None:

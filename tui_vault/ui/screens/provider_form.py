@@ -8,19 +8,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Collapsible, Input, Label, Select, Static
 
 from tui_vault.integrations.registry import FieldSpec
-from tui_vault.ui.screens.dialogs import DIALOG_CSS
+from tui_vault.ui.screens.dialogs import Dialog
 
 
-class FieldsForm(ModalScreen[dict[str, str] | None]):
+class FieldsForm(Dialog[dict[str, str] | None]):
     """Ask for the fields of one provider; secret fields are masked; returns their values."""
 
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="FieldsForm")
-        + """
+    DEFAULT_CSS = """
     FieldsForm > Vertical { width: 80; max-height: 90%; }
     FieldsForm VerticalScroll { height: auto; max-height: 14; }
     FieldsForm #fields-intro { max-height: 4; }
@@ -28,7 +25,6 @@ class FieldsForm(ModalScreen[dict[str, str] | None]):
     FieldsForm .field-label { color: $text-muted; }
     FieldsForm Collapsible { margin-top: 1; }
     """
-    )
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="fields.cancel"),
         Binding("ctrl+s", "submit", "Save", id="fields.save", tooltip="Save these settings"),

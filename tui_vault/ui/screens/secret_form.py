@@ -8,13 +8,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.model import Secret, parse_domains, validate_name
 from tui_vault.core.vault import Vault
-from tui_vault.ui.screens.dialogs import DIALOG_CSS
+from tui_vault.ui.screens.dialogs import Dialog
 
 
 @dataclass(frozen=True)
@@ -48,17 +47,14 @@ def apply_draft(vault: Vault, draft: SecretDraft) -> Secret:
     )
 
 
-class SecretForm(ModalScreen[SecretDraft | None]):
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="SecretForm")
-        + """
+class SecretForm(Dialog[SecretDraft | None]):
+    DEFAULT_CSS = """
     SecretForm Label.field { margin-top: 1; color: $text-muted; }
     SecretForm Checkbox { margin-top: 1; }
     SecretForm #value-row { height: auto; }
     SecretForm #value-row Input { width: 1fr; }
     SecretForm #show { min-width: 8; }
     """
-    )
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "save", "Save", id="form.save", tooltip="Save the secret"),
@@ -166,13 +162,10 @@ def parse_bulk(text: str) -> list[Secret]:
     return out
 
 
-class BulkAddForm(ModalScreen[list[Secret] | None]):
-    DEFAULT_CSS = (
-        DIALOG_CSS.format(name="BulkAddForm")
-        + """
+class BulkAddForm(Dialog[list[Secret] | None]):
+    DEFAULT_CSS = """
     BulkAddForm TextArea { height: 12; }
     """
-    )
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="bulk.cancel"),
         Binding("ctrl+s", "save", "Add all", id="bulk.save", tooltip="Add every line"),

@@ -460,12 +460,12 @@ class SecretsScreen(Screen[None]):
         self.app.push_screen(SettingsScreen())
 
     def action_import(self) -> None:
-        from tui_vault.ui.screens.transfer import ImportDialog
+        from tui_vault.ui.screens.import_dialog import ImportDialog
 
         self.app.push_screen(ImportDialog())
 
     def action_export(self) -> None:
-        from tui_vault.ui.screens.transfer import ExportDialog
+        from tui_vault.ui.screens.export_dialog import ExportDialog
 
         self.app.push_screen(ExportDialog())
 

@@ -1,0 +1,362 @@
+"""Import (`i`): a tui-vault export (encrypted or plaintext) or a Postman environment.
+
+Files are read and decrypted in thread workers. An import is all or nothing: a bad file or a
+wrong password gives one message in the dialog and changes nothing. Messages name files and
+secrets, never values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Input, Label, Static
+
+from tui_vault.core import transfer
+from tui_vault.core.errors import VaultError
+from tui_vault.core.vault import Vault
+from tui_vault.ui.base import plural, vapp
+from tui_vault.ui.messages import VaultChanged
+from tui_vault.ui.screens.dialogs import Dialog
+from tui_vault.ui.screens.export_dialog import DEFAULT_EXPORT_PATH
+
+
+@dataclass
+class ReadFile:
+    """A file read from disk: its bytes (kept only while a password is needed) and kind."""
+
+    path: Path
+    raw: bytes
+    kind: str
+
+
+class DuplicatesDialog(Dialog[transfer.DuplicateMode | None]):
+    """Some incoming names are already in the vault: skip, replace or keep both."""
+
+    DEFAULT_CSS = """
+    DuplicatesDialog #dup-names { height: auto; max-height: 8; margin-top: 1; }
+    DuplicatesDialog .hint { margin-top: 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="duplicates.cancel", tooltip="Import nothing"),
+        Binding("s", "choose('skip')", "Skip", id="duplicates.skip", tooltip="Keep yours"),
+        Binding(
+            "r", "choose('replace')", "Replace", id="duplicates.replace", tooltip="Take the file's"
+        ),
+        Binding(
+            "k",
+            "choose('keep-both')",
+            "Keep both",
+            id="duplicates.keep_both",
+            tooltip="Import the file's copy under a new name",
+        ),
+    ]
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def compose(self) -> ComposeResult:
+        n = len(self.names)
+        with Vertical():
+            yield Label(
+                f"{plural(n, 'secret')} {'is' if n == 1 else 'are'} already in the vault",
+                classes="title",
+            )
+            with VerticalScroll(id="dup-names"):
+                for name in self.names:
+                    yield Label(f"• {name}")
+            yield Static(
+                "[b]Skip[/b] keeps yours · [b]Replace[/b] takes the file's · "
+                "[b]Keep both[/b] imports the file's as NAME-imported",
+                classes="hint",
+            )
+            with Horizontal():
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Skip", id="dup-skip", variant="primary", compact=True)
+                yield Button("Replace", id="dup-replace", variant="warning", compact=True)
+                yield Button("Keep both", id="dup-keep-both", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#dup-skip", Button).focus()
+
+    @on(Button.Pressed, "#dup-skip")
+    def _skip(self) -> None:
+        self.dismiss("skip")
+
+    @on(Button.Pressed, "#dup-replace")
+    def _replace(self) -> None:
+        self.dismiss("replace")
+
+    @on(Button.Pressed, "#dup-keep-both")
+    def _keep_both(self) -> None:
+        self.dismiss("keep-both")
+
+    def action_choose(self, mode: str) -> None:
+        for choice in transfer.DUPLICATE_MODES:
+            if choice == mode:
+                self.dismiss(choice)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ImportSummaryDialog(Dialog[None]):
+    """What an import did: counts, skipped/replaced/renamed names, notes. Never values."""
+
+    DEFAULT_CSS = """
+    ImportSummaryDialog #summary-lines { height: auto; max-height: 14; }
+    """
+    BINDINGS = [
+        Binding("escape,enter", "close", "Close", id="import_summary.close", tooltip="Close"),
+    ]
+
+    def __init__(self, title: str, lines: list[str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            with VerticalScroll(id="summary-lines"):
+                for line in self.lines:
+                    yield Static(line[:1].upper() + line[1:], markup=False)
+            with Horizontal():
+                yield Button("OK", id="ok", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    @on(Button.Pressed, "#ok")
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ImportDialog(Dialog[None]):
+    """Read a file, ask for its password if it is encrypted, settle duplicates, merge."""
+
+    DEFAULT_CSS = """
+    ImportDialog .hint { margin-top: 0; }
+    ImportDialog .row { height: 1; margin-top: 1; }
+    ImportDialog .row Label { width: 12; color: $text-muted; }
+    ImportDialog .row Input { width: 1fr; }
+    ImportDialog #password-box { height: auto; }
+    ImportDialog #password-note { margin-top: 1; }
+    ImportDialog #import-status { margin-top: 1; color: $text-muted; }
+    ImportDialog #import-error { margin-top: 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="import.cancel", tooltip="Close; import nothing"),
+        Binding("ctrl+s", "import", "Import", id="import.run", tooltip="Read the file and import"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: ReadFile | None = None
+        self.busy = False
+        self.merging = False
+        self.cancelled = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Import secrets", classes="title")
+            yield Static(
+                "A tui-vault export (encrypted or plaintext) or a Postman environment export. "
+                "Nothing changes unless the whole file is valid.",
+                classes="hint",
+            )
+            with Horizontal(classes="row"):
+                yield Label("File")
+                yield Input(value=DEFAULT_EXPORT_PATH, id="import-path", compact=True)
+            with Vertical(id="password-box"):
+                yield Static("This export is encrypted.", id="password-note")
+                with Horizontal(classes="row"):
+                    yield Label("Password")
+                    yield Input(password=True, id="import-password", compact=True)
+            yield Static("", id="import-status")
+            yield Static("", id="import-error", classes="error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Import", id="import", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#password-box").display = False
+        self._status("")
+        self._error("")
+        self.query_one("#import-path", Input).focus()
+
+    # ------------------------------------------------------------------ state
+
+    def _status(self, text: str) -> None:
+        status = self.query_one("#import-status", Static)
+        status.update(text)
+        status.display = bool(text)
+
+    def _error(self, text: str) -> None:
+        error = self.query_one("#import-error", Static)
+        error.update(text)
+        error.display = bool(text)
+
+    def _set_busy(self, busy: bool, status: str = "") -> None:
+        self.busy = busy
+        self.query_one("#import", Button).disabled = busy
+        self._status(status)
+
+    def _path(self) -> Path:
+        return Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+
+    @on(Input.Changed, "#import-path")
+    def _path_changed(self) -> None:
+        if self.read is not None and self.read.path != self._path():
+            self.read = None
+            self.query_one("#password-box").display = False
+            self.query_one("#import-password", Input).value = ""
+        self._error("")
+
+    @on(Input.Changed, "#import-password")
+    def _password_changed(self) -> None:
+        self._error("")
+
+    # ------------------------------------------------------------------ steps
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#import")
+    def action_import(self) -> None:
+        if self.busy:
+            return
+        self._error("")
+        if not self.query_one("#import-path", Input).value.strip():
+            self._error("Enter the path of the file to import.")
+            return
+        if self.read is None:
+            self._set_busy(True, "Reading the file…")
+            self._read_file(self._path())
+            return
+        password = self.query_one("#import-password", Input).value
+        if not password:
+            self._error("Enter the export's password.")
+            self.query_one("#import-password", Input).focus()
+            return
+        self._set_busy(True, "Decrypting… (deriving the key from the password takes a moment)")
+        self._parse(self.read.raw, password)
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False)
+    def _read_file(self, path: Path) -> None:
+        app = self.app
+        try:
+            raw = transfer.read_import_bytes(path)  # bounded, even for a pipe or a device
+            kind, _ = transfer.sniff(raw)
+        except VaultError as e:
+            app.call_from_thread(self._failed, f"{path.name}: {e.message}")
+            return
+        except Exception as e:  # never leave the dialog busy; never echo the exception text
+            app.call_from_thread(self._failed, f"cannot read {path} ({type(e).__name__})")
+            return
+        if kind == "encrypted":
+            app.call_from_thread(self._ask_password, ReadFile(path, raw, kind))
+            return
+        self._parse_now(raw, None)
+
+    def _ask_password(self, read: ReadFile) -> None:
+        if self.cancelled:
+            return
+        self.read = read
+        self._set_busy(False, "")
+        self.query_one("#password-box").display = True
+        self.query_one("#import-password", Input).focus()
+
+    @work(thread=True, exclusive=True, group="transfer", exit_on_error=False)
+    def _parse(self, raw: bytes, password: str | None) -> None:
+        self._parse_now(raw, password)
+
+    def _parse_now(self, raw: bytes, password: str | None) -> None:
+        """Runs in a worker thread: decrypt and check every entry."""
+        try:
+            incoming = transfer.read_import(raw, password)
+        except VaultError as e:
+            self.app.call_from_thread(self._failed, e.message, password is not None)
+            return
+        except Exception as e:  # never leave the dialog busy; never echo the exception text
+            self.app.call_from_thread(
+                self._failed, f"the file could not be read ({type(e).__name__}); nothing changed"
+            )
+            return
+        self.app.call_from_thread(self._parsed, incoming)
+
+    def _failed(self, message: str, wrong_password: bool = False) -> None:
+        if self.cancelled:
+            return
+        self.merging = False
+        self._set_busy(False)
+        self._error(message[:1].upper() + message[1:])
+        if wrong_password:
+            field = self.query_one("#import-password", Input)
+            with field.prevent(Input.Changed):  # keep the message that says why
+                field.value = ""
+            field.focus()
+
+    def _parsed(self, incoming: transfer.ImportFile) -> None:
+        vault = vapp(self).vault
+        if vault is None or self.cancelled:
+            return
+        if not incoming.secrets:
+            self._failed("The file holds no secrets: nothing to import.")
+            return
+        clashes = transfer.duplicates(vault.data, incoming.secrets)
+        if not clashes:
+            self._merge(incoming, "skip")
+            return
+
+        def chosen(mode: transfer.DuplicateMode | None) -> None:
+            if mode is None:
+                self._set_busy(False, "Import cancelled: nothing changed.")
+                return
+            self._merge(incoming, mode)
+
+        self._status("")
+        self.app.push_screen(DuplicatesDialog(clashes), chosen)
+
+    def _merge(self, incoming: transfer.ImportFile, mode: transfer.DuplicateMode) -> None:
+        self._set_busy(True, "Importing…")
+        self.merging = True
+
+        def apply(v: Vault) -> transfer.ImportSummary:
+            try:
+                return v.change(lambda d: transfer.merge(d, incoming.secrets, mode))
+            except VaultError as e:
+                self.app.call_from_thread(self._failed, e.message)
+                raise
+
+        vapp(self).vault_op(apply, on_done=lambda summary: self._merged(incoming, summary))
+
+    def _merged(self, incoming: transfer.ImportFile, summary: transfer.ImportSummary) -> None:
+        summary.notes.extend(incoming.notes)
+        if incoming.kind == "postman":
+            summary.notes.insert(0, "read a Postman environment export")
+        if any(s.link for s in incoming.secrets):
+            summary.notes.append(
+                "linked secrets stay unresolved until their integration is connected"
+            )
+        lines = summary.lines()
+        first = summary.added[0] if summary.added else None
+        app = vapp(self)
+        app.broadcast(lambda: VaultChanged(focus_name=first))
+        app.notify(lines[0][:1].upper() + lines[0][1:], title="Import")
+        self.merging = False
+        if app.screen is self:  # (help may have been opened on top meanwhile)
+            self.dismiss(None)
+        app.push_screen(ImportSummaryDialog("Import finished", lines))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        if self.merging:  # the vault is being written: let it finish and report
+            self.notify("Still importing…", timeout=2)
+            return
+        self.cancelled = True  # a read or decryption still running is ignored when it ends
+        self.dismiss(None)
