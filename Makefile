@@ -6,19 +6,27 @@ BIN := $(VENV)/bin
 UV := .uv/bin/uv
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint typecheck bench screenshots clean venv system-deps
+.PHONY: run test check lint typecheck bench screenshots clean venv app-venv system-deps
 
 $(UV):
 	python3 -m venv .uv
 	.uv/bin/python -m pip install -q "uv==$(UV_VERSION)"
 
+# Two levels: the app alone (what `make run` needs: no test servers, linters or type checker),
+# and everything (`make test`, `check`, `bench`). --inexact keeps what a fuller sync added.
+$(VENV)/.app-synced: pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --no-default-groups --inexact -q
+	touch $@
+
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --all-groups -q
-	touch $@
+	touch $@ $(VENV)/.app-synced
 
 venv: $(VENV)/.synced
 
-run: venv
+app-venv: $(VENV)/.app-synced
+
+run: app-venv
 	$(BIN)/tui-vault
 
 check: venv
