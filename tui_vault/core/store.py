@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from tui_vault.core.crypto import CIPHER_NAME, KDF_NAME
 from tui_vault.core.errors import CorruptVaultError, LockTimeoutError, StorageError
 
@@ -100,25 +102,39 @@ class Envelope:
         return canonical_json(self.header())
 
     def to_bytes(self) -> bytes:
-        return self._render(b64e(self.nonce), b64e(self.ciphertext))
+        prefix, suffix = self._frame(b64e(self.nonce))
+        return b"".join((prefix, base64.b64encode(self.ciphertext), suffix))
 
-    def _render(self, nonce_b64: str, ciphertext_b64: str) -> bytes:
-        """The one canonical spelling: json.dumps(sort_keys, indent=1, ensure_ascii) + "\\n".
+    def _frame(self, nonce_b64: str) -> tuple[bytes, bytes]:
+        """The one canonical spelling is json.dumps(sort_keys, indent=1, ensure_ascii) + "\\n";
+        this returns it cut around the ciphertext's base64 text (most of the file).
 
-        The ciphertext (most of the file) is base64, which needs no JSON escaping, so it is
-        put in as is rather than scanned character by character by the encoder.
+        Base64 needs no JSON escaping, so the ciphertext goes in between as is: a 30 MB
+        vault is neither scanned by the encoder nor copied through str.replace.
         """
         doc = self.header() | {"nonce": nonce_b64, "ciphertext": ""}
-        text = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=True)
+        text = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=True) + "\n"
         # "ciphertext" is the second key in sorted order; its line is the first match.
-        text = text.replace('"ciphertext": ""', f'"ciphertext": "{ciphertext_b64}"', 1)
-        return text.encode() + b"\n"
+        before, _, after = text.partition('"ciphertext": ""')
+        return (before + '"ciphertext": "').encode(), ('"' + after).encode()
+
+    def _is_rendering_of(self, raw: bytes, nonce_b64: str, ciphertext_b64: str) -> bool:
+        """raw == what to_bytes() writes, given the two base64 fields as read from raw."""
+        prefix, suffix = self._frame(nonce_b64)
+        n = len(ciphertext_b64)
+        return (
+            len(raw) == len(prefix) + n + len(suffix)
+            and raw.startswith(prefix)
+            and raw.endswith(suffix)
+            and memoryview(raw)[len(prefix) : len(prefix) + n] == ciphertext_b64.encode("ascii")
+        )
 
     @classmethod
     def from_bytes(cls, raw: bytes, where: str, kind: str) -> Envelope:
         try:
-            doc = json.loads(raw.decode("utf-8"))
-        except (ValueError, RecursionError):  # bad UTF-8 or JSON, a 5000-digit number, nesting
+            # msgspec checks the UTF-8 itself: no 30 MB str copy first.
+            doc = msgspec.json.decode(raw)
+        except (ValueError, RecursionError, msgspec.MsgspecError):  # bad UTF-8/JSON, nesting
             raise CorruptVaultError(f"{where} is not a tui-vault file (not valid JSON)") from None
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             raise CorruptVaultError(f"{where} is not a tui-vault file")
@@ -148,7 +164,7 @@ class Envelope:
         )
         # b64d checked that each base64 field is the canonical spelling of its bytes, so the
         # fields as read render exactly like env.to_bytes() (without re-encoding 20 MB).
-        if env._render(doc["nonce"], doc["ciphertext"]) != raw:
+        if not env._is_rendering_of(raw, doc["nonce"], doc["ciphertext"]):
             raise CorruptVaultError(f"{where} was modified outside tui-vault (not canonical)")
         return env
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
+
+import msgspec
 
 from tui_vault.core import crypto
 from tui_vault.core.bulk import paused_gc
@@ -379,10 +380,7 @@ def _seal(
     salt = bytes.fromhex(vault_id)
     enc_key = enc_key or crypto.derive_subkey(key, salt, "vault")
     probe = Envelope("vault", vault_id, crypto.key_check(key, salt), generation, b"", b"")
-    with paused_gc():
-        doc = data.to_json()
-        plaintext = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
-        del doc
+    plaintext = data.to_json_bytes()
     nonce, ciphertext = crypto.seal(enc_key, plaintext, probe.aad())
     return replace(probe, nonce=nonce, ciphertext=ciphertext)
 
@@ -418,6 +416,6 @@ def _unseal(key: bytes, env: Envelope, where: str) -> VaultData:
         raise CorruptVaultError(f"{where} was tampered with (key check altered)")
     try:
         with paused_gc():
-            return VaultData.from_json(json.loads(plaintext))
-    except (ValueError, RecursionError, InvalidSecretError) as e:
+            return VaultData.from_json_bytes(plaintext)
+    except (ValueError, RecursionError, InvalidSecretError, msgspec.MsgspecError) as e:
         raise CorruptVaultError(f"{where} holds unreadable contents: {e}") from None

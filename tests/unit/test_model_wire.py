@@ -1,0 +1,180 @@
+"""The vault's fast paths write and read exactly what the general ones do."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tui_vault.core.errors import InvalidSecretError
+from tui_vault.core.model import Link, Secret, VaultData
+
+names = st.from_regex(r"\A[A-Za-z0-9._-]{1,20}\Z")
+texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+# Unix times as this program writes them. (Below 1e-4 the two encoders spell the exponent
+# differently, 1e-07 vs 1e-7: the same number, so only the parse is compared there.)
+times = st.one_of(st.just(0.0), st.floats(min_value=1.0, max_value=1e11, allow_nan=False))
+tiny = st.floats(min_value=-1e-4, max_value=1e-4, allow_nan=False)
+links = st.one_of(
+    st.none(),
+    st.builds(
+        Link,
+        st.sampled_from(["hashicorp", "aws", "azure", "1password"]),
+        st.dictionaries(st.sampled_from(["engine", "path", "key", "secret_id"]), texts),
+    ),
+)
+secrets = st.builds(
+    Secret,
+    name=names,
+    value=texts,
+    enabled=st.booleans(),
+    allowed_domains=st.lists(
+        st.sampled_from(["a.example.com", "*.example.org"]), max_size=2, unique=True
+    ),
+    link=links,
+    created=times,
+    updated=times,
+)
+
+
+def old_bytes(data: VaultData) -> bytes:
+    return json.dumps(data.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(secrets, max_size=8), st.dictionaries(st.sampled_from(["aws"]), st.just({"a": "b"}))
+)
+def test_fast_encoding_is_byte_identical(
+    secret_list: list[Secret], integ: dict[str, dict[str, str]]
+) -> None:
+    data = VaultData({s.name: s for s in secret_list}, integ)
+    for s in secret_list:
+        if s.link:
+            assert s.link.fingerprint  # computing it must not add anything to the file
+    assert data.to_json_bytes() == old_bytes(data)
+
+
+class _Dict(dict):  # type: ignore[type-arg]
+    """Not exactly a dict, so Secret.from_json takes its general path."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(secrets, max_size=8))
+def test_fast_decoding_equals_the_general_path(secret_list: list[Secret]) -> None:
+    raw = json.loads(VaultData({s.name: s for s in secret_list}).to_json_bytes())
+    fast = [Secret.from_json(r) for r in raw["secrets"]]
+    general = [Secret.from_json(_Dict(r)) for r in raw["secrets"]]
+    assert fast == general
+    assert [vars(s) for s in fast] == [vars(s) for s in general]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"name": "a b"},
+        {"name": ""},
+        {"name": "x" * 200},
+        {"name": "a\n"},
+        {"value": 3},
+        {"enabled": 1},
+        {"created": float("nan")},
+        {"updated": 1e13},
+    ],
+)
+def test_the_fast_path_refuses_what_the_general_path_refuses(bad: dict[str, object]) -> None:
+    raw = {
+        "name": "ok",
+        "value": "v",
+        "enabled": True,
+        "allowed_domains": [],
+        "link": None,
+        "created": 1.0,
+        "updated": 2.0,
+    } | bad
+    with pytest.raises(InvalidSecretError):
+        Secret.from_json(raw)
+
+
+@settings(max_examples=100, deadline=None)
+@given(tiny)
+def test_tiny_times_parse_the_same(t: float) -> None:
+    data = VaultData({"a": Secret("a", created=t, updated=t)})
+    assert json.loads(data.to_json_bytes()) == json.loads(old_bytes(data))
+
+
+def test_the_wire_keys_are_the_dataclass_fields_in_order() -> None:
+    import dataclasses
+
+    from tui_vault.core.model import _WIRE_KEYS
+
+    assert tuple(f.name for f in dataclasses.fields(Secret)) == _WIRE_KEYS
+
+
+def test_an_adopted_secret_behaves_like_a_constructed_one() -> None:
+    import dataclasses
+
+    raw = {
+        "name": "a",
+        "value": "v",
+        "enabled": True,
+        "allowed_domains": [],
+        "link": None,
+        "created": 1.0,
+        "updated": 2.0,
+    }
+    s = Secret.from_json(raw)
+    assert s == Secret("a", "v", True, [], None, 1.0, 2.0)
+    assert dataclasses.replace(s, value="w").value == "w"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.value = "x"  # type: ignore[misc]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(secrets, max_size=8))
+def test_typed_decoding_equals_the_general_path(secret_list: list[Secret]) -> None:
+    raw = VaultData({s.name: s for s in secret_list}).to_json_bytes()
+    fast = VaultData.from_json_bytes(raw)
+    general = VaultData.from_json(_Dict(json.loads(raw)))
+    assert fast == general
+    assert [vars(s) for s in fast.secrets.values()] == [vars(s) for s in general.secrets.values()]
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"secrets": [{"name": "a", "allowed_domains": "x.example.com, Y.example.com"}]},
+        {"secrets": [{"name": "a", "allowed_domains": ["Y.example.com", "y.example.com"]}]},
+        {"secrets": [{"name": "a", "created": 5, "updated": True}]},
+        {"secrets": [{"name": "a", "value": "v", "link": {"provider": "aws", "params": {}}}]},
+        {"secrets": [{"name": "a"}, {"name": "a", "value": "second"}]},
+    ],
+)
+def test_unusual_contents_take_the_general_path(doc: dict[str, object]) -> None:
+    raw = json.dumps(doc).encode()
+    fast = VaultData.from_json_bytes(raw)
+    general = VaultData.from_json(json.loads(raw))
+    assert [vars(s) for s in fast.secrets.values()] == [
+        {**vars(s), "created": vars(f)["created"], "updated": vars(f)["updated"]}
+        if "created" not in doc["secrets"][0]  # type: ignore[index]
+        else vars(s)
+        for s, f in zip(general.secrets.values(), fast.secrets.values(), strict=True)
+    ]
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"secrets": [{"name": "a b"}]},
+        {"secrets": [{"name": "a", "created": 1e13}]},
+        {"secrets": [{"name": "a", "allowed_domains": ["bad domain"]}]},
+        {"secrets": [{"name": "a", "link": {"provider": "nope", "params": {}}}]},
+        {"secrets": "x"},
+    ],
+)
+def test_bad_contents_are_refused_by_both_paths(doc: dict[str, object]) -> None:
+    raw = json.dumps(doc).encode()
+    with pytest.raises(InvalidSecretError):
+        VaultData.from_json_bytes(raw)
