@@ -87,6 +87,7 @@ def workloads(work: Path) -> dict[str, tuple[Callable[[], None], Callable[[], ob
         from tui_vault.core.cache import Cache
         from tui_vault.core.resolver import Resolver
         from tui_vault.core.vault import Vault
+        from tui_vault.integrations.registry import make_provider
 
         if "warm" not in state:
             linked = _linked(TRANSFER)
@@ -98,7 +99,11 @@ def workloads(work: Path) -> dict[str, tuple[Callable[[], None], Callable[[], ob
             state["warm"] = bv
         bv = state["warm"]
         v = Vault.open(bv.path, bv.key)
-        r = Resolver(v, Cache(v.paths.cache, v.paths.lock, bv.key, v.vault_id))
+        r = Resolver(
+            v,
+            Cache(v.paths.cache, v.paths.lock, bv.key, v.vault_id),
+            provider_factory=make_provider,
+        )
         return asyncio.run(r.resolve(list(v.data.secrets)))
 
     def export_enc() -> object:

@@ -24,6 +24,7 @@ from tui_vault.core.cache import Cache
 from tui_vault.core.model import Link
 from tui_vault.core.resolver import Resolution, Resolver
 from tui_vault.core.vault import Vault
+from tui_vault.integrations.registry import make_provider
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _check(s: Setup, results: dict[str, Resolution], names: list[str]) -> None:
 
 def concurrent(s: Setup, run: int = 0) -> float:
     """All names in one resolve() call: a fresh resolver, a cold cache."""
-    resolver = Resolver(s.vault, _fresh_cache(s, run))
+    resolver = Resolver(s.vault, _fresh_cache(s, run), provider_factory=make_provider)
     try:
         t0 = time.perf_counter()
         results = asyncio.run(resolver.resolve(s.names))
@@ -122,7 +123,7 @@ def concurrent(s: Setup, run: int = 0) -> float:
 
 def sequential(s: Setup) -> float:
     """The same fetches one after another (one resolve() per name, no cache)."""
-    resolver = Resolver(s.vault, None)
+    resolver = Resolver(s.vault, None, provider_factory=make_provider)
 
     async def go() -> dict[str, Resolution]:
         out: dict[str, Resolution] = {}
@@ -141,7 +142,7 @@ def sequential(s: Setup) -> float:
 
 
 def single(s: Setup, name: str, run: int = 0) -> float:
-    resolver = Resolver(s.vault, _fresh_cache(s, run))
+    resolver = Resolver(s.vault, _fresh_cache(s, run), provider_factory=make_provider)
     try:
         t0 = time.perf_counter()
         results = asyncio.run(resolver.resolve([name]))

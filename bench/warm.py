@@ -17,6 +17,7 @@ from tui_vault.core.cache import Cache
 from tui_vault.core.model import Link
 from tui_vault.core.resolver import Resolver
 from tui_vault.core.vault import Vault
+from tui_vault.integrations.registry import make_provider
 
 INTEGRATIONS = {
     "hashicorp": {"url": "http://127.0.0.1:9", "auth": "token", "token": "not-used"},
@@ -43,7 +44,7 @@ def _linked(count: int) -> list:  # type: ignore[type-arg]
 def resolve_all(vault: Vault, key: bytes, names: list[str]) -> float:
     t0 = time.perf_counter()
     cache = Cache(vault.paths.cache, vault.paths.lock, key, vault.vault_id)
-    resolver = Resolver(vault, cache)
+    resolver = Resolver(vault, cache, provider_factory=make_provider)
     try:
         results = asyncio.run(resolver.resolve(names))
     finally:

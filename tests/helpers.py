@@ -13,7 +13,10 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from tui_vault.core.transfer import ImportFile
 
 PYTHON = sys.executable
 REPO = Path(__file__).resolve().parent.parent
@@ -106,3 +109,11 @@ def assert_one_line_error(err: str) -> str:
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{err}"
     return lines[0]
+
+
+def read_import(raw: bytes, password: str | None = None) -> ImportFile:
+    """`core.transfer.read_import` with the real link validator (what the CLI and app pass)."""
+    from tui_vault.core import transfer
+    from tui_vault.integrations.registry import validate_link
+
+    return transfer.read_import(raw, password, validate_link=validate_link)

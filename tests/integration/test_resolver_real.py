@@ -21,7 +21,7 @@ from tui_vault.core.cache import Cache
 from tui_vault.core.model import Link, Reason
 from tui_vault.core.resolver import Resolution, ResolveProgress, Resolver
 from tui_vault.core.vault import Vault
-from tui_vault.integrations.registry import validate_link
+from tui_vault.integrations.registry import make_provider, validate_link
 
 from .proxy import FaultProxy
 from .servers import AzureKeyVaultEmulator, MotoServer, OpenBaoServer
@@ -97,6 +97,7 @@ def resolvers() -> Iterator[Callable[..., Resolver]]:
 
     def make(vault: Vault, cache: Cache | None, **kw: object) -> Resolver:
         kw.setdefault("timeout", 10.0)
+        kw.setdefault("provider_factory", make_provider)
         r = Resolver(vault, cache, **kw)  # type: ignore[arg-type]
         made.append(r)
         return r

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import read_import
 from tui_vault import cli
 from tui_vault.core import crypto
 from tui_vault.core.errors import InvalidKeyError, VaultError
@@ -27,10 +28,11 @@ from tui_vault.core.model import PROVIDERS, Secret, VaultData, domain_allowed, p
 from tui_vault.core.references import find_references, reference, render
 from tui_vault.core.resolver import Resolver
 from tui_vault.core.store import Envelope, b64e, canonical_json
-from tui_vault.core.transfer import _derive, _enc_header, export_encrypted, read_import
+from tui_vault.core.transfer import _derive, _enc_header, export_encrypted
 from tui_vault.core.unlock import KeySource, open_with
 from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import ALPHABET, decode_key, encode_key
+from tui_vault.integrations.registry import make_provider
 
 from ._support import CHEAP_KDF, PASSWORD, isolated_env, record
 
@@ -510,7 +512,7 @@ def test_fuzz_templates(vault_env: tuple[Path, bytes]) -> None:
         assert not any(reference(n) in filled for n in found)
         import asyncio
 
-        resolver = Resolver(vault, None)
+        resolver = Resolver(vault, None, provider_factory=make_provider)
         try:
             text, results = asyncio.run(resolver.resolve_text(template, url))
         finally:

@@ -24,10 +24,11 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import read_import
 from tui_vault import cli
 from tui_vault.core import store
 from tui_vault.core.errors import ImportFormatError, StorageError
-from tui_vault.core.transfer import MAX_IMPORT_BYTES, read_import
+from tui_vault.core.transfer import MAX_IMPORT_BYTES
 from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import encode_key
 

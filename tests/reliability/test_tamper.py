@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import read_import
 from tui_vault import cli
 from tui_vault.core.cache import Cache
 from tui_vault.core.errors import (
@@ -22,7 +23,7 @@ from tui_vault.core.errors import (
     WrongPasswordError,
 )
 from tui_vault.core.model import Secret, VaultData
-from tui_vault.core.transfer import export_encrypted, read_import
+from tui_vault.core.transfer import export_encrypted
 from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import encode_key
 

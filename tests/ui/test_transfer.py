@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, RadioButton, Static
 from tests.ui.conftest import VaultEnv, wait_until
 from tui_vault.core import transfer
 from tui_vault.core.model import Secret, VaultData
+from tui_vault.integrations.registry import validate_link
 from tui_vault.ui.app import VaultApp
 from tui_vault.ui.screens.secrets import SecretsScreen
 from tui_vault.ui.screens.transfer import (
@@ -79,7 +80,7 @@ async def test_export_encrypted_writes_0600_and_imports_back(
         assert stat.S_IMODE(target.stat().st_mode) == 0o600
         raw = target.read_bytes()
         assert VALUE.encode() not in raw
-        incoming = transfer.read_import(raw, PASSWORD)
+        incoming = transfer.read_import(raw, PASSWORD, validate_link=validate_link)
         by_name = {s.name: s for s in incoming.secrets}
         assert by_name["api"].value == VALUE
         assert by_name["api"].allowed_domains == ["api.example.com"]

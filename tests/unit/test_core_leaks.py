@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import MARKER, files_under
+from tests.helpers import MARKER, files_under, read_import
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import Link, Secret
-from tui_vault.core.transfer import Argon2Params, export_encrypted, read_import
+from tui_vault.core.transfer import Argon2Params, export_encrypted
 from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import decode_key
 

@@ -51,7 +51,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> type[Fake]:
 
 
 async def test_verify_config_outcomes(fake: type[Fake]) -> None:
-    await verify_config("aws", {}, 1)
+    await verify_config("aws", {}, 1, factory=registry.make_provider)
     for behaviour, words in (
         ("reauth", "needs re-authentication"),
         ("hang", "no answer within 0.05 s"),
@@ -59,7 +59,7 @@ async def test_verify_config_outcomes(fake: type[Fake]) -> None:
     ):
         fake.behaviour = behaviour
         with pytest.raises(VaultError) as info:
-            await verify_config("aws", {}, 0.05)
+            await verify_config("aws", {}, 0.05, factory=registry.make_provider)
         assert words in str(info.value) and "nothing was saved" in str(info.value)
         assert MARKER not in str(info.value)
     assert fake.closed == 4
@@ -68,7 +68,7 @@ async def test_verify_config_outcomes(fake: type[Fake]) -> None:
 async def test_statuses_show_public_settings_only(vault: Vault, fake: type[Fake]) -> None:
     vault.set_integration("hashicorp", {"url": "http://h:8200", "auth": "token", "token": MARKER})
     vault.link("L", Link("hashicorp", {"engine": "secret", "path": "p", "key": "k"}))
-    rows = await integration_statuses(vault, check=False, timeout=1)
+    rows = await integration_statuses(vault, check=False, timeout=1, factory=registry.make_provider)
     assert MARKER not in json.dumps(rows)
     by = {r["provider"]: r for r in rows}
     assert set(by) == {"hashicorp", "aws", "azure", "1password"}
@@ -76,7 +76,7 @@ async def test_statuses_show_public_settings_only(vault: Vault, fake: type[Fake]
     assert by["hashicorp"]["settings"] == {"url": "http://h:8200", "auth": "token"}
     assert by["aws"]["status"] == "not connected"
     fake.behaviour = "reauth"
-    rows = await integration_statuses(vault, check=True, timeout=1)
+    rows = await integration_statuses(vault, check=True, timeout=1, factory=registry.make_provider)
     assert {r["provider"]: r["status"] for r in rows}["hashicorp"] == "needs re-authentication"
 
 

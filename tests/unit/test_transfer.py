@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import read_import
 from tui_vault.core import transfer
 from tui_vault.core.errors import ImportFormatError, UsageError, VaultError, WrongPasswordError
 from tui_vault.core.model import Link, Secret, VaultData
@@ -18,7 +19,6 @@ from tui_vault.core.transfer import (
     export_plaintext,
     merge,
     needs_password,
-    read_import,
     sniff,
 )
 from tui_vault.core.vault import Vault

@@ -21,7 +21,7 @@ from tui_vault.core.errors import (
 
 if TYPE_CHECKING:
     from tui_vault.core.resolution import Resolution
-    from tui_vault.core.resolver import Resolver
+    from tui_vault.core.session import Session
     from tui_vault.core.settings import Settings
     from tui_vault.core.vault import Vault
 
@@ -126,37 +126,35 @@ def load_settings_or_defaults() -> Settings:
         return Settings()
 
 
-def make_resolver(vault: Vault) -> Resolver:
-    from tui_vault.core.cache import Cache
-    from tui_vault.core.resolver import Resolver
+def session_for(vault: Vault) -> Session:
+    """The one session of a command: the vault, its cache and (on first use) a resolver with
+    the real providers. Reads settings.toml (a broken file is reported, defaults used)."""
+    from tui_vault.core.session import Session
+    from tui_vault.integrations import provider_factory
 
     settings = load_settings_or_defaults()
-    cache = Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id)
-    return Resolver(
+    return Session(
         vault,
-        cache,
-        ttl_minutes=settings.expiration_minutes,
-        timeout=settings.fetch_timeout_seconds,
+        provider_factory,
+        expiration_minutes=settings.expiration_minutes,
+        fetch_timeout_seconds=settings.fetch_timeout_seconds,
     )
 
 
+def open_session(args: argparse.Namespace) -> Session:
+    """`open_vault`, then `session_for`: what most commands start with."""
+    return session_for(open_vault(args))
+
+
 def resolve_names(vault: Vault, names: Sequence[str], url: str | None) -> dict[str, Resolution]:
-    from tui_vault.core.resolution import check_local
+    """Resolve references for a command (get, inject, run) and release the session's clients.
 
-    # Local secrets need no event loop, executor or cache: the common `get` stays light.
-    local = {n: check_local(n, vault.data.secrets.get(n), url) for n in names}
-    done = {n: r for n, r in local.items() if r is not None}
-    if len(done) == len(local):
-        load_settings_or_defaults()  # unused here, but a broken file is still reported
-        return done
-    resolver = make_resolver(vault)
+    Local secrets need no event loop, executor or cache: the common `get` stays light."""
+    session = session_for(vault)
     try:
-        import asyncio
-
-        result: dict[str, Resolution] = asyncio.run(resolver.resolve(names, url))
-        return result
+        return session.resolve_blocking(names, url)
     finally:
-        resolver.close()
+        session.close()
 
 
 def write_json_array(rows: list[dict[str, Any]]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,28 +13,23 @@ from tui_vault.cli.common import (
     AddCommand,
     Parser,
     add_globals,
-    load_settings_or_defaults,
     needs_action,
+    open_session,
     open_vault,
     read_stdin_secret,
     say,
 )
-from tui_vault.core.errors import UsageError, VaultError
+from tui_vault.core.errors import UsageError
 
 if TYPE_CHECKING:
-    from tui_vault.core.vault import Vault
+    pass
 
 
 def cmd_integration_status(args: argparse.Namespace) -> int:
-    from tui_vault.core.integrations_status import integration_statuses
-
-    vault = open_vault(args)
-    settings = load_settings_or_defaults()
     import asyncio
 
-    rows = asyncio.run(
-        integration_statuses(vault, check=not args.no_check, timeout=settings.fetch_timeout_seconds)
-    )
+    session = open_session(args)
+    rows = asyncio.run(session.integration_statuses(check=not args.no_check))
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -106,34 +100,18 @@ def _connect_config(args: argparse.Namespace) -> dict[str, str]:
     return cfg
 
 
-def forget_fetched_values(vault: Vault, provider: str) -> None:
-    """Cached values of a provider whose connection changed may come from another server."""
-    from tui_vault.core.cache import Cache, reset_cache_file
-
-    try:
-        Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id).forget_provider(
-            provider
-        )
-    except (VaultError, OSError):  # cannot rewrite it (disk full...): drop it all instead
-        with contextlib.suppress(OSError):
-            reset_cache_file(vault.paths.cache)
-
-
 def cmd_integration_connect(args: argparse.Namespace) -> int:
-    from tui_vault.core.integrations_status import verify_config
     from tui_vault.core.model import PROVIDERS
     from tui_vault.integrations.registry import validate_config
 
-    vault = open_vault(args)
+    session = open_session(args)
     config = validate_config(args.provider, _connect_config(args))
     label = PROVIDERS[args.provider]
     if not args.no_verify:
-        settings = load_settings_or_defaults()
         import asyncio
 
-        asyncio.run(verify_config(args.provider, config, settings.fetch_timeout_seconds))
-    vault.set_integration(args.provider, config)
-    forget_fetched_values(vault, args.provider)
+        asyncio.run(session.verify(args.provider, config))
+    session.connect(args.provider, config)
     say(f"Connected {label}" + ("" if args.no_verify else " (credentials checked)"))
     return 0
 
@@ -141,9 +119,9 @@ def cmd_integration_connect(args: argparse.Namespace) -> int:
 def cmd_integration_disconnect(args: argparse.Namespace) -> int:
     from tui_vault.core.model import PROVIDERS
 
-    vault = open_vault(args)
-    removed = vault.remove_integration(args.provider)
-    forget_fetched_values(vault, args.provider)
+    session = open_session(args)
+    vault = session.vault
+    removed = session.disconnect(args.provider)
     label = PROVIDERS[args.provider]
     if not removed:
         say(f"{label} was not connected")

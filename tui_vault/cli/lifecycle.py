@@ -12,7 +12,7 @@ from tui_vault.cli.common import (
     add_globals,
     confirm_typed,
     needs_action,
-    open_vault,
+    open_session,
     save_key_to_keyring,
     say,
     vault_path,
@@ -52,14 +52,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_clear(args: argparse.Namespace) -> int:
-    from tui_vault.core.cache import reset_cache_file
-
-    vault = open_vault(args)
+    session = open_session(args)
     confirm_typed(
-        "clear", f"Delete all {len(vault.data.secrets)} secrets (the key stays)?", args.yes
+        "clear", f"Delete all {len(session.vault.data.secrets)} secrets (the key stays)?", args.yes
     )
-    count = vault.clear()
-    reset_cache_file(vault.paths.cache)
+    count = session.clear()
     say(f"Deleted {count} secrets; the vault key is unchanged")
     return 0
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tui_vault.cli.common import (
     PROG,
     AddCommand,
-    make_resolver,
+    open_session,
     open_vault,
     read_stdin_secret,
     report_unresolved,
@@ -20,8 +20,7 @@ from tui_vault.cli.common import (
 from tui_vault.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from tui_vault.core.resolver import Resolver
-    from tui_vault.core.vault import Vault
+    from tui_vault.core.session import Session
 
 
 def cmd_get(args: argparse.Namespace) -> int:
@@ -59,17 +58,14 @@ def cmd_unset(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe_status(vault: Vault, resolver: Resolver, name: str) -> dict[str, Any]:
-    """Status of one secret without fetching anything (for list and the TUI)."""
-    from tui_vault.core.status import secret_status
-
-    return secret_status(vault, resolver.cache, resolver.ttl_seconds, name)
+def describe_status(session: Session, name: str) -> dict[str, Any]:
+    """Status of one secret without fetching anything (the row of `list --json`)."""
+    return session.status_row(name)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    vault = open_vault(args)
-    resolver = make_resolver(vault)
-    rows = [describe_status(vault, resolver, n) for n in vault.names()]
+    session = open_session(args)
+    rows = [describe_status(session, n) for n in session.vault.names()]
     if args.json:
         write_json_array(rows)
         return 0

@@ -42,6 +42,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from tui_vault.core.transfer import merge, read_import, read_import_bytes, sniff
+    from tui_vault.integrations.registry import validate_link
 
     path = Path(args.file).expanduser()
     raw = read_import_bytes(path)
@@ -52,7 +53,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     vault = open_vault(args)
     password = read_password(args, confirm=False) if sniffed[0] == "encrypted" else None
     try:
-        incoming = read_import(raw, password, sniffed)
+        incoming = read_import(raw, password, sniffed, validate_link=validate_link)
     except VaultError as e:
         raise type(e)(f"{path}: {e.message}") from None
     summary = vault.change(lambda d: merge(d, incoming.secrets, args.on_duplicate))

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS, Reason
+from tui_vault.core.providers import FetchError
 
 if TYPE_CHECKING:
+    from tui_vault.core.providers import ProviderFactory
     from tui_vault.core.vault import Vault
 
 # Settings that are safe to show (everything else is treated as a credential).
@@ -36,13 +38,12 @@ def public_settings(config: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in config.items() if k in PUBLIC_SETTINGS}
 
 
-async def verify_config(provider: str, config: Mapping[str, str], timeout: float) -> None:
+async def verify_config(
+    provider: str, config: Mapping[str, str], timeout: float, *, factory: ProviderFactory
+) -> None:
     """Raise a VaultError saying why these settings do not work (used by connect)."""
-    from tui_vault.integrations.base import FetchError
-    from tui_vault.integrations.registry import make_provider
-
     label = PROVIDERS[provider]
-    p = make_provider(provider, config, timeout=timeout)
+    p = factory(provider, config, timeout=timeout)
     try:
         await asyncio.wait_for(p.verify(), timeout)
     except TimeoutError:
@@ -59,18 +60,20 @@ async def verify_config(provider: str, config: Mapping[str, str], timeout: float
         p.close()
 
 
-async def integration_statuses(vault: Vault, check: bool, timeout: float) -> list[dict[str, Any]]:
+async def integration_statuses(
+    vault: Vault, check: bool, timeout: float, *, factory: ProviderFactory
+) -> list[dict[str, Any]]:
+    from tui_vault.core.status import integration_health
+
     async def one(provider: str) -> dict[str, Any]:
         config = vault.data.integrations.get(provider)
-        linked = sum(
-            1 for s in vault.data.secrets.values() if s.link and s.link.provider == provider
-        )
+        health = integration_health(vault, provider)
         row: dict[str, Any] = {
             "provider": provider,
-            "label": PROVIDERS[provider],
-            "connected": config is not None,
-            "linked_secrets": linked,
-            "settings": public_settings(config or {}),
+            "label": health.label,
+            "connected": health.connected,
+            "linked_secrets": health.linked_secrets,
+            "settings": health.settings,
         }
         if config is None:
             row["status"], row["detail"] = "not connected", ""
@@ -79,7 +82,7 @@ async def integration_statuses(vault: Vault, check: bool, timeout: float) -> lis
             row["status"], row["detail"] = "connected", "not checked"
             return row
         try:
-            await verify_config(provider, config, timeout)
+            await verify_config(provider, config, timeout, factory=factory)
             row["status"], row["detail"] = "connected", "credentials accepted"
         except VaultError as e:
             text = e.message.removesuffix("; nothing was saved")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,16 +19,14 @@ from tui_vault.core.bulk import paused_gc
 from tui_vault.core.cache import Cache
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS, Link, Reason, Secret
+from tui_vault.core.providers import FetchError, Provider, ProviderFactory
 from tui_vault.core.references import find_references, render
 from tui_vault.core.resolution import Resolution, Status, check_local, value_result
 
 if TYPE_CHECKING:
     from tui_vault.core.vault import Vault
-    from tui_vault.integrations.base import FetchError, Provider
 
-__all__ = ["Resolution", "ResolveProgress", "Resolver", "Status"]
-
-ProviderFactory = Callable[[str, Mapping[str, str], Executor, float], "Provider"]
+__all__ = ["ProviderFactory", "Resolution", "ResolveProgress", "Resolver", "Status"]
 
 
 @dataclass(frozen=True)
@@ -38,15 +36,10 @@ class ResolveProgress:
     name: str
 
 
-def _default_factory(
-    provider: str, config: Mapping[str, str], executor: Executor, timeout: float
-) -> Provider:
-    from tui_vault.integrations.registry import make_provider
-
-    return make_provider(provider, config, executor=executor, timeout=timeout)
-
-
 class Resolver:
+    """Resolves names with the providers `provider_factory` builds (core never picks one:
+    the CLI and the app pass the registry's `make_provider`)."""
+
     def __init__(
         self,
         vault: Vault,
@@ -54,7 +47,7 @@ class Resolver:
         *,
         ttl_minutes: float = 60,
         timeout: float = 10.0,
-        provider_factory: ProviderFactory | None = None,
+        provider_factory: ProviderFactory,
         on_progress: Callable[[ResolveProgress], None] | None = None,
         max_workers: int = 64,
     ) -> None:
@@ -63,7 +56,7 @@ class Resolver:
         self.ttl_seconds = ttl_minutes * 60
         self.timeout = timeout
         self.on_progress = on_progress
-        self._factory = provider_factory or _default_factory
+        self._factory = provider_factory
         self._executor: ThreadPoolExecutor | None = None
         self._max_workers = max_workers
         self._providers: dict[str, Provider] = {}
@@ -197,8 +190,6 @@ class Resolver:
         return p
 
     async def _fetch_group(self, provider_name: str, links: list[Link]) -> None:
-        from tui_vault.integrations.base import FetchError, Provider
-
         def settle(link: Link, outcome: str | FetchError) -> None:
             if not isinstance(outcome, (str, FetchError)):  # a provider bug: None, bytes, ...
                 kind = type(outcome).__name__
@@ -256,8 +247,6 @@ class Resolver:
 
 
 def _as_fetch_error(e: BaseException, label: str) -> FetchError:
-    from tui_vault.integrations.base import FetchError
-
     if isinstance(e, FetchError):
         return e
     # Never repeat an unknown exception's text: it could carry anything.

@@ -1,14 +1,23 @@
-"""What to show for a secret without fetching anything: for `list`, `list --json` and the table."""
+"""Secret health, in one place: what to show for a secret without fetching anything.
+
+`secret_status` is the row of `list` / `list --json`; `secret_health` adds what a session
+learned (a refused credential, a failed fetch) and says what is wrong and how to fix it, for
+the table, its attention counter and troubleshoot; `integration_health` is one provider's row.
+"""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from tui_vault.core.cache import Cache
-from tui_vault.core.model import PROVIDERS, Reason
+from tui_vault.core.integrations_status import public_settings
+from tui_vault.core.model import PROVIDERS, Reason, Secret
 
 if TYPE_CHECKING:
+    from tui_vault.core.resolution import Resolution
     from tui_vault.core.vault import Vault
 
 
@@ -62,3 +71,169 @@ def secret_status(
         row["state"] = "not-fetched"
         row["status"] = f"not fetched yet · from {PROVIDERS[s.link.provider]}"
     return row
+
+
+# ---------------------------------------------------------------------------- health
+
+Fix = Literal["edit", "enable", "integrations", "retry"]
+
+FIX_LABELS: dict[Fix, str] = {
+    "edit": "e  edit",
+    "enable": "n  enable",
+    "integrations": "s  Integrations",
+    "retry": "r  retry",
+}
+
+
+@dataclass(frozen=True)
+class SecretHealth:
+    """What is wrong with one secret, if anything: the one answer the table, its attention
+    counter and troubleshoot show.
+
+    `status`: the table's status cell (as `list` words it, with what this session learned:
+    re-authentication, a failed fetch). `reason`, `fix`, `fix_text`, `detail`: troubleshoot's
+    row, empty when nothing needs doing. `blocking`: references to it do not resolve (False
+    for a domain restriction, which is only worth knowing).
+    """
+
+    name: str
+    status: str
+    reason: str = ""
+    fix: Fix | None = None
+    fix_text: str = ""
+    detail: str = ""
+    blocking: bool = False
+
+    @property
+    def is_problem(self) -> bool:
+        """Listed by troubleshoot (a blocking problem or a domain restriction)."""
+        return bool(self.reason)
+
+
+def secret_health(
+    vault: Vault,
+    secret: Secret,
+    cache: Cache | None,
+    ttl_seconds: float,
+    *,
+    resolution: Resolution | None = None,
+    needs_reauth: AbstractSet[str] = frozenset(),
+    now: float | None = None,
+    with_status: bool = True,
+) -> SecretHealth:
+    """One secret's health from what is known without fetching: the vault, the cache, the
+    latest resolution of it and the providers that refused their credentials.
+    `with_status=False` skips the status cell (and its cache lookup)."""
+    status = ""
+    if with_status:
+        if secret.link and secret.link.provider in needs_reauth:
+            status = f"unresolved: {Reason.NEEDS_REAUTH.value}"
+        elif resolution is not None and resolution.status == "unresolved" and resolution.reason:
+            status = f"unresolved: {resolution.reason.value}"
+        else:
+            status = str(secret_status(vault, cache, ttl_seconds, secret.name, now)["status"])
+    return _problem(vault, secret, status, resolution, needs_reauth)
+
+
+def _problem(
+    vault: Vault,
+    secret: Secret,
+    status: str,
+    resolution: Resolution | None,
+    needs_reauth: AbstractSet[str],
+) -> SecretHealth:
+    name = secret.name
+    domains = (
+        f"Allowed only for: {', '.join(secret.allowed_domains)}." if secret.allowed_domains else ""
+    )
+
+    def problem(reason: str, fix: Fix, fix_text: str, detail: str = "") -> SecretHealth:
+        return SecretHealth(name, status, reason, fix, fix_text, detail, blocking=True)
+
+    if not secret.enabled:
+        detail = f"Disabled secrets never resolve. {domains}".strip()
+        return problem(Reason.DISABLED.value, "enable", FIX_LABELS["enable"], detail)
+    if secret.link is not None:
+        provider = secret.link.provider
+        label = PROVIDERS[provider]
+        if provider not in vault.data.integrations:
+            return problem(
+                f"{Reason.DISCONNECTED.value} ({label})",
+                "integrations",
+                FIX_LABELS["integrations"],
+                f"Connect {label} to resolve it: tui-vault integration connect {provider} …",
+            )
+        if provider in needs_reauth or (
+            resolution is not None and resolution.reason == Reason.NEEDS_REAUTH
+        ):
+            return problem(
+                f"{Reason.NEEDS_REAUTH.value} ({label})",
+                "integrations",
+                FIX_LABELS["integrations"],
+                resolution.detail if resolution is not None and resolution.detail else "",
+            )
+        if resolution is not None and resolution.status == "unresolved":
+            reason = resolution.reason.value if resolution.reason else "unresolved"
+            return problem(f"{reason} ({label})", "retry", FIX_LABELS["retry"], resolution.detail)
+        if resolution is not None and resolution.status == "empty":
+            return problem(
+                f"empty in {label}",
+                "retry",
+                FIX_LABELS["retry"],
+                f"The value lives in {label}: set it there ({secret.link.describe()}), then retry.",
+            )
+    elif secret.value == "":
+        return problem(
+            "empty", "edit", "e  enter a value", "References resolve to an empty string."
+        )
+    if secret.allowed_domains:
+        return SecretHealth(
+            name,
+            status,
+            f"only for {', '.join(secret.allowed_domains)}",
+            "edit",
+            "e  edit domains",
+            f"{domains} References from other domains (or with no --url) stay unresolved "
+            "(domain not allowed).",
+            blocking=False,
+        )
+    return SecretHealth(name, status)
+
+
+@dataclass(frozen=True)
+class IntegrationHealth:
+    """One provider's connection as this session knows it (no server is asked)."""
+
+    provider: str
+    label: str
+    connected: bool
+    needs_reauth: bool
+    linked_secrets: int
+    settings: dict[str, str]  # the public ones only (never a credential)
+
+    @property
+    def state(self) -> str:
+        if not self.connected:
+            return "not connected"
+        return Reason.NEEDS_REAUTH.value if self.needs_reauth else "connected"
+
+    @property
+    def where(self) -> str:
+        """The server, region or tenant, for a one-line summary."""
+        s = self.settings
+        return s.get("url") or s.get("region") or s.get("tenant_id") or ""
+
+
+def integration_health(
+    vault: Vault, provider: str, needs_reauth: AbstractSet[str] = frozenset()
+) -> IntegrationHealth:
+    config = vault.data.integrations.get(provider)
+    linked = sum(1 for s in vault.data.secrets.values() if s.link and s.link.provider == provider)
+    return IntegrationHealth(
+        provider,
+        PROVIDERS[provider],
+        config is not None,
+        config is not None and provider in needs_reauth,
+        linked,
+        public_settings(config or {}),
+    )

@@ -14,7 +14,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tui_vault.core import crypto
 from tui_vault.core.errors import (
@@ -26,6 +26,9 @@ from tui_vault.core.errors import (
 )
 from tui_vault.core.model import MAX_NAME_LENGTH, NAME_RE, Secret, VaultData, validate_name
 from tui_vault.core.store import b64d, b64e, canonical_json
+
+if TYPE_CHECKING:
+    from tui_vault.core.providers import LinkValidator
 
 EXPORT_FORMAT = "tui-vault-export"
 EXPORT_VERSION = 1
@@ -217,11 +220,16 @@ def needs_password(raw: bytes) -> bool:
 
 
 def read_import(
-    raw: bytes, password: str | None = None, sniffed: tuple[str, Any] | None = None
+    raw: bytes,
+    password: str | None = None,
+    sniffed: tuple[str, Any] | None = None,
+    *,
+    validate_link: LinkValidator,
 ) -> ImportFile:
     """Parse and check a whole import file. Raises a VaultError naming the bad entry.
 
     sniffed: what `sniff(raw)` already returned, so a large file is not parsed twice.
+    validate_link: checks each link's parameters offline (the registry's `validate_link`).
     """
     kind, doc = sniffed if sniffed is not None else sniff(raw)
     if kind == "encrypted":
@@ -235,10 +243,10 @@ def read_import(
                 "tui-vault wrote it); nothing was imported"
             )
         entries = _decrypt(doc, password)
-        return ImportFile("encrypted", _entries_to_secrets(entries))
+        return ImportFile("encrypted", _entries_to_secrets(entries, validate_link))
     if kind == "postman":
         return _from_postman(doc)
-    return ImportFile("plaintext", _entries_to_secrets(doc))
+    return ImportFile("plaintext", _entries_to_secrets(doc, validate_link))
 
 
 def _decrypt(doc: dict[str, Any], password: str) -> Any:
@@ -282,7 +290,7 @@ def _refuse_lone_surrogates(doc: Any, what: str) -> None:
         raise ImportFormatError(f"{what} holds text that is not valid Unicode") from None
 
 
-def _entries_to_secrets(entries: Any) -> list[Secret]:
+def _entries_to_secrets(entries: Any, validate_link: LinkValidator) -> list[Secret]:
     if not isinstance(entries, list):
         raise ImportFormatError("expected a list of secrets")
     out: list[Secret] = []
@@ -296,8 +304,6 @@ def _entries_to_secrets(entries: Any) -> list[Secret]:
         except InvalidSecretError as e:
             raise ImportFormatError(f"{label}: {e.message}; nothing was imported") from None
         if secret.link is not None:
-            from tui_vault.integrations.registry import validate_link
-
             try:
                 validate_link(secret.link.provider, secret.link.params)
             except VaultError as e:

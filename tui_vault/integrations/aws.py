@@ -19,14 +19,14 @@ from typing import Any
 
 from tui_vault import __version__
 from tui_vault.core.model import Link, Reason
-from tui_vault.integrations.base import (
+from tui_vault.core.providers import (
     MAX_CONNECTIONS,
     FetchError,
     NeedsReauth,
     Provider,
     ProviderFailure,
+    safe_url,
 )
-from tui_vault.integrations.registry import safe_url
 
 # Error codes that mean "these credentials are not (or no longer) good enough".
 AUTH_ERROR_CODES = frozenset(

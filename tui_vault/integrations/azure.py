@@ -23,8 +23,7 @@ from urllib.parse import urlsplit
 
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.model import Link, Reason
-from tui_vault.integrations.base import FetchError, NeedsReauth, Provider, ProviderFailure
-from tui_vault.integrations.registry import safe_url
+from tui_vault.core.providers import FetchError, NeedsReauth, Provider, ProviderFailure, safe_url
 
 _NAME_RE = re.compile(r"\A[0-9A-Za-z-]{1,127}\Z")
 _VERSION_RE = re.compile(r"\A[0-9A-Za-z-]{1,64}\Z")

@@ -1,91 +1,25 @@
-"""The one interface every external vault provider implements.
+"""The provider interface, re-exported from core (where it lives: core is the ground floor).
 
-A provider is built from its connection settings (a dict of strings stored inside the
-encrypted vault: tokens, keys, URLs) and fetches the values of links. SDKs are synchronous
-or heavy, so each module imports its SDK inside functions and runs blocking calls in the
-executor it is given; the resolver owns concurrency, timeouts and the cache.
+Kept so `from tui_vault.integrations.base import Provider` goes on working; new code imports
+`tui_vault.core.providers`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor
-from typing import ClassVar, TypeVar
+from tui_vault.core.providers import (
+    MAX_CONNECTIONS,
+    FetchError,
+    NeedsReauth,
+    Provider,
+    ProviderFactory,
+    ProviderFailure,
+)
 
-from tui_vault.core.errors import VaultError
-from tui_vault.core.model import Link, Reason
-
-T = TypeVar("T")
-
-# Connections an SDK client keeps open per host: as many as the resolver has worker threads
-# (HTTP libraries keep 10 by default and would open, then drop, one per extra fetch).
-MAX_CONNECTIONS = 64
-
-
-class FetchError(VaultError):
-    """A link could not be fetched. `reason` is one of the unresolved reasons of DESIGN.md §3.
-
-    The message names the link or the server, never a value or a credential.
-    """
-
-    def __init__(self, reason: Reason, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-class NeedsReauth(FetchError):
-    def __init__(self, message: str = "credentials were rejected") -> None:
-        super().__init__(Reason.NEEDS_REAUTH, message)
-
-
-class ProviderFailure(FetchError):
-    def __init__(self, message: str) -> None:
-        super().__init__(Reason.PROVIDER_ERROR, message)
-
-
-class Provider(ABC):
-    """One connected external vault."""
-
-    name: ClassVar[str]  # "hashicorp" | "aws" | "azure" | "1password"
-    label: ClassVar[str]  # shown to people
-
-    def __init__(
-        self,
-        config: Mapping[str, str],
-        executor: Executor | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        self.config = dict(config)
-        self.executor = executor
-        # Network timeout for SDK calls, so a blocked worker thread ends too; the resolver
-        # also bounds each fetch with asyncio.wait_for.
-        self.timeout = timeout
-
-    async def run_blocking(self, fn: Callable[[], T]) -> T:
-        """Run a blocking SDK call off the event loop, in the resolver's executor."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, fn)
-
-    @abstractmethod
-    async def fetch(self, link: Link) -> str:
-        """Return the value a link points at, or raise FetchError."""
-
-    async def fetch_many(self, links: Sequence[Link]) -> dict[str, str | FetchError]:
-        """Fetch several links; keyed by link fingerprint. Default: concurrent `fetch`."""
-
-        async def one(link: Link) -> str | FetchError:
-            try:
-                return await self.fetch(link)
-            except FetchError as e:
-                return e
-
-        results = await asyncio.gather(*(one(link) for link in links))
-        return {link.fingerprint: r for link, r in zip(links, results, strict=True)}
-
-    async def verify(self) -> None:  # noqa: B027 - optional hook, no-op by default
-        """Check the connection settings against the server (used by connect/re-auth)."""
-
-    def close(self) -> None:  # noqa: B027 - optional hook, no-op by default
-        """Release clients and sockets."""
+__all__ = [
+    "MAX_CONNECTIONS",
+    "FetchError",
+    "NeedsReauth",
+    "Provider",
+    "ProviderFactory",
+    "ProviderFailure",
+]

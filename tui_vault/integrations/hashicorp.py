@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tui_vault.core.model import Link, Reason
-from tui_vault.integrations.base import (
+from tui_vault.core.providers import (
     MAX_CONNECTIONS,
     FetchError,
     NeedsReauth,
     Provider,
     ProviderFailure,
+    safe_url,
 )
-from tui_vault.integrations.registry import safe_url
 
 T = TypeVar("T")
 

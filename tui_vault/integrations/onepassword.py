@@ -22,7 +22,7 @@ from typing import Any
 from tui_vault import __version__
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.model import Link, Reason
-from tui_vault.integrations.base import FetchError, NeedsReauth, Provider, ProviderFailure
+from tui_vault.core.providers import FetchError, NeedsReauth, Provider, ProviderFailure
 
 ClientFactory = Callable[[str], Awaitable[Any]]
 

@@ -11,13 +11,24 @@ import importlib
 import re
 from collections.abc import Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from tui_vault.core.errors import InvalidSecretError, UsageError
 from tui_vault.core.model import PROVIDERS, Link
-from tui_vault.integrations.base import Provider
+from tui_vault.core.providers import FieldSpec, Provider, safe_url
+
+__all__ = [
+    "CONFIG_FIELDS",
+    "LINK_FIELDS",
+    "FieldSpec",
+    "InvalidConfigError",
+    "make_provider",
+    "provider_class",
+    "safe_url",
+    "validate_config",
+    "validate_link",
+]
 
 
 class InvalidConfigError(UsageError):
@@ -26,34 +37,6 @@ class InvalidConfigError(UsageError):
     A usage error (exit 2): the settings come from the user's flags or form. The message
     names the setting, never its value.
     """
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One input of a connect or link form.
-
-    `when` = (other_field, value): the field only applies (and `required` only holds) when
-    the other field has that value, e.g. HashiCorp's `role_id` when `auth` is `approle`.
-    `secret` fields are masked in the UI and read from stdin by the CLI.
-    `advanced` fields are rarely needed (custom endpoints, test servers).
-    """
-
-    name: str
-    label: str
-    required: bool = False
-    secret: bool = False
-    choices: tuple[str, ...] = ()
-    default: str = ""
-    help: str = ""
-    when: tuple[str, str] | None = None
-    advanced: bool = False
-
-    def applies(self, values: Mapping[str, str]) -> bool:
-        """Whether this field is relevant given the other values of the form."""
-        if self.when is None:
-            return True
-        other, wanted = self.when
-        return (values.get(other) or "") == wanted
 
 
 HASHICORP_AUTH_METHODS = ("token", "approle", "userpass")
@@ -158,17 +141,6 @@ _MODULES: dict[str, tuple[str, str]] = {
 _ROLE_ARN_RE = re.compile(r"\Aarn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+\Z")
 _AWS_SECRET_ID_RE = re.compile(r"\A[\w/+=.@:-]+\Z")
 _MAX_PARAM = 2048
-
-
-def safe_url(url: str) -> str:
-    """scheme://host[:port] of a URL: enough to name a server, never a credential or path."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or "?"
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "the configured server"
-    return f"{parts.scheme or 'http'}://{host}{port}"
 
 
 def _check_provider(provider: str) -> None:

@@ -27,6 +27,7 @@ from tui_vault.core.errors import VaultError
 from tui_vault.core.resolver import Resolution, ResolveProgress, Resolver
 from tui_vault.core.settings import Settings, SettingsError, load_settings, save_settings
 from tui_vault.core.vault import Vault
+from tui_vault.integrations import provider_factory
 from tui_vault.ui.commands import VaultCommands
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged, VaultLocked
 from tui_vault.ui.styles import stylesheet
@@ -121,6 +122,7 @@ class VaultApp(App[int]):
             ttl_minutes=self.settings.expiration_minutes,
             timeout=self.settings.fetch_timeout_seconds,
             on_progress=self._on_progress,
+            provider_factory=provider_factory,
         )
         self.resolutions = {}
         self.last_activity = self.clock()

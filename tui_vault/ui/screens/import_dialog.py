@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Static
 from tui_vault.core import transfer
 from tui_vault.core.errors import VaultError
 from tui_vault.core.vault import Vault
+from tui_vault.integrations.registry import validate_link
 from tui_vault.ui.base import plural, vapp
 from tui_vault.ui.messages import VaultChanged
 from tui_vault.ui.screens.dialogs import Dialog
@@ -278,7 +279,7 @@ class ImportDialog(Dialog[None]):
     def _parse_now(self, raw: bytes, password: str | None) -> None:
         """Runs in a worker thread: decrypt and check every entry."""
         try:
-            incoming = transfer.read_import(raw, password)
+            incoming = transfer.read_import(raw, password, validate_link=validate_link)
         except VaultError as e:
             self.app.call_from_thread(self._failed, e.message, password is not None)
             return

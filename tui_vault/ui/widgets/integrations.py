@@ -11,6 +11,7 @@ from tui_vault.core.errors import VaultError
 from tui_vault.core.integrations_status import public_settings, verify_config
 from tui_vault.core.model import PROVIDERS
 from tui_vault.core.vault import Vault
+from tui_vault.integrations import provider_factory
 from tui_vault.integrations.registry import CONFIG_FIELDS, validate_config
 from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import ConfirmDialog
@@ -123,7 +124,9 @@ class IntegrationsPanel(Vertical):
     async def _verify_and_save(self, provider: str, config: dict[str, str]) -> None:
         app = vapp(self)
         try:
-            await verify_config(provider, config, app.settings.fetch_timeout_seconds)
+            await verify_config(
+                provider, config, app.settings.fetch_timeout_seconds, factory=provider_factory
+            )
         except VaultError as e:
             self.open_connect(provider, error=e.message)
             return
