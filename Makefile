@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := .uv/bin/uv
 PYTEST_ARGS ?=
+# Tests run in parallel (pytest-xdist): one worker per CPU; PYTEST_WORKERS=0 runs them serially.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test check lint typecheck bench screenshots clean venv app-venv system-deps
 
@@ -42,7 +44,7 @@ system-deps:
 	  else echo "tmux is needed for tests/e2e: install it (e.g. sudo apt-get install tmux)"; exit 1; fi; }
 
 test: check system-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python -m bench

@@ -31,9 +31,10 @@ def steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def demo_home(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # A fixed HOME so the path shown in the header is the same on every machine (~/...).
-    home = Path("/tmp/tui-vault-snapshots")
+def demo_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    # A HOME of this test's own (tests run in parallel): the header shows the vault path
+    # relative to it (~/...), the same on every machine.
+    home = tmp_path / "home"
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("TUI_VAULT_NO_KEYRING", "1")
     monkeypatch.delenv("TUI_VAULT_KEY", raising=False)

@@ -28,27 +28,24 @@ if TYPE_CHECKING:
 
 
 def parse_env_file(path: Path) -> dict[str, str]:
+    from tui_vault.core.envlines import EnvLineError, parse_env_lines
+
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise VaultError(f"env file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as e:
         raise VaultError(f"cannot read env file {path}: {type(e).__name__}") from None
+    try:
+        lines = parse_env_lines(text)
+    except EnvLineError as e:
+        raise UsageError(f"{path}:{e.line}: {e.problem}") from None
     out: dict[str, str] = {}
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        if text.startswith("export "):
-            text = text[7:].lstrip()
-        name, sep, value = text.partition("=")
-        name = name.strip()
-        if not sep or not name.replace("_", "a").isalnum() or name[0].isdigit():
-            raise UsageError(f"{path}:{number}: expected NAME=value")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        out[name] = value
+    for line in lines:
+        name = line.name
+        if not name.replace("_", "a").isalnum() or name[0].isdigit():
+            raise UsageError(f"{path}:{line.line}: expected NAME=value")
+        out[name] = line.value
     return out
 
 

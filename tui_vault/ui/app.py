@@ -14,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from textual import events, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker_manager import WorkerManager
 
 from tui_vault.core.cache import Cache
 from tui_vault.core.clipboard import ClipboardManager, LocalClipboard
@@ -33,6 +34,21 @@ from tui_vault.ui.messages import ResolveProgressed, VaultChanged, VaultLocked
 from tui_vault.ui.styles import stylesheet
 
 T = TypeVar("T")
+
+
+class _ReportingWorkers(WorkerManager):
+    """Textual's worker manager, also telling the app when any worker failed.
+
+    `Worker.StateChanged` goes to the node that started the worker and does not bubble, so
+    a failure in a screen's or a widget's worker would reach only that node (and, with
+    exit_on_error=False, nobody). Every worker ends through `_remove_worker`, on the event
+    loop; a failed one is reported to the app as the same message.
+    """
+
+    def _remove_worker(self, worker: Worker[Any]) -> None:
+        super()._remove_worker(worker)
+        if worker.state is WorkerState.ERROR and worker.node is not self._app:
+            self._app.post_message(Worker.StateChanged(worker, worker.state))
 
 
 class VaultApp(App[int]):
@@ -60,6 +76,8 @@ class VaultApp(App[int]):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
+        # Before any worker exists: every failure reaches `_worker_failed` (tests pin this).
+        self._workers = _ReportingWorkers(self)
         self.vault_path = vault_path
         self.key_file = key_file
         self.settings_file = settings_file
@@ -163,6 +181,25 @@ class VaultApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Nothing to lock before unlocking: hide it from the footer.
         return not (action == "lock" and self.vault is None)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """Every worker runs with exit_on_error=False: a failure nobody caught ends here, as
+        one notification. Our own errors (VaultError) are worded to be shown; anything else
+        is named by its type only, since its text could hold a value."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, VaultError):
+            self.notify(error.message, severity="error", title="Not done")
+            return
+        kind = type(error).__name__ if error is not None else "unknown"
+        self.notify(
+            f"That did not finish: unexpected error ({kind}).",
+            severity="error",
+            title="Unexpected error",
+            timeout=10,
+        )
 
     # ------------------------------------------------------------------ idle lock
 

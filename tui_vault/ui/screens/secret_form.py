@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
+from tui_vault.core.bulk import parse_bulk  # the one parser of NAME=value lines
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.model import Secret, parse_domains, validate_name
 from tui_vault.core.vault import Vault
@@ -132,34 +133,6 @@ class SecretForm(Dialog[SecretDraft | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def parse_bulk(text: str) -> list[Secret]:
-    """NAME=value lines (blank lines and # comments skipped). Raises naming the bad line."""
-    out: list[Secret] = []
-    seen: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.startswith("export "):
-            stripped = stripped[7:].lstrip()
-        name, sep, value = stripped.partition("=")
-        name = name.strip()
-        if not sep:
-            raise InvalidSecretError(f"line {number}: expected NAME=value")
-        try:
-            validate_name(name)
-        except InvalidSecretError as e:
-            raise InvalidSecretError(f"line {number}: {e.message}") from None
-        if name in seen:
-            raise InvalidSecretError(f"line {number}: {name!r} appears twice")
-        seen.add(name)
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        out.append(Secret(name=name, value=value))
-    return out
 
 
 class BulkAddForm(Dialog[list[Secret] | None]):
