@@ -308,7 +308,7 @@ async def test_lock_forgets_key_and_idle_lock(
         await pilot.press("ctrl+l")
         await settle(app, pilot)
         # Locked, even though TUI_VAULT_KEY could unlock it: a lock needs a gesture to undo.
-        assert app.vault is None and app.resolver is None
+        assert app.vault is None and app.session is None
         assert isinstance(app.screen, UnlockScreen)
         app.screen.query_one("#key-input", Input).value = encode_key(key)
         await pilot.press("enter")

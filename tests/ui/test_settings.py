@@ -58,7 +58,7 @@ async def test_expiration_is_saved_to_settings_toml_and_applied(
         await app.workers.wait_for_complete()
         assert saved_settings(vault_env)["expiration_minutes"] == 45
         assert app.settings.expiration_minutes == 45
-        assert app.resolver is not None and app.resolver.ttl_seconds == 45 * 60
+        assert app.session is not None and app.session.resolver.ttl_seconds == 45 * 60
         assert "Saved" in str(screen.query_one("#general-status", Static).content)
 
 
@@ -93,7 +93,7 @@ async def test_clipboard_idle_timeout_and_mask_are_saved(
         assert saved["fetch_timeout_seconds"] == 2.5
         assert saved["mask_values"] is False
         assert app.clipboard_manager.clear_after == 5
-        assert app.resolver is not None and app.resolver.timeout == 2.5
+        assert app.session is not None and app.session.resolver.timeout == 2.5
         # The open table follows the new preference at once.
         secrets = next(s for s in app.screen_stack if isinstance(s, SecretsScreen))
         assert secrets.reveal_all
@@ -108,14 +108,14 @@ async def test_reset_cache_deletes_the_cache_file_and_memory(
     )
     assert vault.paths.cache.exists()
     async with unlocked_app() as (app, pilot):
-        assert app.cache is not None
-        assert app.cache.peek("hashicorp:path=x") is not None  # loaded into memory
+        assert app.session is not None
+        assert app.session.cache.peek("hashicorp:path=x") is not None  # loaded into memory
         screen = await open_settings(app, pilot)
         await pilot.click("#reset-cache")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not vault.paths.cache.exists()
-        assert app.cache.peek("hashicorp:path=x") is None
+        assert app.session.cache.peek("hashicorp:path=x") is None
         assert any("Cache reset" in n for n in notifications(app))
         assert isinstance(app.screen, SettingsScreen) and app.screen is screen
 
@@ -313,6 +313,6 @@ async def test_reset_vault_deletes_files_locks_and_offers_a_new_key(
         await pilot.press(*"RESET")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, CreateScreen))
-        assert app.vault is None and app.cache is None and app.resolver is None
+        assert app.vault is None and app.session is None
         assert not vault_env.path.exists()
         assert any("reset" in n.lower() for n in notifications(app))

@@ -189,7 +189,7 @@ async def test_provider_error_is_found_by_checking_and_retry_checks_again(
         await pilot.pause()
         assert not screen.query_one("#trouble-checking").display
         assert rows(screen)["db-pass"] == "provider error (HashiCorp)"
-        assert app.resolutions["db-pass"].reason == Reason.PROVIDER_ERROR
+        assert app.session.resolutions["db-pass"].reason == Reason.PROVIDER_ERROR
         await select(pilot, screen, "db-pass")
         assert "permission denied" in str(screen.query_one("#trouble-detail", Static).content)
         await pilot.press("r")

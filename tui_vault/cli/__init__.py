@@ -25,10 +25,13 @@ __all__ = ["build_parser", "entry", "main"]
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    from tui_vault.integrations import provider_factory
     from tui_vault.ui.app import make_app
 
     key_file = Path(args.key_file).expanduser() if args.key_file else None
-    app = make_app(vault_path=vault_path(args), key_file=key_file)
+    app = make_app(
+        vault_path=vault_path(args), key_file=key_file, provider_factory=provider_factory
+    )
     app.run()
     return int(app.return_code or 0)
 

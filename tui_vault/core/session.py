@@ -25,6 +25,7 @@ from tui_vault.core.errors import VaultError
 from tui_vault.core.resolution import Resolution, check_local
 
 if TYPE_CHECKING:
+    from tui_vault.core.model import Secret
     from tui_vault.core.providers import ProviderFactory
     from tui_vault.core.resolver import ResolveProgress, Resolver
     from tui_vault.core.status import IntegrationHealth, SecretHealth
@@ -128,19 +129,29 @@ class Session:
 
     # ------------------------------------------------------------------ health
 
-    def health(self, name: str, now: float | None = None) -> SecretHealth:
-        """What is wrong with one secret (if anything), from what is known without fetching."""
+    def health(
+        self, secret: Secret, now: float | None = None, *, with_status: bool = True
+    ) -> SecretHealth:
+        """What is wrong with one secret (if anything), from what is known without fetching.
+        `with_status=False` skips the status cell and its cache lookup (counters)."""
         from tui_vault.core.status import secret_health
 
         return secret_health(
             self.vault,
-            self.vault.get(name),
+            secret,
             self.cache,
             self.ttl_seconds,
-            resolution=self.resolutions.get(name),
+            resolution=self.resolutions.get(secret.name),
             needs_reauth=self.needs_reauth,
             now=now,
+            with_status=with_status,
         )
+
+    def problems(self) -> list[SecretHealth]:
+        """Every secret troubleshoot lists, by name (linked ones use the latest resolutions)."""
+        secrets = sorted(self.vault.data.secrets.values(), key=lambda s: s.name.lower())
+        found = (self.health(s, with_status=False) for s in secrets)
+        return [h for h in found if h.is_problem]
 
     def status_row(self, name: str, now: float | None = None) -> dict[str, Any]:
         """The JSON-able row of `list --json` for one secret (never its value)."""

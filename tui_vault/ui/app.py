@@ -1,13 +1,15 @@
 """The application: one factory (`make_app`) builds it for the CLI, the tests and screenshots.
 
-The app owns the unlocked session (vault, cache, resolver, clipboard). Screens ask it to run
-vault operations; those run in thread workers so the event loop never waits on disk or
-network, and results come back as messages.
+The app holds one `Session` (core/session.py: vault, cache, resolver, latest resolutions)
+while unlocked, built with the provider factory `make_app` was given. Screens reach it as
+`vapp(self).session` and ask the app to run vault operations; those run in thread workers so
+the event loop never waits on disk or network. What changed reaches every screen that
+subscribed (a table under a modal too) through two signals: `vault_changed` and
+`resolve_progress`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
@@ -17,18 +19,18 @@ from typing import Any, TypeVar
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.message import Message
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 from textual.worker_manager import WorkerManager
 
-from tui_vault.core.cache import Cache
 from tui_vault.core.clipboard import ClipboardManager, LocalClipboard
 from tui_vault.core.errors import VaultError
-from tui_vault.core.resolver import Resolution, ResolveProgress, Resolver
+from tui_vault.core.providers import ProviderFactory
+from tui_vault.core.resolver import Resolution, ResolveProgress
+from tui_vault.core.session import Session
 from tui_vault.core.settings import Settings, SettingsError, load_settings, save_settings
 from tui_vault.core.vault import Vault
-from tui_vault.integrations import provider_factory
 from tui_vault.ui.commands import VaultCommands
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged, VaultLocked
 from tui_vault.ui.styles import stylesheet
@@ -74,6 +76,7 @@ class VaultApp(App[int]):
         local_clipboard: LocalClipboard | None = None,
         use_keyring: bool = True,
         clock: Callable[[], float] = time.time,
+        provider_factory: ProviderFactory | None = None,
     ) -> None:
         super().__init__()
         # Before any worker exists: every failure reaches `_worker_failed` (tests pin this).
@@ -91,10 +94,16 @@ class VaultApp(App[int]):
         self.settings = settings
         self.use_keyring = use_keyring
         self.clock = clock
-        self.vault: Vault | None = None
-        self.cache: Cache | None = None
-        self.resolver: Resolver | None = None
-        self.resolutions: dict[str, Resolution] = {}
+        if provider_factory is None:
+            from tui_vault.integrations import provider_factory as default_factory
+
+            provider_factory = default_factory
+        self.provider_factory: ProviderFactory = provider_factory
+        # The unlocked vault and what hangs off it; None while locked.
+        self.session: Session | None = None
+        # Subscribed by screens (`subscribe_changes` in ui/base.py), published by the app.
+        self.vault_changed: Signal[VaultChanged] = Signal(self, "vault-changed")
+        self.resolve_progress: Signal[ResolveProgressed] = Signal(self, "resolve-progress")
         self.clipboard_manager = ClipboardManager(
             terminal_writer=self.copy_to_clipboard,
             local=local_clipboard,
@@ -128,43 +137,40 @@ class VaultApp(App[int]):
         else:
             self.push_screen(screen)
 
+    @property
+    def vault(self) -> Vault | None:
+        """The open vault (None while locked)."""
+        return self.session.vault if self.session is not None else None
+
     def unlocked(self, vault: Vault) -> None:
         """Start a session with an open vault and show the secrets."""
         from tui_vault.ui.screens.secrets import SecretsScreen
 
-        self.vault = vault
-        self.cache = Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id)
-        self.resolver = Resolver(
+        self.session = Session(
             vault,
-            self.cache,
-            ttl_minutes=self.settings.expiration_minutes,
-            timeout=self.settings.fetch_timeout_seconds,
+            self.provider_factory,
+            expiration_minutes=self.settings.expiration_minutes,
+            fetch_timeout_seconds=self.settings.fetch_timeout_seconds,
             on_progress=self._on_progress,
-            provider_factory=provider_factory,
         )
-        self.resolutions = {}
         self.last_activity = self.clock()
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(SecretsScreen())
 
     def _on_progress(self, progress: ResolveProgress) -> None:
-        self.broadcast(lambda: ResolveProgressed(progress.done, progress.total))
+        self.resolve_progress.publish(ResolveProgressed(progress.done, progress.total))
 
-    def broadcast(self, make: Callable[[], Message]) -> None:
-        """Deliver a message to every screen in the stack (a table under a modal too)."""
-        for screen in self.screen_stack:
-            screen.post_message(make())
+    def changed(self, focus_name: str | None = None) -> None:
+        """Tell every subscribed screen the vault or the session changed."""
+        self.vault_changed.publish(VaultChanged(focus_name))
 
     def action_lock(self, reason: str = "Locked") -> None:
-        if self.vault is None:
+        session = self.session
+        if session is None:
             return
-        if self.resolver is not None:
-            self.resolver.close()
-        self.vault = None
-        self.cache = None
-        self.resolver = None
-        self.resolutions = {}
+        session.close()
+        self.session = None
         self.workers.cancel_group(self, "vault")
         # No automatic unlock after a lock: that would undo it. A saved key is one press away.
         self.show_entry_screen(
@@ -221,9 +227,11 @@ class VaultApp(App[int]):
         """Apply changes only if the result is valid (raises VaultError otherwise)."""
         self.settings = dataclasses.replace(self.settings, **changes).validate()
         self.clipboard_manager.clear_after = self.settings.clipboard_clear_seconds
-        if self.resolver is not None:
-            self.resolver.ttl_seconds = self.settings.expiration_minutes * 60
-            self.resolver.timeout = self.settings.fetch_timeout_seconds
+        if self.session is not None:
+            self.session.configure(
+                expiration_minutes=self.settings.expiration_minutes,
+                fetch_timeout_seconds=self.settings.fetch_timeout_seconds,
+            )
         self._save_settings()
 
     @work(thread=True, exclusive=True, group="settings", exit_on_error=False)
@@ -280,22 +288,23 @@ class VaultApp(App[int]):
             self.notify(message)
         if on_done is not None:
             on_done(result)
-        self.broadcast(lambda: VaultChanged(focus_name=name))
+        self.changed(name)
+
+    def forget_resolution(self, name: str) -> None:
+        """A secret's link or value changed: its latest resolution no longer holds."""
+        if self.session is not None:
+            self.session.forget(name)
 
     def resolve_for_display(self, names: list[str]) -> None:
         """Fetch values (linked secrets) for reveal/copy/troubleshoot, in a worker."""
-        if self.resolver is not None and names:
-            self._resolve(names)
+        if self.session is not None and names:
+            self._resolve(self.session, names)
 
     @work(group="vault", exit_on_error=False)
-    async def _resolve(self, names: list[str]) -> dict[str, Resolution]:
-        assert self.resolver is not None
-        if self.cache is not None:
-            await asyncio.to_thread(self.cache.entries)  # first read of the file: off the loop
+    async def _resolve(self, session: Session, names: list[str]) -> dict[str, Resolution]:
         # No URL: the person asking is the owner, not a request to some domain.
-        results = await self.resolver.resolve_unrestricted(names)
-        self.resolutions.update(results)
-        self.broadcast(VaultChanged)
+        results = await session.resolve_for_owner(names)
+        self.changed()
         return results
 
     # ------------------------------------------------------------------ clipboard
@@ -326,8 +335,11 @@ def make_app(
     local_clipboard: LocalClipboard | None = None,
     use_keyring: bool = True,
     clock: Callable[[], float] = time.time,
+    provider_factory: ProviderFactory | None = None,
 ) -> VaultApp:
-    """The one factory for the CLI, the tests and the screenshot script."""
+    """The one factory for the CLI, the tests and the screenshot script.
+
+    provider_factory: builds the external vaults' providers (default: the registry's)."""
     from tui_vault.core.paths import default_vault_path
 
     return VaultApp(
@@ -338,4 +350,5 @@ def make_app(
         local_clipboard=local_clipboard if local_clipboard is not None else LocalClipboard(),
         use_keyring=use_keyring,
         clock=clock,
+        provider_factory=provider_factory,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.dom import DOMNode
@@ -9,6 +10,7 @@ from textual.widgets import DataTable
 
 if TYPE_CHECKING:
     from tui_vault.ui.app import VaultApp
+    from tui_vault.ui.messages import ResolveProgressed, VaultChanged
 
 
 def vapp(node: DOMNode) -> VaultApp:
@@ -45,3 +47,17 @@ def plural(n: int, word: str) -> str:
 def os_reason(e: OSError) -> str:
     """Why an OS call failed, in words (never the path's contents)."""
     return e.strerror or type(e).__name__
+
+
+def subscribe_changes(
+    node: DOMNode,
+    on_changed: Callable[[VaultChanged], object] | None = None,
+    on_progress: Callable[[ResolveProgressed], object] | None = None,
+) -> None:
+    """Call back when the vault or session changes (and on fetch progress). Subscribe from
+    `on_mount`; a removed node is dropped by the signal itself."""
+    app = vapp(node)
+    if on_changed is not None:
+        app.vault_changed.subscribe(node, on_changed)
+    if on_progress is not None:
+        app.resolve_progress.subscribe(node, on_progress)

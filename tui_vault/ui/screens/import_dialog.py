@@ -21,7 +21,6 @@ from tui_vault.core.errors import VaultError
 from tui_vault.core.vault import Vault
 from tui_vault.integrations.registry import validate_link
 from tui_vault.ui.base import plural, vapp
-from tui_vault.ui.messages import VaultChanged
 from tui_vault.ui.screens.dialogs import Dialog
 from tui_vault.ui.screens.export_dialog import DEFAULT_EXPORT_PATH
 
@@ -347,7 +346,7 @@ class ImportDialog(Dialog[None]):
         lines = summary.lines()
         first = summary.added[0] if summary.added else None
         app = vapp(self)
-        app.broadcast(lambda: VaultChanged(focus_name=first))
+        app.changed(first)
         app.notify(lines[0][:1].upper() + lines[0][1:], title="Import")
         self.merging = False
         if app.screen is self:  # (help may have been opened on top meanwhile)

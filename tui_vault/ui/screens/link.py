@@ -104,7 +104,7 @@ class LinkDialog(Dialog[Link | None]):
             apply,
             f"Linked {name} to {PROVIDERS[provider]}{note}",
             focus=name,
-            on_done=lambda _: app.resolutions.pop(name, None),
+            on_done=lambda _: app.forget_resolution(name),
         )
         self.dismiss(link)
 
@@ -117,7 +117,7 @@ class LinkDialog(Dialog[Link | None]):
             lambda v: v.unlink(name),
             f"Unlinked {name}: it is now local and empty",
             focus=name,
-            on_done=lambda _: app.resolutions.pop(name, None),
+            on_done=lambda _: app.forget_resolution(name),
         )
         self.dismiss(None)
 

@@ -14,9 +14,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar
 
 from tui_vault.core.model import PROVIDERS, Secret
 from tui_vault.core.references import reference
-from tui_vault.core.status import secret_status
 from tui_vault.core.vault import Vault
-from tui_vault.ui.base import display_path, selected_row_key, vapp
+from tui_vault.ui.base import display_path, selected_row_key, subscribe_changes, vapp
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged
 from tui_vault.ui.screens.dialogs import ConfirmDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm, apply_draft
@@ -125,6 +124,7 @@ class SecretsScreen(Screen[None]):
         for col in COLUMNS:
             table.add_column(col, key=col)
         self.query_one("#progress", ProgressBar).display = False
+        subscribe_changes(self, self._changed, self._progress)
         self.refresh_table()
         table.focus()
 
@@ -165,21 +165,14 @@ class SecretsScreen(Screen[None]):
 
     def status_of(self, secret: Secret) -> str:
         app = vapp(self)
-        vault = self.vault
-        if vault is None:
-            return ""
-        resolution = app.resolutions.get(secret.name)
-        if secret.link and app.resolver and secret.link.provider in app.resolver.needs_reauth:
-            return "unresolved: needs re-authentication"
-        if resolution is not None and resolution.status == "unresolved" and resolution.reason:
-            return f"unresolved: {resolution.reason.value}"
-        ttl = app.settings.expiration_minutes * 60
-        return str(secret_status(vault, app.cache, ttl, secret.name, now=app.clock())["status"])
+        session = app.session
+        return session.health(secret, now=app.clock()).status if session is not None else ""
 
     def value_cell(self, secret: Secret) -> Text:
         shown = self.reveal_all or secret.name in self.revealed
+        session = vapp(self).session
         if secret.link is not None:
-            resolution = vapp(self).resolutions.get(secret.name)
+            resolution = session.resolutions.get(secret.name) if session is not None else None
             if not shown:
                 return Text(f"↗ {MASK}", style="dim")
             if resolution is None:
@@ -244,19 +237,9 @@ class SecretsScreen(Screen[None]):
             line.update("")
 
     def _needs_attention(self, secret: Secret) -> bool:
-        """What status_of would call empty or unresolved, without a cache lookup per secret."""
-        app = vapp(self)
-        if not secret.enabled:
-            return True
-        resolution = app.resolutions.get(secret.name)
-        if resolution is not None and resolution.status == "unresolved":
-            return True
-        if secret.link is None:
-            return secret.value == ""
-        vault = self.vault
-        connected = vault is not None and secret.link.provider in vault.data.integrations
-        reauth = app.resolver is not None and secret.link.provider in app.resolver.needs_reauth
-        return not connected or reauth
+        """What troubleshoot lists as blocking, without a cache lookup per secret."""
+        session = vapp(self).session
+        return session is not None and session.health(secret, with_status=False).blocking
 
     def selected_name(self) -> str | None:
         return selected_row_key(self.query_one("#table", DataTable))
@@ -271,11 +254,9 @@ class SecretsScreen(Screen[None]):
 
     # ------------------------------------------------------------------ events
 
-    @on(VaultChanged)
     def _changed(self, message: VaultChanged) -> None:
         self.refresh_table(message.focus_name)
 
-    @on(ResolveProgressed)
     def _progress(self, message: ResolveProgressed) -> None:
         bar = self.query_one("#progress", ProgressBar)
         # Only worth a bar when more than a few secrets are pending.
@@ -404,14 +385,13 @@ class SecretsScreen(Screen[None]):
 
     def _copy_linked(self, name: str) -> None:
         app = vapp(self)
-        resolver = app.resolver
-        if resolver is None:
+        session = app.session
+        if session is None:
             return
 
         async def fetch_and_copy() -> None:
-            results = await resolver.resolve_unrestricted([name])
+            results = await session.resolve_for_owner([name])
             r = results[name]
-            app.resolutions[name] = r
             if r.status == "resolved" and r.value:
                 app.copy_secret_text(r.value, f"the value of {name}")
             else:

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs
 
+from tui_vault.ui.base import subscribe_changes
 from tui_vault.ui.messages import VaultChanged
 from tui_vault.ui.screens.settings_danger import DangerTab
 from tui_vault.ui.screens.settings_general import NUMBER_SETTINGS, GeneralTab, NumberSetting
@@ -95,6 +96,7 @@ class SettingsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "Settings"
+        subscribe_changes(self, self._vault_changed)
         self.refresh_vault_rows()
         self.query_one("#settings-tabs", TabbedContent).query_one(Tabs).focus()
 
@@ -136,7 +138,6 @@ class SettingsScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.refresh_vault_rows()
 
-    @on(VaultChanged)
     def _vault_changed(self, message: VaultChanged) -> None:
         self.refresh_vault_rows()
 

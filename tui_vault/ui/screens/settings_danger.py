@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from textual import on, work
@@ -10,10 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
-from tui_vault.core.cache import reset_cache_file
 from tui_vault.core.errors import VaultError
 from tui_vault.core.unlock import reset_vault_files
-from tui_vault.core.vault import Vault
 from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import TypedConfirmDialog
 
@@ -63,29 +60,15 @@ class DangerTab(VerticalScroll, can_focus=False):
         if not confirmed:
             return
         app = vapp(self)
-        cache = app.cache
-
-        def clear(v: Vault) -> int:
-            count = v.clear()
-            # Cached values belong to links that no longer exist; a cache file that cannot be
-            # deleted stays encrypted and unreachable, and Reset cache can try again.
-            with contextlib.suppress(OSError):
-                if cache is not None:
-                    cache.reset()
-                else:
-                    reset_cache_file(v.paths.cache)
-            return count
-
-        def done(_: int) -> None:
-            app.resolutions.clear()
-
+        session = app.session
+        if session is None:
+            return
         app.vault_op(
-            clear,
+            lambda _: session.clear(),
             lambda n: (
                 f"Cleared the vault: deleted {n} secret{'s' if n != 1 else ''}; "
                 "the key is unchanged"
             ),
-            on_done=done,
         )
 
     @on(Button.Pressed, "#reset-vault")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,10 +10,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.validation import Integer, Number, Validator
 from textual.widgets import Button, Input, Label, Static, Switch
 
-from tui_vault.core.cache import Cache, reset_cache_file
 from tui_vault.core.errors import VaultError
+from tui_vault.core.session import Session
 from tui_vault.ui.base import vapp
-from tui_vault.ui.messages import VaultChanged
 
 
 @dataclass(frozen=True)
@@ -175,23 +173,22 @@ class GeneralTab(VerticalScroll, can_focus=False):
                 screen.reveal_all = not mask
                 if mask:
                     screen.revealed.clear()
-                screen.post_message(VaultChanged())
+        vapp(self).changed()
 
     @on(Button.Pressed, "#reset-cache")
     def action_reset_cache(self) -> None:
-        app = vapp(self)
-        if app.vault is None:
+        session = vapp(self).session
+        if session is None:
             return
-        self._reset_cache(app.vault.paths.cache, app.cache)
+        self._reset_cache(session)
 
     @work(thread=True, exclusive=True, group="settings-cache", exit_on_error=False)
-    def _reset_cache(self, path: Path, cache: Cache | None) -> None:
+    def _reset_cache(self, session: Session) -> None:
         app = vapp(self)
         try:
-            existed = reset_cache_file(path)
-            if cache is not None:
-                cache.reset()  # also forgets the entries held in memory
+            existed = session.reset_cache()  # the file, and the entries held in memory
         except OSError as e:
+            path = session.cache.path
             app.call_from_thread(
                 self.notify, f"Cannot delete {path}: {e.strerror}", severity="error"
             )
@@ -205,4 +202,4 @@ class GeneralTab(VerticalScroll, can_focus=False):
 
     def _cache_was_reset(self, text: str) -> None:
         self.notify(text, title="Cache")
-        vapp(self).broadcast(VaultChanged)
+        vapp(self).changed()

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widgets import Static
 
-from tui_vault.core.integrations_status import public_settings
 from tui_vault.core.model import PROVIDERS
+from tui_vault.core.status import integration_health
 from tui_vault.core.vault import Vault
 from tui_vault.ui.base import vapp
 
 
-def integration_text(vault: Vault, provider: str, needs_reauth: set[str]) -> str:
+def integration_text(vault: Vault, provider: str, needs_reauth: AbstractSet[str]) -> str:
     """One provider's row: connected or not, its public settings, how many secrets link to it."""
-    label = PROVIDERS[provider]
-    config = vault.data.integrations.get(provider)
-    linked = sum(1 for s in vault.data.secrets.values() if s.link and s.link.provider == provider)
+    health = integration_health(vault, provider, needs_reauth)
+    label, linked = health.label, health.linked_secrets
     count = f"{linked} linked secret{'s' if linked != 1 else ''}"
-    if config is None:
+    if not health.connected:
         if linked:
             count += " (unresolved until connected)"
         return (
             f"[b]{label:<10}[/b] [dim]○ not connected[/dim] · {count}\n"
             f"[dim]{'':<11}connect with [i]tui-vault integration connect {provider} …[/i][/dim]"
         )
-    state = "[$warning]● needs re-authentication[/]" if provider in needs_reauth else "● connected"
-    shown = escape(", ".join(f"{k}={v}" for k, v in sorted(public_settings(config).items())))
+    state = "[$warning]● needs re-authentication[/]" if health.needs_reauth else "● connected"
+    shown = escape(", ".join(f"{k}={v}" for k, v in sorted(health.settings.items())))
     details = f"\n[dim]{'':<11}{shown}[/dim]" if shown else ""
     return f"[b]{label:<10}[/b] {state} · {count}{details}"
 
@@ -57,18 +58,17 @@ class IntegrationsTab(VerticalScroll, can_focus=False):
             slot.mount(IntegrationsPanel())
 
     def refresh_rows(self) -> None:
-        app = vapp(self)
-        vault = app.vault
-        if vault is None:
+        session = vapp(self).session
+        if session is None:
             return
+        vault = session.vault
         slot = self.query_one("#integrations-slot", Vertical)
         self.query_one("#integration-status").display = not slot.children
         for child in slot.children:
             refresh_rows = getattr(child, "refresh_rows", None)
             if child.is_mounted and callable(refresh_rows):
                 refresh_rows()
-        needs_reauth = app.resolver.needs_reauth if app.resolver else set()
         for provider in PROVIDERS:
             self.query_one(f"#integration-status-{provider}", Static).update(
-                integration_text(vault, provider, needs_reauth)
+                integration_text(vault, provider, session.needs_reauth)
             )

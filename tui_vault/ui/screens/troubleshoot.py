@@ -7,10 +7,8 @@ linked secrets in a worker when the screen opens, and again on `r`.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Set as AbstractSet
 
 from rich.text import Text
 from textual import on
@@ -20,120 +18,39 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
-from tui_vault.core.model import PROVIDERS, Reason, Secret
-from tui_vault.core.resolver import Resolution, Resolver
+from tui_vault.core.model import Secret
+from tui_vault.core.resolution import Resolution
+from tui_vault.core.session import Session
+from tui_vault.core.status import SecretHealth, secret_health
 from tui_vault.core.vault import Vault
-from tui_vault.ui.base import selected_row_key, vapp
+from tui_vault.ui.base import selected_row_key, subscribe_changes, vapp
 from tui_vault.ui.messages import VaultChanged
 from tui_vault.ui.screens.secret_form import SecretDraft, SecretForm, apply_draft
 
-Fix = Literal["edit", "enable", "integrations", "retry"]
 NOTHING_TO_FIX = "Nothing to fix: every secret resolves."
 
-FIX_LABELS: dict[Fix, str] = {
-    "edit": "e  edit",
-    "enable": "n  enable",
-    "integrations": "s  Integrations",
-    "retry": "r  retry",
-}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Why one secret does not resolve (or only resolves for some domains), and its fix."""
-
-    name: str
-    reason: str
-    fix: Fix
-    fix_text: str
-    detail: str = ""
-    blocking: bool = True  # False: a domain restriction, shown for information
+# One row of the screen: what core/status.py says is wrong with a secret, and its fix.
+Problem = SecretHealth
 
 
 def find_problems(
-    vault: Vault, resolutions: Mapping[str, Resolution], needs_reauth: set[str]
+    vault: Vault, resolutions: Mapping[str, Resolution], needs_reauth: AbstractSet[str]
 ) -> list[Problem]:
     """Every secret that needs attention, by name; linked ones use the latest resolutions."""
-    out: list[Problem] = []
-    for secret in sorted(vault.data.secrets.values(), key=lambda s: s.name.lower()):
-        problem = _problem(vault, secret, resolutions.get(secret.name), needs_reauth)
-        if problem is not None:
-            out.append(problem)
-    return out
-
-
-def _domains_note(secret: Secret) -> str:
-    if not secret.allowed_domains:
-        return ""
-    return f"Allowed only for: {', '.join(secret.allowed_domains)}."
-
-
-def _problem(
-    vault: Vault, secret: Secret, resolution: Resolution | None, needs_reauth: set[str]
-) -> Problem | None:
-    name = secret.name
-    domains = _domains_note(secret)
-    if not secret.enabled:
-        return Problem(
-            name,
-            Reason.DISABLED.value,
-            "enable",
-            "n  enable",
-            f"Disabled secrets never resolve. {domains}".strip(),
+    secrets = sorted(vault.data.secrets.values(), key=lambda s: s.name.lower())
+    found = (
+        secret_health(
+            vault,
+            s,
+            None,
+            0,
+            resolution=resolutions.get(s.name),
+            needs_reauth=needs_reauth,
+            with_status=False,
         )
-    if secret.link is not None:
-        provider = secret.link.provider
-        label = PROVIDERS[provider]
-        if provider not in vault.data.integrations:
-            return Problem(
-                name,
-                f"{Reason.DISCONNECTED.value} ({label})",
-                "integrations",
-                FIX_LABELS["integrations"],
-                f"Connect {label} to resolve it: tui-vault integration connect {provider} …",
-            )
-        if provider in needs_reauth or (
-            resolution is not None and resolution.reason == Reason.NEEDS_REAUTH
-        ):
-            return Problem(
-                name,
-                f"{Reason.NEEDS_REAUTH.value} ({label})",
-                "integrations",
-                FIX_LABELS["integrations"],
-                resolution.detail if resolution is not None and resolution.detail else "",
-            )
-        if resolution is not None and resolution.status == "unresolved":
-            reason = resolution.reason.value if resolution.reason else "unresolved"
-            return Problem(
-                name,
-                f"{reason} ({label})",
-                "retry",
-                FIX_LABELS["retry"],
-                resolution.detail,
-            )
-        if resolution is not None and resolution.status == "empty":
-            return Problem(
-                name,
-                f"empty in {label}",
-                "retry",
-                "r  retry",
-                f"The value lives in {label}: set it there ({secret.link.describe()}), then retry.",
-            )
-    elif secret.value == "":
-        return Problem(
-            name, "empty", "edit", "e  enter a value", "References resolve to an empty string."
-        )
-    if secret.allowed_domains:
-        return Problem(
-            name,
-            f"only for {', '.join(secret.allowed_domains)}",
-            "edit",
-            "e  edit domains",
-            f"{domains} References from other domains (or with no --url) stay unresolved "
-            "(domain not allowed).",
-            blocking=False,
-        )
-    return None
+        for s in secrets
+    )
+    return [h for h in found if h.is_problem]
 
 
 class TroubleshootScreen(Screen[None]):
@@ -195,6 +112,7 @@ class TroubleshootScreen(Screen[None]):
         table.add_column("Secret", key="name")
         table.add_column("Problem", key="problem")
         table.add_column("Fix", key="fix")
+        subscribe_changes(self, self._vault_changed)
         self.check()
         table.focus()
 
@@ -209,14 +127,14 @@ class TroubleshootScreen(Screen[None]):
 
     def check(self) -> None:
         """Resolve every linked secret (in a worker) to find provider problems."""
-        app = vapp(self)
-        vault, resolver = app.vault, app.resolver
-        if vault is None:
+        session = vapp(self).session
+        if session is None:
             return
+        vault = session.vault
         self._checked_integrations = {k: dict(v) for k, v in vault.data.integrations.items()}
         names = [s.name for s in vault.data.secrets.values() if s.link is not None]
         self.check_failed = ""
-        if not names or resolver is None:
+        if not names:
             self.checking = False
             self.refresh_rows()
             return
@@ -227,42 +145,33 @@ class TroubleshootScreen(Screen[None]):
         )
         self.refresh_rows()
         self.run_worker(
-            self._check(resolver, names),
+            self._check(session, names),
             group="troubleshoot",
             exclusive=True,
             exit_on_error=False,
         )
 
-    async def _check(self, resolver: Resolver, names: list[str]) -> None:
-        app = vapp(self)
+    async def _check(self, session: Session, names: list[str]) -> None:
         try:
-            cache = app.cache
-            if cache is not None:
-                # The first look at the cache reads its file: do that off the event loop.
-                await asyncio.to_thread(cache.entries)
-            results = await resolver.resolve_unrestricted(names)
-            app.resolutions.update(results)
+            await session.resolve_for_owner(names)
         except Exception as e:  # keep the screen usable; say what happened, never values
             self.check_failed = f"The check stopped ({type(e).__name__}); press r to retry."
         finally:
             self.checking = False
         if self.is_attached:
             self.refresh_rows()
-            vapp(self).broadcast(VaultChanged)
+            vapp(self).changed()
 
     # ------------------------------------------------------------------ rendering
 
-    @on(VaultChanged)
     def _vault_changed(self, message: VaultChanged) -> None:
         self.refresh_rows(message.focus_name)
 
     def refresh_rows(self, focus_name: str | None = None) -> None:
-        app = vapp(self)
-        vault = app.vault
-        if vault is None:
+        session = vapp(self).session
+        if session is None:
             return
-        needs_reauth = app.resolver.needs_reauth if app.resolver else set()
-        self.problems = find_problems(vault, app.resolutions, needs_reauth)
+        self.problems = session.problems()
         table = self.query_one("#trouble-table", DataTable)
         current = focus_name or self.selected_name()
         previous_row = table.cursor_row

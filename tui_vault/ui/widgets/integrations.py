@@ -8,10 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Static
 
 from tui_vault.core.errors import VaultError
-from tui_vault.core.integrations_status import public_settings, verify_config
 from tui_vault.core.model import PROVIDERS
-from tui_vault.core.vault import Vault
-from tui_vault.integrations import provider_factory
 from tui_vault.integrations.registry import CONFIG_FIELDS, validate_config
 from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import ConfirmDialog
@@ -37,29 +34,21 @@ class IntegrationRow(Horizontal):
         yield Button("Disconnect", id=f"disconnect-{self.provider}", compact=True)
 
     def refresh_state(self) -> None:
-        app = vapp(self)
-        vault = app.vault
-        config = vault.data.integrations.get(self.provider) if vault else None
-        linked = 0
-        if vault is not None:
-            linked = sum(
-                1
-                for s in vault.data.secrets.values()
-                if s.link and s.link.provider == self.provider
-            )
+        session = vapp(self).session
+        if session is None:
+            return
+        health = session.integration_health(self.provider)
+        linked = health.linked_secrets
         links = f"{linked} linked secret{'s' if linked != 1 else ''}"
-        if config is None:
+        if not health.connected:
             text = f"not connected · {links}"
         else:
-            shown = public_settings(config)
-            where = shown.get("url") or shown.get("region") or shown.get("tenant_id") or ""
-            reauth = app.resolver is not None and self.provider in app.resolver.needs_reauth
-            state = "needs re-authentication" if reauth else "connected"
-            text = f"{state}{' · ' + where if where else ''} · {links}"
+            where = health.where
+            text = f"{health.state}{' · ' + where if where else ''} · {links}"
         self.query_one(".state", Static).update(text)
         connect = self.query_one(f"#connect-{self.provider}", Button)
-        connect.label = "Re-authenticate" if config is not None else "Connect"
-        self.query_one(f"#disconnect-{self.provider}", Button).disabled = config is None
+        connect.label = "Re-authenticate" if health.connected else "Connect"
+        self.query_one(f"#disconnect-{self.provider}", Button).disabled = not health.connected
 
 
 class IntegrationsPanel(Vertical):
@@ -123,47 +112,41 @@ class IntegrationsPanel(Vertical):
     @work(exclusive=True, group="integrations", exit_on_error=False)
     async def _verify_and_save(self, provider: str, config: dict[str, str]) -> None:
         app = vapp(self)
+        session = app.session
+        if session is None:
+            return
         try:
-            await verify_config(
-                provider, config, app.settings.fetch_timeout_seconds, factory=provider_factory
-            )
+            await session.verify(provider, config)
         except VaultError as e:
             self.open_connect(provider, error=e.message)
             return
 
-        def save(v: Vault) -> None:
-            v.set_integration(provider, config)
-            if app.cache is not None:  # same links may now name other values: fetch afresh
-                app.cache.forget_provider(provider)
-
         def done(_: None) -> None:
-            if app.resolver is not None:
-                app.resolver.forget_provider(provider)
-            self._forget_resolutions(provider)
+            session.connection_changed(provider)
             self.refresh_rows()
 
-        app.vault_op(save, f"Connected {PROVIDERS[provider]}", on_done=done)
+        # Same links may now name other values: connect drops what was fetched before.
+        app.vault_op(
+            lambda _: session.connect(provider, config),
+            f"Connected {PROVIDERS[provider]}",
+            on_done=done,
+        )
 
     def _ask_disconnect(self, provider: str) -> None:
         def confirmed(ok: bool | None) -> None:
             if not ok:
                 return
             app = vapp(self)
+            session = app.session
+            if session is None:
+                return
 
             def done(_: bool) -> None:
-                if app.resolver is not None:
-                    app.resolver.forget_provider(provider)
-                self._forget_resolutions(provider)
+                session.connection_changed(provider)
                 self.refresh_rows()
 
-            def remove(v: Vault) -> bool:
-                removed = v.remove_integration(provider)
-                if app.cache is not None:
-                    app.cache.forget_provider(provider)
-                return removed
-
             app.vault_op(
-                remove,
+                lambda _: session.disconnect(provider),
                 f"Disconnected {PROVIDERS[provider]}; its links stay",
                 on_done=done,
             )
@@ -177,11 +160,3 @@ class IntegrationsPanel(Vertical):
             ),
             confirmed,
         )
-
-    def _forget_resolutions(self, provider: str) -> None:
-        app = vapp(self)
-        if app.vault is None:
-            return
-        for s in app.vault.data.secrets.values():
-            if s.link and s.link.provider == provider:
-                app.resolutions.pop(s.name, None)
