@@ -93,7 +93,7 @@ async def test_connect_checks_then_drops_what_was_fetched(session: Session) -> N
     assert session.vault.data.integrations["aws"] == {"region": "us-east-1"}
     assert session.cache.peek(AWS.fingerprint) is None
     assert session.disconnect("aws") is True and session.disconnect("aws") is False
-    assert session.resolve_blocking(["L"])["L"].reason == Reason.DISCONNECTED
+    assert (await session.resolve(["L"]))["L"].reason == Reason.DISCONNECTED
     session.close()
 
 
