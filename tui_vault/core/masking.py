@@ -91,7 +91,9 @@ class _Matcher:
         # A contiguous NFA builds ten times faster than a DFA for long values and scans at
         # memory speed behind the prefilter.
         self.ac = BytesAhoCorasick(
-            needles, matchkind=MatchKind.LeftmostLongest, implementation=Implementation.ContiguousNFA
+            needles,
+            matchkind=MatchKind.LeftmostLongest,
+            implementation=Implementation.ContiguousNFA,
         )
         # Needles by their first three bytes, and by their shorter prefixes.
         self.by_start: dict[bytes, list[int]] = {}
@@ -127,9 +129,12 @@ class _Matcher:
         for j in self.by_start.get(data[at : at + MIN_MASK_LENGTH], []):
             n = self.needles[j]
             # The last few bytes first: most candidates differ there; no long copies.
-            if len(n) > size and n[max(0, size - 8) : size] == data[-8:][-size:]:
-                if n.startswith(data[at:]):
-                    out.append(j)
+            if (
+                len(n) > size
+                and n[max(0, size - 8) : size] == data[-8:][-size:]
+                and n.startswith(data[at:])
+            ):
+                out.append(j)
         return out
 
     def _tail_starts(self, data: bytes, first: int) -> list[int]:
@@ -280,7 +285,7 @@ class Masker:
                 continue
             j = i
             while a < b:
-                lo, hi, stream = bounds[j]
+                _lo, hi, stream = bounds[j]
                 cut = min(b, hi)
                 add(stream, buf[a:cut])
                 a = cut
