@@ -4,11 +4,13 @@ and masking of every form of a value. Each test runs the real program as a subpr
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import pty
 import select
 import signal
+import struct
 import subprocess
 import termios
 import time
@@ -420,6 +422,42 @@ def test_stdin_that_is_not_a_terminal_is_passed_on(made: Made, home: Path, flag:
     try:
         got = read_until(master, b"piped")
         assert b"stdin False piped" in got, got
+        assert proc.wait(30) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait()
+        os.close(master)
+
+
+def test_pty_window_size_at_start_and_on_sigwinch(made: Made, home: Path) -> None:
+    fill(made)
+    child = (
+        "import os, signal, sys, time\n"
+        "changed = []\n"
+        "signal.signal(signal.SIGWINCH, lambda n, f: changed.append(os.get_terminal_size()))\n"
+        "print('start', *os.get_terminal_size(), 'ready', flush=True)\n"
+        "end = time.monotonic() + 20\n"
+        "while not changed and time.monotonic() < end: time.sleep(0.02)\n"
+        "print('now', *os.get_terminal_size(), flush=True)\n"
+    )
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen(
+        [*TV, "run", "--", PYTHON, "-c", child],
+        env=env_of(made, home),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        cwd=home,
+        start_new_session=True,
+    )
+    os.close(slave)
+    try:
+        assert b"start 80 24 ready" in read_until(master, b"ready")
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        proc.send_signal(signal.SIGWINCH)  # what the terminal does when it is resized
+        assert b"now 120 40" in read_until(master, b"now 120 40")
         assert proc.wait(30) == 0
     finally:
         with contextlib.suppress(ProcessLookupError):
