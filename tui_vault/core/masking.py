@@ -26,10 +26,6 @@ from ahocorasick_rs import BytesAhoCorasick, Implementation, MatchKind
 
 MASK = b"*****"
 MIN_MASK_LENGTH = 3  # shorter values would garble ordinary output
-# Longer forms are matched as overlapping pieces: a whole occurrence still merges into one
-# mask, a part of one is still caught, and at most PIECE - 1 bytes are ever held back.
-PIECE = 512
-PIECE_STEP = PIECE - 64
 SMALL_MULTILINE = 4096
 
 Pieces = list[tuple[int, bytes]]  # (stream, bytes) in the order they were produced
@@ -40,13 +36,6 @@ def _encode(text: str) -> bytes:
         return text.encode("utf-8", "surrogateescape")  # as os.environ passes it on
     except UnicodeEncodeError:
         return text.encode("utf-8", "surrogatepass")
-
-
-def _pieces(form: bytes) -> list[bytes]:
-    if len(form) <= PIECE:
-        return [form]
-    starts = range(0, len(form) - PIECE, PIECE_STEP)
-    return [form[i : i + PIECE] for i in starts] + [form[-PIECE:]]
 
 
 def _json_forms(text: str) -> set[str]:
@@ -78,7 +67,7 @@ def mask_forms(values: Iterable[str]) -> list[bytes]:
             continue
         for form in _forms(value):
             if len(form) >= MIN_MASK_LENGTH:
-                out.update(_pieces(_encode(form)))
+                out.add(_encode(form))
     return sorted(out, key=len, reverse=True)
 
 
