@@ -20,7 +20,17 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import cli_get, remote, report, scale, startup, transfer_rows, tui_filter, warm
+from bench import (
+    cli_get,
+    remote,
+    report,
+    run_throughput,
+    scale,
+    startup,
+    transfer_rows,
+    tui_filter,
+    warm,
+)
 from bench.core import ROOT, WORK, Row, Sizes, say, start_clock
 
 SectionFn = Callable[[Sizes, Path], "Row | list[Row]"]
@@ -32,6 +42,7 @@ SECTIONS: list[tuple[str, SectionFn, list[str]]] = [
     ("warm", warm.run, ["warm_cache"]),
     ("scale", scale.run, ["scale_unlock", "scale_list", "scale_edit", "scale_memory"]),
     ("transfer", transfer_rows.run, ["export_plain", "export_enc", "import_plain", "import_enc"]),
+    ("run", run_throughput.run, ["run_mask_ten", "run_mask_big"]),
     # Last: its repetitions adapt to the time left.
     ("tui_filter", tui_filter.run, ["scale_filter"]),
 ]
@@ -52,6 +63,8 @@ ROW_KEYS = [
     "export_enc",
     "import_plain",
     "import_enc",
+    "run_mask_ten",
+    "run_mask_big",
 ]
 assert sorted(ROW_KEYS) == sorted(key for _, _, keys in SECTIONS for key in keys)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
+import urllib.parse
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_vault.core.masking import MASK, StreamMasker, mask_text
+from tui_vault.core.masking import MASK, Masker, StreamMasker, mask_forms, mask_text
 
 MARKER = "MARKER-7f3a9c-SECRET"
 
@@ -143,3 +147,87 @@ def test_no_value_survives_and_unmasked_text_is_kept(
         pos = stop
     expected += data[pos:]
     assert out == bytes(expected)
+
+
+# ---------------------------------------------------------------------------- forms
+
+PEM = "-----BEGIN KEY-----\nQUJDREVGR0hJSktMTU5P\r\nUFFSU1RVVldYWVo0NTY3\n-----END KEY-----"
+
+
+def test_each_line_of_a_multi_line_value_is_masked_wherever_it_is_printed() -> None:
+    indented = "".join(f"    {line}\n" for line in PEM.replace("\r\n", "\n").split("\n"))
+    assert mask_text(indented, [PEM]) == "    *****\n" * 4
+    crlf = PEM.replace("\r\n", "\n").replace("\n", "\r\n") + "\r\n"
+    assert mask_text(crlf, [PEM]) == "*****\r\n", "the whole value, as a terminal shows it"
+    assert mask_text("cert: " + PEM.replace("\r\n", "\n"), [PEM]) == "cert: *****"
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda v: json.dumps(v)[1:-1],
+        lambda v: json.dumps(v, ensure_ascii=False)[1:-1],
+        urllib.parse.quote,
+        lambda v: urllib.parse.quote(v, safe=""),
+        urllib.parse.quote_plus,
+    ],
+)
+def test_json_and_percent_encoded_forms_are_masked(encode: Callable[[str], str]) -> None:
+    value = 'pä ss/w+rd&"q\\x'
+    form = encode(value)
+    assert form != value
+    assert mask_text(f"<{form}>", [value]) == "<*****>"
+    assert mask_text(f"<{encode(PEM)}>", [PEM]) == "<*****>"
+
+
+def test_other_encodings_and_short_values_are_not_masked() -> None:
+    """Documented limits: base64 (and any other encoding) and values under 3 characters."""
+    b64 = base64.b64encode(MARKER.encode()).decode()
+    assert mask_text(b64, [MARKER]) == b64
+    assert mask_text("x=ab", ["ab"]) == "x=ab"
+    assert mask_forms(["ab", "\u00e9"]) == []
+    assert b"a" not in mask_forms(["a\nbcd"]), "a line under 3 characters is not a form"
+
+
+def test_a_long_value_is_one_mask_even_when_written_in_small_pieces() -> None:
+    value = "".join(chr(65 + (i * 7919) % 26) for i in range(100_000))
+    assert mask_text(f"[{value}]", [value]) == "[*****]"
+    data = f"[{value}]".encode()
+    assert stream([value], [data[i : i + 4096] for i in range(0, len(data), 4096)]) == (
+        b"[" + MASK + b"]"
+    )
+
+
+# ---------------------------------------------------------------------------- streams
+
+
+def test_one_masker_across_stdout_and_stderr() -> None:
+    m = Masker([MARKER])
+    out = m.feed(b"out:" + MARKER[:8].encode(), 1)
+    assert out == [(1, b"out:")]
+    out = m.feed(MARKER[8:].encode() + b" tail\n", 2)
+    assert out == [(1, MASK), (2, b" tail\n")], "the mask goes where the value began"
+    assert m.feed(b"plain\n", 1) == [(1, b"plain\n")]
+    assert m.flush() == []
+
+
+def test_streams_keep_their_bytes_and_order() -> None:
+    m = Masker([MARKER])
+    got = m.feed(b"a", 1) + m.feed(b"MAR", 2) + m.feed(b"b", 1) + m.flush()
+    assert got == [(1, b"a"), (2, b"MAR"), (1, b"b")]
+    assert not m.pending
+
+
+@settings(max_examples=100, deadline=None)
+@given(outputs(), st.lists(st.sampled_from([1, 2]), min_size=8, max_size=8))
+def test_streams_never_change_what_is_masked(
+    case: tuple[list[str], bytes, list[int]], streams: list[int]
+) -> None:
+    """Whatever stream each piece came from, joined output equals single-stream masking."""
+    values, data, cuts = case
+    m = Masker(values)
+    got = []
+    for i, chunk in enumerate(chunked(data, cuts)):
+        got += m.feed(chunk, streams[i % len(streams)])
+    got += m.flush()
+    assert b"".join(d for _, d in got) == stream(values, [data])

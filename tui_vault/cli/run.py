@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tui_vault.cli.common import (
     PROG,
@@ -23,7 +18,6 @@ from tui_vault.cli.common import (
 from tui_vault.core.errors import ExitCode, UsageError, VaultError
 
 if TYPE_CHECKING:
-    from tui_vault.core.masking import StreamMasker
     from tui_vault.core.resolution import Resolution
 
 
@@ -49,26 +43,8 @@ def parse_env_file(path: Path) -> dict[str, str]:
     return out
 
 
-def _pump(src: IO[bytes], dst: IO[bytes], masker: StreamMasker) -> None:
-    try:
-        while True:
-            chunk = os.read(src.fileno(), 65536)
-            if not chunk:
-                break
-            shown = masker.feed(chunk)
-            if shown:
-                dst.write(shown)
-                dst.flush()
-        rest = masker.flush()
-        if rest:
-            dst.write(rest)
-            dst.flush()
-    except (BrokenPipeError, ValueError, OSError):
-        return
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from tui_vault.core.masking import StreamMasker
+    from tui_vault.cli.runner import ExecFailed, Launch, run_child
     from tui_vault.core.references import find_references, has_references, render
     from tui_vault.core.unlock import ENV_KEY
 
@@ -81,9 +57,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if argv_refs and not args.expose_argv:
         raise UsageError(
             "the command line holds {{vault:...}} references; their values would be visible "
-            "to every user in `ps`. Put them in the environment instead, e.g. "
-            f"TOKEN='{{{{vault:NAME}}}}' {PROG} run -- sh -c 'cmd \"$TOKEN\"', "
-            "or pass --expose-argv if you accept that"
+            "to every user in `ps`. Put them in the environment and let the program read "
+            f"them from there: TOKEN='{{{{vault:NAME}}}}' {PROG} run -- CMD (CMD reads "
+            "$TOKEN), or NAME={{vault:NAME}} lines in --env-file F; or pass --expose-argv "
+            "if you accept that"
         )
     env = {k: v for k, v in os.environ.items() if k != ENV_KEY}
     if args.env_file:
@@ -105,59 +82,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     values = {n: r.value or "" for n, r in results.items()}
     for k, v in templated.items():
         env[k] = render(v, values)
+    shown = list(command)  # messages name the arguments as typed, references unrendered
     if args.expose_argv:
         command = [render(a, values) for a in command]
     secrets = [v for v in values.values() if v]
-    # A NUL (from the env file or a value) cannot be passed on: Popen would raise ValueError.
+    # A NUL (from the env file or a value) cannot be passed on: exec would refuse it.
     with_nul = [f"${k}" for k, v in env.items() if "\0" in v]
     with_nul += [f"argument {i}" for i, a in enumerate(command) if "\0" in a]
     if with_nul:
         raise VaultError(f"{with_nul[0]} would hold a NUL character, which no program can receive")
+    launch = Launch(
+        argv=command,
+        env=env,
+        shown_argv=shown,
+        values=[] if args.no_masking else secrets,
+        use_pty=not args.no_pty,
+    )
     try:
-        if args.no_masking or not secrets:
-            proc = subprocess.Popen(command, env=env)
-            return _wait_forwarding(proc)
-        proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except FileNotFoundError:
-        say(f"{PROG}: command not found: {command[0]}")
-        return 127
-    except PermissionError:
-        say(f"{PROG}: permission denied: {command[0]}")
-        return 126
-    assert proc.stdout is not None and proc.stderr is not None
-    pumps = [
-        threading.Thread(
-            target=_pump, args=(proc.stdout, sys.stdout.buffer, StreamMasker(secrets)), daemon=True
-        ),
-        threading.Thread(
-            target=_pump, args=(proc.stderr, sys.stderr.buffer, StreamMasker(secrets)), daemon=True
-        ),
-    ]
-    for t in pumps:
-        t.start()
-    code = _wait_forwarding(proc)
-    for t in pumps:
-        t.join()
-    return code
-
-
-def _wait_forwarding(proc: subprocess.Popen[bytes]) -> int:
-    """Wait for the child, passing SIGINT/SIGTERM/SIGHUP on; return its exit code."""
-
-    def forward(signum: int, _frame: Any) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signum)
-
-    previous: dict[signal.Signals, Any] = {}
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        with contextlib.suppress(ValueError, OSError):
-            previous[sig] = signal.signal(sig, forward)
-    try:
-        code = proc.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 128 - code if code < 0 else code
+        return run_child(launch)
+    except ExecFailed as e:
+        say(f"{PROG}: {e.message}")
+        return e.code
 
 
 def register(add: AddCommand) -> None:
@@ -169,6 +114,11 @@ def register(add: AddCommand) -> None:
     p.add_argument("--env-file", metavar="F", help="NAME=template lines added to the environment")
     p.add_argument("--url", help="the URL the values are for")
     p.add_argument("--no-masking", action="store_true", help="do not mask values in the output")
+    p.add_argument(
+        "--no-pty",
+        action="store_true",
+        help="give the command pipes, not a pseudo-terminal, even when stdout is a terminal",
+    )
     p.add_argument(
         "--expose-argv",
         action="store_true",

@@ -1,0 +1,128 @@
+"""Rows: masked output through `tui-vault run -- cat FILE` against `cat FILE`, same bytes.
+
+The file is log lines with the values in it (10 values of 40 characters, one every 100
+lines; or one 100 KB value, a few times); the bench reads the output from a pipe in 1 MiB
+reads and checks that exactly the expected bytes came out (every value masked). The figure
+is the wall time from spawn to the last byte; the note gives it as MB/s. Issue 15's goal is
+masked throughput at least half of cat's (a time ratio of at most 2).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+from bench.core import TUI_VAULT, Row, Sizes, isolated_env
+from bench.fixtures import make_vault
+from tui_vault.core.masking import MASK
+from tui_vault.core.model import Secret
+
+WORDS = [
+    "GET",
+    "POST",
+    "/api/v1/items",
+    "200",
+    "404",
+    "OK",
+    "latency=12ms",
+    "user=alice",
+    "request",
+    "id",
+    "trace",
+]
+
+
+def _values(kind: str, rng: random.Random) -> list[str]:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    if kind == "ten":
+        return ["".join(rng.choice(alphabet) for _ in range(40)) for _ in range(10)]
+    return ["".join(rng.choice(alphabet) for _ in range(100_000))]
+
+
+def _data(values: list[str], size: int, rng: random.Random) -> tuple[bytes, int]:
+    """About `size` bytes of log lines holding the values; the size once masked."""
+    lines: list[str] = []
+    total = masked = 0
+    every = 100 if len(values[0]) < 1000 else 20000
+    i = 0
+    while total < size:
+        line = " ".join(rng.choice(WORDS) for _ in range(10))
+        if i % every == every - 1:
+            v = rng.choice(values)
+            line += " token=" + v
+            masked += len(v) - len(MASK)
+        line += "\n"
+        lines.append(line)
+        total += len(line)
+        i += 1
+    data = "".join(lines).encode()
+    return data, len(data) - masked
+
+
+def _read_all(argv: list[str], env: dict[str, str]) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    fd, n = proc.stdout.fileno(), 0
+    while chunk := os.read(fd, 1 << 20):
+        n += len(chunk)
+    code = proc.wait()
+    seconds = time.perf_counter() - t0
+    if code != 0:
+        raise RuntimeError(f"{argv[0]} exited {code}")
+    return seconds, n
+
+
+def _row(kind: str, sizes: Sizes, work: Path) -> Row:
+    rng = random.Random(15)
+    size = (2 if sizes.smoke else 128) << 20
+    values = _values(kind, rng)
+    data, expected = _data(values, size, rng)
+    mib = len(data) / (1 << 20)
+    what = "10 values of 40 characters" if kind == "ten" else "one 100 KB value"
+    row = Row(
+        f"run_mask_{kind}",
+        f"`run -- cat` of {mib:.0f} MiB of output, masking {what}",
+        baseline_title="`cat` of the same bytes",
+    )
+    secrets = [Secret(name=f"v{i}", value=v) for i, v in enumerate(values)]
+    bv = make_vault(work / f"run-{kind}", secrets)
+    refs = {f"V{i}": f"{{{{vault:v{i}}}}}" for i in range(len(values))}
+    env = isolated_env(work / f"home-run-{kind}", TUI_VAULT_KEY=bv.key_text, **refs)
+    path = work / f"output-{kind}.log"
+    path.write_bytes(data)
+    ours_argv = [TUI_VAULT, "--vault", str(bv.path), "run", "--", "cat", str(path)]
+    mine, base, idle = [], [], []
+    runs = 1 if sizes.smoke else 3
+    true_argv = [TUI_VAULT, "--vault", str(bv.path), "run", "--", "true"]
+    _read_all(true_argv, env)  # warm caches
+    for _ in range(runs):
+        seconds, n = _read_all(ours_argv, env)
+        if n != expected:
+            raise RuntimeError(f"run passed {n} bytes on, expected {expected} once masked")
+        mine.append(seconds)
+        seconds, n = _read_all(["cat", str(path)], env)
+        if n != len(data):
+            raise RuntimeError("cat lost bytes")
+        base.append(seconds)
+        idle.append(_read_all(true_argv, env)[0])
+    row.measured(mine, base)
+    startup = statistics.median(idle)
+    steady = max(row.value - startup, 1e-6)
+    assert row.value and row.baseline
+    row.note = (
+        f"{len(data) / row.value / 1e6:,.0f} MB/s through run (start-up included) against "
+        f"{len(data) / row.baseline / 1e6:,.0f} MB/s for cat: "
+        f"{row.baseline / row.value:.2f}x cat's throughput; without run's own start-up "
+        f"(`run -- true`, {startup * 1000:.0f} ms): {len(data) / steady / 1e6:,.0f} MB/s, "
+        f"{row.baseline / steady:.2f}x cat's"
+    )
+    return row
+
+
+def run(sizes: Sizes, work: Path) -> list[Row]:
+    return [_row("ten", sizes, work), _row("big", sizes, work)]
