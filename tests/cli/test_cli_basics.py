@@ -230,7 +230,7 @@ def test_reading_states_keys_and_global_options(cli: CliRunner, made: Made, home
         (["get", "A"], {**env, "TUI_VAULT_KEY": made.key.lower().replace("-", " ")}, 0, value, ""),
         (["--key-file", str(wrong_key_file), "get", "A"], path_only, 3, "", "wrong key"),
         (["--key-file", str(home / "missing.key"), "get", "A"], path_only, 1, "", "does not exist"),
-        (["get", "A"], path_only, 1, "", "no vault key: set TUI_VAULT_KEY, pass --key-file"),
+        (["get", "A"], path_only, 3, "", "no vault key: set TUI_VAULT_KEY, pass --key-file"),
         (
             ["get", "A"],
             {**env, "TUI_VAULT_PATH": str(home / "none" / "v.json")},

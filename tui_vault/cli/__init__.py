@@ -20,6 +20,7 @@ from typing import NoReturn
 from tui_vault.cli.common import PROG, Command, say, vault_path
 from tui_vault.cli.parser import build_parser
 from tui_vault.core.errors import ExitCode, VaultError
+from tui_vault.core.hygiene import take_env_key
 
 __all__ = ["build_parser", "entry", "main"]
 
@@ -37,6 +38,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # First of all: TUI_VAULT_KEY leaves the environment (and the block /proc/<pid>/environ
+    # shows), before any SDK is imported or any child started.
+    take_env_key()
     parser = build_parser()
     args = parser.parse_args(argv)
     for attr in ("vault", "key_file"):

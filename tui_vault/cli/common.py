@@ -109,11 +109,17 @@ def open_vault(args: argparse.Namespace) -> Vault:
         peek_vault_id(path)  # say "no vault" (or "not a vault") before asking for a key
         if not stdin_is_tty():
             raise NoKeyError(
-                "no vault key: set TUI_VAULT_KEY, pass --key-file, or save the key to the "
-                "password manager"
+                f"no vault key: set TUI_VAULT_KEY, pass --key-file, run `{PROG} unlock`, or "
+                "save the key to the password manager"
             )
-        source = KeySource(getpass.getpass("Vault key: "), "prompt")
+        source = KeySource(getpass.getpass(key_prompt(path)), "prompt")
     return open_with(path, source)
+
+
+def key_prompt(path: Path) -> str:
+    from tui_vault.core.passphrase import has_passphrase
+
+    return "Vault key or passphrase: " if has_passphrase(path) else "Vault key: "
 
 
 def load_settings_or_defaults() -> Settings:

@@ -9,7 +9,7 @@ import argparse
 from typing import Any
 
 from tui_vault import __version__
-from tui_vault.cli import inject, integrations, lifecycle, run, secrets, transfer
+from tui_vault.cli import agent, inject, integrations, lifecycle, run, secrets, transfer
 from tui_vault.cli.common import PROG, Command, Parser, add_globals
 
 
@@ -18,8 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description=(
             "A local, encrypted secrets vault. With no command, opens the full-screen app. "
-            "The key is taken from $TUI_VAULT_KEY, --key-file, the password manager, "
-            "or a prompt, in that order."
+            "The key is taken from $TUI_VAULT_KEY, --key-file, the session agent "
+            "(`unlock`), the password manager, or a prompt, in that order."
         ),
         epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 wrong or invalid key, 4 unresolved.",
     )
@@ -41,4 +41,5 @@ def build_parser() -> argparse.ArgumentParser:
     transfer.register(add)
     lifecycle.register(add)
     integrations.register(add)
+    agent.register(add)
     return parser

@@ -49,7 +49,9 @@ class WrongKeyError(VaultError):
 
 
 class NoKeyError(VaultError):
-    """No key could be found (no env var, key file, keyring entry, or terminal)."""
+    """No key could be found (no env var, key file, agent, keyring entry, or terminal)."""
+
+    exit_code = ExitCode.BAD_KEY
 
 
 class CorruptVaultError(VaultError):

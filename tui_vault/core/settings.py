@@ -24,7 +24,14 @@ class Settings:
     """Show values as dots in the table until revealed."""
 
     idle_lock_minutes: int = 15
-    """Lock the TUI after this many minutes without a key press (0 turns it off)."""
+    """Lock the TUI after this many minutes without a key press (0 turns it off); the session
+    agent forgets a key after this many minutes without use (0: only agent_max_hours)."""
+
+    agent_max_hours: float = 8.0
+    """The session agent forgets a key this many hours after `unlock` at the latest."""
+
+    tui_unlocks_agent: bool = True
+    """Typing the key (or passphrase) in the TUI also gives it to the session agent."""
 
     fetch_timeout_seconds: float = 10.0
     """Give up on one external fetch after this many seconds."""
@@ -42,6 +49,8 @@ class Settings:
             raise VaultError("clipboard clear delay cannot be negative")
         if self.idle_lock_minutes < 0:
             raise VaultError("idle lock minutes cannot be negative")
+        if not 0 < self.agent_max_hours <= 168:
+            raise VaultError("agent_max_hours must be more than 0 and at most 168 (a week)")
         if self.fetch_timeout_seconds <= 0:
             raise VaultError("fetch timeout must be positive")
         return self

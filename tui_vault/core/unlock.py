@@ -1,24 +1,24 @@
-"""Finding the key: TUI_VAULT_KEY, then --key-file, then the keyring, then (caller) a prompt."""
+"""Finding the key: TUI_VAULT_KEY, then --key-file, then the session agent, then the keyring,
+then (the caller's) prompt. Wherever key text is given, the vault's passphrase works too."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from tui_vault.core import keystore
-from tui_vault.core.errors import StorageError, VaultError
+from tui_vault.core.errors import InvalidKeyError, StorageError, VaultError
+from tui_vault.core.hygiene import ENV_KEY as ENV_KEY
+from tui_vault.core.hygiene import take_env_key
 from tui_vault.core.store import atomic_write
 from tui_vault.core.vault import Vault, peek_vault_id, read_vault_file
-from tui_vault.core.vaultkey import decode_key
-
-ENV_KEY = "TUI_VAULT_KEY"
+from tui_vault.core.vaultkey import PREFIX, decode_key, encode_key
 
 
 @dataclass(frozen=True)
 class KeySource:
     text: str
-    origin: str  # "environment", "key file", "keyring", "prompt"
+    origin: str  # "environment", "key file", "agent", "keyring", "prompt"
 
 
 def read_key_file(path: Path) -> str:
@@ -44,17 +44,30 @@ def write_key_file(path: Path, key_text: str) -> None:
         raise VaultError(f"{path} already exists; not overwriting it") from None
 
 
-def find_key(vault_path: Path, key_file: Path | None, use_keyring: bool = True) -> KeySource | None:
-    env = os.environ.get(ENV_KEY)
+def find_key(
+    vault_path: Path,
+    key_file: Path | None,
+    use_keyring: bool = True,
+    use_agent: bool = True,
+) -> KeySource | None:
+    env = take_env_key()  # and out of os.environ, before anything can inherit it
     if env:
         return KeySource(env, "environment")
     if key_file is not None:
         return KeySource(read_key_file(key_file), "key file")
-    if not use_keyring:
+    if not use_keyring and not use_agent:
         return None
     try:
         vault_id = peek_vault_id(vault_path)
     except VaultError:
+        return None
+    if use_agent:
+        from tui_vault.core import agent
+
+        held = agent.fetch_key(vault_id)
+        if held is not None:
+            return KeySource(encode_key(held), "agent")
+    if not use_keyring:
         return None
     saved = keystore.load(vault_id)
     if saved:
@@ -62,10 +75,30 @@ def find_key(vault_path: Path, key_file: Path | None, use_keyring: bool = True) 
     return None
 
 
+def looks_like_key(text: str) -> bool:
+    cleaned = "".join(ch for ch in text.upper() if ch not in "- \t\r\n")
+    return cleaned.startswith(PREFIX) and len(cleaned) >= 40
+
+
 def open_with(vault_path: Path, source: KeySource) -> Vault:
-    """Decode (InvalidKeyError on a typo) and open (WrongKeyError for another vault's key)."""
+    """Decode (InvalidKeyError on a typo) and open (WrongKeyError for another vault's key).
+
+    Text that is not a vault key is tried as the vault's passphrase, if it has one; a wrong
+    one says "wrong passphrase or key".
+    """
+    from tui_vault.core.hygiene import make_non_dumpable
+
+    make_non_dumpable()  # this process is about to hold a key: no ptrace, no core dump
     file = read_vault_file(vault_path)  # a missing or foreign file is reported before the key
-    return Vault.open(vault_path, decode_key(source.text), file)  # read once, not twice
+    try:
+        key = decode_key(source.text)
+    except InvalidKeyError:
+        from tui_vault.core import passphrase
+
+        if looks_like_key(source.text) or not passphrase.has_passphrase(vault_path):
+            raise
+        key = passphrase.unwrap(vault_path, file.envelope.vault_id, source.text)
+    return Vault.open(vault_path, key, file)  # read once, not twice
 
 
 def reset_vault_files(vault_path: Path) -> None:
@@ -99,5 +132,9 @@ def reset_vault_files(vault_path: Path) -> None:
                 with contextlib.suppress(FileNotFoundError):
                     p.unlink()
             reset_cache_file(paths.cache)
+            from tui_vault.core.passphrase import passphrase_path
+
+            with contextlib.suppress(FileNotFoundError):
+                passphrase_path(vault_path).unlink()  # it wraps the key being replaced
     if old_id:
         keystore.forget(old_id)
