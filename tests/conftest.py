@@ -21,6 +21,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A temp HOME, also for in-process code: no key, vault path, settings or policy of ours
     leaks in from the environment, and the keyring is off unless a test turns it on."""
     from tui_vault.core import keystore
+    from tui_vault.core.hygiene import forget_env_key
 
     h = tmp_path / "home"
     h.mkdir()
@@ -31,8 +32,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TUI_VAULT_NO_KEYRING", "1")
     monkeypatch.setenv("TUI_VAULT_POLICY", str(h / "no-policy.toml"))
+    monkeypatch.setenv("TUI_VAULT_AGENT_SOCK", str(h / "agent" / "agent.sock"))
     keystore.status.cache_clear()
+    forget_env_key()
     yield h
+    forget_env_key()
     keystore.status.cache_clear()
 
 

@@ -44,6 +44,8 @@ def clean_env(home: Path, env: Mapping[str, str | None] | None = None) -> dict[s
         "TUI_VAULT_NO_KEYRING": "1",
         # Never read the machine's /etc/tui-vault/policy.toml.
         "TUI_VAULT_POLICY": str(home / "no-policy.toml"),
+        # Never ask (or start) the user's session agent; tests that want one set their own.
+        "TUI_VAULT_AGENT_SOCK": str(home / "agent" / "agent.sock"),
     }
     for k, v in (env or {}).items():
         if v is None:

@@ -181,7 +181,10 @@ class Agent:
             conn.settimeout(CONNECTION_TIMEOUT)
             _pid, uid = peer_credentials(conn)
             if uid != self.uid:
-                # Refused before reading anything: another user's process gets nothing.
+                # Another user's process gets nothing: its request (read, so that the
+                # refusal reaches it) is never acted upon.
+                with contextlib.suppress(ProtocolError, OSError):
+                    recv_message(conn)
                 send_message(conn, {"ok": False, "error": "refused: another user"})
                 return
             reply = self.handle(recv_message(conn))
