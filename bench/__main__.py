@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench import (
+    agent_get,
     cli_get,
     remote,
     report,
@@ -38,6 +39,7 @@ SectionFn = Callable[[Sizes, Path], "Row | list[Row]"]
 SECTIONS: list[tuple[str, SectionFn, list[str]]] = [
     ("startup", startup.run, ["cold_start"]),
     ("get", cli_get.run, ["get"]),
+    ("agent", agent_get.run, ["get_agent"]),
     ("remote", remote.run, ["remote_concurrent", "remote_floor", "remote_bare"]),
     ("warm", warm.run, ["warm_cache"]),
     ("scale", scale.run, ["scale_unlock", "scale_list", "scale_edit", "scale_memory"]),
@@ -50,6 +52,7 @@ SECTIONS: list[tuple[str, SectionFn, list[str]]] = [
 ROW_KEYS = [
     "cold_start",
     "get",
+    "get_agent",
     "remote_concurrent",
     "remote_floor",
     "remote_bare",

@@ -126,6 +126,10 @@ def headlines(rows: Sequence[Row], sizes: Sizes) -> list[str]:
         f"- **`tui-vault get NAME`:** {v('get')}, against {b('get')} for `pass show NAME` "
         f"({x('get')})."
     )
+    out.append(
+        f"- **`get` through the session agent:** {v('get_agent')}, against {b('get_agent')} "
+        f"with the key in `TUI_VAULT_KEY` ({x('get_agent')})."
+    )
     total = 2 * sizes.remote_per_provider
     conc = k.get("remote_concurrent")
     speedup = (

@@ -142,9 +142,16 @@ class VaultApp(App[int]):
         """The open vault (None while locked)."""
         return self.session.vault if self.session is not None else None
 
-    def unlocked(self, vault: Vault) -> None:
-        """Start a session with an open vault and show the secrets."""
+    def unlocked(self, vault: Vault, typed: bool = False) -> None:
+        """Start a session with an open vault and show the secrets.
+
+        typed: the key (or passphrase) was typed here; then, unless turned off in Settings,
+        the session agent gets it too, so other terminals need not ask for it again.
+        """
         from tui_vault.ui.screens.secrets import SecretsScreen
+
+        if typed and self.settings.tui_unlocks_agent:
+            self._give_to_agent(vault.vault_id, vault.key, str(vault.path))
 
         self.session = Session(
             vault,
@@ -165,10 +172,48 @@ class VaultApp(App[int]):
         """Tell every subscribed screen the vault or the session changed."""
         self.vault_changed.publish(VaultChanged(focus_name))
 
+    @work(thread=True, group="agent", exit_on_error=False)
+    def _give_to_agent(self, vault_id: str, key: bytes, path: str) -> None:
+        from tui_vault.core import agent
+
+        minutes = self.settings.idle_lock_minutes
+        max_seconds = self.settings.agent_max_hours * 3600
+        try:
+            agent.put(
+                vault_id,
+                key,
+                idle_seconds=min(minutes * 60, max_seconds) if minutes > 0 else None,
+                max_seconds=max_seconds,
+                path=path,
+            )
+        except VaultError as e:
+            self.call_from_thread(
+                self.notify, e.message, severity="warning", title="Session agent not unlocked"
+            )
+            return
+        self.call_from_thread(
+            self.notify,
+            "Your other terminals can use this vault now (`tui-vault lock` or ctrl+l forgets "
+            "the key; Settings → General turns this off).",
+            title="Session agent unlocked",
+        )
+
+    @work(thread=True, group="agent", exit_on_error=False)
+    def _forget_in_agent(self, vault_id: str) -> None:
+        from tui_vault.core import agent
+
+        try:
+            agent.forget(vault_id)
+        except VaultError as e:
+            self.call_from_thread(
+                self.notify, e.message, severity="warning", title="Session agent not locked"
+            )
+
     def action_lock(self, reason: str = "Locked") -> None:
         session = self.session
         if session is None:
             return
+        self._forget_in_agent(session.vault.vault_id)  # locking here locks it everywhere
         session.close()
         self.session = None
         self.workers.cancel_group(self, "vault")

@@ -107,7 +107,7 @@ class UnlockScreen(Screen[None]):
         except VaultError as e:
             app.call_from_thread(self._show_error, e)
             return
-        app.call_from_thread(app.unlocked, vault)
+        app.call_from_thread(app.unlocked, vault, True)
 
     def _show_error(self, error: VaultError, auto: bool = False) -> None:
         self.query_one("#open", Button).disabled = False
