@@ -40,12 +40,35 @@ class Tmux:
         )
         return out.stdout
 
-    def start(self, command: str) -> None:
+    @property
+    def agent_sock(self) -> Path:
+        return self.home / "agent" / "agent.sock"
+
+    def _env(self) -> str:
         env = f"env -i HOME={self.home} PATH={os.environ.get('PATH', '/usr/bin:/bin')} "
         env += "TERM=xterm-256color LANG=C.UTF-8 TUI_VAULT_NO_KEYRING=1 "
+        # This test's own session agent, never the user's.
+        return env + f"TUI_VAULT_AGENT_SOCK={self.agent_sock} "
+
+    def start(self, command: str) -> None:
         size = ["-x", "100", "-y", "30"]
-        self.run("-f", "/dev/null", "new-session", "-d", "-s", self.session, *size, env + command)
+        self.run(
+            "-f", "/dev/null", "new-session", "-d", "-s", self.session, *size, self._env() + command
+        )
         self.run("set-option", "-g", "set-clipboard", "on")
+
+    def new_window(self, command: str) -> None:
+        """A second terminal of the same user (it becomes the current window)."""
+        self.run("new-window", "-t", self.session, self._env() + command)
+
+    def kill_agent(self) -> None:
+        import contextlib
+        import signal
+
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(self.agent_sock.with_name("agent.sock.lock").read_text().strip())
+            if b"agent_server" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGKILL)
 
     def keys(self, *keys: str, literal: bool = False) -> None:
         args = ["send-keys", "-t", self.session]
@@ -80,6 +103,7 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     t = Tmux(home)
     yield t
     t.kill()
+    t.kill_agent()
 
 
 def key_from_screen(screen: str) -> str:
@@ -133,3 +157,42 @@ def test_create_add_copy_lock_unlock(tmux: Tmux) -> None:
     )
     assert got.returncode == 0, got.stderr
     assert got.stdout == VALUE + "\n"
+
+
+def test_unlock_once_use_in_another_window_then_lock(tmux: Tmux) -> None:
+    """Over SSH, no password manager: unlock once by typing the passphrase, use the vault from
+    a second terminal (CLI and TUI) with no key in its environment, lock, and it is gone."""
+    from tui_vault.core.passphrase import set_passphrase
+    from tui_vault.core.vault import Vault
+
+    passphrase = "tmux passphrase 7781"
+    vault, key = Vault.create(tmux.home / ".local/share/tui-vault/vault.json")
+    vault.set_value("e2e-token", VALUE)
+    set_passphrase(vault.path, vault.vault_id, key, passphrase)
+
+    shell = "PS1='tv> ' sh"
+    tmux.start(shell)
+    tmux.keys(f"{BIN} unlock", "Enter")
+    tmux.wait_for("Vault key or passphrase:")
+    tmux.keys(passphrase, literal=True)
+    tmux.keys("Enter")
+    screen = tmux.wait_for("Unlocked:", timeout=30)
+    assert passphrase not in screen  # typed hidden
+
+    tmux.new_window(shell)
+    tmux.keys(f"env | grep -c TUI_VAULT_KEY; {BIN} get e2e-token; echo rc=$?", "Enter")
+    screen = tmux.wait_for(re.compile(r"rc=\d"), timeout=30)
+    assert VALUE in screen and re.search(r"^(tv> )?0$", screen, re.MULTILINE), screen
+
+    tmux.keys("clear", "Enter")
+    tmux.keys(f"{BIN}; echo tui-exited=$?", "Enter")  # the TUI opens from the agent
+    screen = tmux.wait_for(re.compile(r"1 secret\b"), timeout=30)
+    assert "Unlock your vault" not in screen
+    tmux.keys("C-q")
+    tmux.wait_for("tui-exited=0", timeout=30)
+
+    tmux.keys("clear", "Enter")
+    # (On a terminal `get` would now ask for the key; without one it exits 3.)
+    tmux.keys(f"{BIN} lock; {BIN} get e2e-token </dev/null; echo rc=$?", "Enter")
+    screen = tmux.wait_for(re.compile(r"rc=\d"), timeout=30)
+    assert "forgot 1 key" in screen and "rc=3" in screen, screen
