@@ -112,3 +112,111 @@ async def test_opens_from_the_agent_without_a_key(
         await wait_until(pilot, lambda: app.vault is not None)
         assert app.vault is not None and app.vault.key == key
         assert isinstance(app.screen, SecretsScreen)
+
+
+# ----------------------------------------------------------------------- passphrase
+
+PASS = "ui passphrase 5512 ok"
+
+
+async def test_unlock_screen_takes_the_passphrase(
+    vault: tuple[Vault, bytes], home: Path, sock: Path
+) -> None:
+    from textual.widgets import Label
+
+    from tui_vault.core.passphrase import set_passphrase
+
+    v, key = vault
+    set_passphrase(v.path, v.vault_id, key, PASS)
+    app = build(v, home, tui_unlocks_agent=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
+        key_input = app.screen.query_one("#key-input", Input)
+        await wait_until(pilot, lambda: "passphrase" in str(key_input.placeholder))
+        key_input.value = "not the passphrase"
+        await pilot.press("enter")
+        error = app.screen.query_one("#unlock-error", Label)
+        await wait_until(pilot, lambda: "Wrong passphrase or key" in str(error.render()))
+        assert app.vault is None
+        key_input.value = PASS
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
+        assert app.vault is not None and app.vault.key == key
+
+
+async def test_settings_set_and_remove_the_passphrase(
+    vault: tuple[Vault, bytes], home: Path, sock: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Button, Label
+
+    from tui_vault.core.passphrase import passphrase_path, unwrap
+    from tui_vault.ui.screens.dialogs import ConfirmDialog
+    from tui_vault.ui.screens.passphrase_dialog import PassphraseDialog
+    from tui_vault.ui.screens.settings import SettingsScreen
+
+    v, key = vault
+    monkeypatch.setenv("TUI_VAULT_KEY", encode_key(key))
+    app = build(v, home)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
+        await pilot.press("comma")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        screen.action_show_tab("key")
+        set_button = screen.query_one("#passphrase-set", Button)
+        await wait_until(pilot, lambda: not set_button.disabled)
+        assert screen.query_one("#passphrase-remove", Button).disabled
+
+        set_button.press()
+        await wait_until(pilot, lambda: isinstance(app.screen, PassphraseDialog))
+        dialog = app.screen
+        dialog.query_one("#passphrase", Input).value = "short"
+        dialog.query_one("#repeat", Input).value = "short"
+        await pilot.click("#save")
+        error = dialog.query_one("#passphrase-error", Label)
+        assert "at least 12 characters" in str(error.render())
+        dialog.query_one("#passphrase", Input).value = PASS
+        dialog.query_one("#repeat", Input).value = PASS + "x"
+        await pilot.click("#save")
+        assert "differ" in str(error.render())
+        dialog.query_one("#repeat", Input).value = PASS
+        await pilot.click("#save")
+        await wait_until(pilot, lambda: passphrase_path(v.path).exists())
+        assert unwrap(v.path, v.vault_id, PASS) == key
+        remove = screen.query_one("#passphrase-remove", Button)
+        await wait_until(pilot, lambda: not remove.disabled)
+        assert str(set_button.label) == "Change passphrase…"
+        for n in app._notifications:
+            assert PASS not in n.message
+
+        remove.press()
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.click("#confirm")
+        await wait_until(pilot, lambda: not passphrase_path(v.path).exists())
+        await wait_until(pilot, lambda: remove.disabled)
+
+
+async def test_general_tab_switch_turns_agent_sharing_off(
+    vault: tuple[Vault, bytes], home: Path, sock: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tomllib
+
+    from textual.widgets import Switch
+
+    from tui_vault.ui.screens.settings import SettingsScreen
+
+    v, key = vault
+    monkeypatch.setenv("TUI_VAULT_KEY", encode_key(key))
+    app = build(v, home)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
+        await pilot.press("comma")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        switch = app.screen.query_one("#setting-tui_unlocks_agent", Switch)
+        assert switch.value is True
+        switch.value = False
+        await wait_until(pilot, lambda: app.settings.tui_unlocks_agent is False)
+        await app.workers.wait_for_complete()
+        saved = tomllib.loads((home / "settings.toml").read_text())
+        assert saved["tui_unlocks_agent"] is False

@@ -91,6 +91,18 @@ class GeneralTab(VerticalScroll, can_focus=False):
                 classes="settings-unit",
             )
             yield Label("show values as •••• until revealed", classes="settings-hint")
+        with Horizontal(classes="settings-row"):
+            yield Label("Typed key unlocks the agent", classes="settings-label")
+            yield Switch(value=settings.tui_unlocks_agent, id="setting-tui_unlocks_agent")
+            yield Label(
+                "on" if settings.tui_unlocks_agent else "off",
+                id="agent-state",
+                classes="settings-unit",
+            )
+            yield Label(
+                "your other terminals use the vault too (tui-vault unlock)",
+                classes="settings-hint",
+            )
         yield Static("", id="general-status", classes="settings-status")
         with Horizontal(classes="settings-action"):
             yield Button("Reset cache", id="reset-cache", compact=True)
@@ -164,6 +176,19 @@ class GeneralTab(VerticalScroll, can_focus=False):
         self.query_one("#mask-state", Label).update("on" if event.value else "off")
         self._apply_mask_to_open_tables(event.value)
         self._status(f"Saved: values are {'masked' if event.value else 'shown'} in the table.")
+
+    @on(Switch.Changed, "#setting-tui_unlocks_agent")
+    def _agent_changed(self, event: Switch.Changed) -> None:
+        app = vapp(self)
+        if app.settings.tui_unlocks_agent == event.value:
+            return
+        app.update_settings(tui_unlocks_agent=event.value)
+        self.query_one("#agent-state", Label).update("on" if event.value else "off")
+        self._status(
+            "Saved: typing the key here also unlocks the session agent."
+            if event.value
+            else "Saved: typing the key here unlocks this window only."
+        )
 
     def _apply_mask_to_open_tables(self, mask: bool) -> None:
         from tui_vault.ui.screens.secrets import SecretsScreen

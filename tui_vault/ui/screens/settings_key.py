@@ -1,4 +1,4 @@
-"""Settings → Vault key: reveal, copy or save the key; the password manager."""
+"""Settings → Vault key: reveal, copy or save the key; the passphrase; the password manager."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from textual.widgets import Button, Label, Static
 
 from tui_vault.core import keystore
 from tui_vault.core.errors import InvalidKeyError, VaultError
+from tui_vault.core.passphrase import has_passphrase, remove_passphrase, set_passphrase
 from tui_vault.core.unlock import write_key_file
 from tui_vault.core.vaultkey import decode_key, encode_key
 from tui_vault.ui.base import vapp
-from tui_vault.ui.screens.dialogs import PathDialog
+from tui_vault.ui.screens.dialogs import ConfirmDialog, PathDialog
+from tui_vault.ui.screens.passphrase_dialog import PassphraseDialog
 from tui_vault.ui.widgets.key_display import KeyDisplay
 
 
@@ -48,6 +50,11 @@ class KeyTab(VerticalScroll, can_focus=False):
             yield Button("Save to file…", id="save-key-file", compact=True)
         yield Static("The key is hidden.", id="key-hidden", classes="hint")
         yield Vertical(id="key-slot")
+        yield Label("Passphrase", classes="settings-heading")
+        yield Static("Checking for a passphrase…", id="passphrase-status")
+        with Horizontal(classes="settings-buttons"):
+            yield Button("Set passphrase…", id="passphrase-set", compact=True, disabled=True)
+            yield Button("Remove passphrase", id="passphrase-remove", compact=True, disabled=True)
         yield Label("Password manager", classes="settings-heading")
         yield Static("Checking for a password manager…", id="keyring-status")
         with Horizontal(classes="settings-buttons"):
@@ -61,6 +68,70 @@ class KeyTab(VerticalScroll, can_focus=False):
 
     def on_mount(self) -> None:
         self._check_keyring()
+        self._check_passphrase()
+
+    # ------------------------------------------------------------------ passphrase
+
+    @work(thread=True, exclusive=True, group="settings-passphrase", exit_on_error=False)
+    def _check_passphrase(self) -> None:
+        app = vapp(self)
+        if app.vault is not None:
+            app.call_from_thread(self._show_passphrase, has_passphrase(app.vault.path))
+
+    def _show_passphrase(self, present: bool) -> None:
+        self.query_one("#passphrase-status", Static).update(
+            "Set: the passphrase opens this vault too (here, `tui-vault unlock`, every "
+            "command); the key stays the recovery key."
+            if present
+            else "None: only the key opens this vault. A passphrase is easier to type on "
+            "machines without a password manager."
+        )
+        set_button = self.query_one("#passphrase-set", Button)
+        set_button.label = "Change passphrase…" if present else "Set passphrase…"
+        set_button.disabled = False
+        self.query_one("#passphrase-remove", Button).disabled = not present
+
+    @on(Button.Pressed, "#passphrase-set")
+    def action_set_passphrase(self) -> None:
+        self.app.push_screen(PassphraseDialog(), self._passphrase_chosen)
+
+    def _passphrase_chosen(self, text: str | None) -> None:
+        if text:
+            self._change_passphrase(text)
+
+    @on(Button.Pressed, "#passphrase-remove")
+    def action_remove_passphrase(self) -> None:
+        self.app.push_screen(
+            ConfirmDialog(
+                "Remove the passphrase",
+                "Only the vault key will open this vault (here and in `tui-vault unlock`).",
+                confirm_label="Remove",
+            ),
+            self._remove_confirmed,
+        )
+
+    def _remove_confirmed(self, confirmed: bool | None) -> None:
+        if confirmed:
+            self._change_passphrase(None)
+
+    @work(thread=True, exclusive=True, group="settings-passphrase", exit_on_error=False)
+    def _change_passphrase(self, text: str | None) -> None:
+        app = vapp(self)
+        vault = app.vault
+        if vault is None:
+            return
+        try:
+            if text is None:
+                remove_passphrase(vault.path)
+                message = "Removed the passphrase; only the key opens the vault now"
+            else:
+                set_passphrase(vault.path, vault.vault_id, vault.key, text)
+                message = "Set the passphrase; the key still works (it is the recovery key)"
+        except VaultError as e:
+            app.call_from_thread(self.notify, e.message, severity="error", title="Passphrase")
+            return
+        app.call_from_thread(self.notify, message, title="Passphrase")
+        app.call_from_thread(self._show_passphrase, text is not None)
 
     def _key_text(self) -> str | None:
         vault = vapp(self).vault

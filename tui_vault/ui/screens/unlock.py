@@ -1,4 +1,5 @@
-"""Unlock: automatic from the environment, key file or keyring; otherwise a masked key input."""
+"""Unlock: automatic from the environment, key file, session agent or keyring; otherwise a
+masked input for the key or the passphrase."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from tui_vault.core.errors import (
     VaultError,
     WrongKeyError,
 )
+from tui_vault.core.passphrase import WRONG as WRONG_PASSPHRASE
+from tui_vault.core.passphrase import has_passphrase
 from tui_vault.core.unlock import KeySource, find_key, open_with, reset_vault_files
 from tui_vault.ui.base import display_path, vapp
 from tui_vault.ui.screens.dialogs import TypedConfirmDialog
@@ -24,6 +27,8 @@ def explain(error: VaultError) -> str:
     if isinstance(error, InvalidKeyError):
         return "That is not a valid vault key: check it for a typo."
     if isinstance(error, WrongKeyError):
+        if error.message == WRONG_PASSPHRASE:
+            return "Wrong passphrase or key: check it and try again."
         return "Wrong key for this vault: it is a valid key, but not this vault's."
     return error.message
 
@@ -60,8 +65,18 @@ class UnlockScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#key-input", Input).focus()
+        self._check_passphrase()
         if self.auto:
             self._auto_unlock()
+
+    @work(thread=True, group="unlock-passphrase", exit_on_error=False)
+    def _check_passphrase(self) -> None:
+        app = vapp(self)
+        if has_passphrase(app.vault_path):
+            app.call_from_thread(self._offer_passphrase)
+
+    def _offer_passphrase(self) -> None:
+        self.query_one("#key-input", Input).placeholder = "Your passphrase, or the key TV1-XXXXX-…"
 
     @on(Button.Pressed, "#saved-key")
     def _use_saved_key(self) -> None:
@@ -80,7 +95,8 @@ class UnlockScreen(Screen[None]):
                 if explicit:
                     app.call_from_thread(
                         self.query_one("#unlock-error", Label).update,
-                        "No saved key: not in TUI_VAULT_KEY, a key file, or the password manager.",
+                        "No saved key: not in TUI_VAULT_KEY, a key file, the session agent or the "
+                        "password manager.",
                     )
                 return
             vault = open_with(app.vault_path, source)
