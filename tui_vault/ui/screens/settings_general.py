@@ -100,7 +100,7 @@ class GeneralTab(VerticalScroll, can_focus=False):
                 classes="settings-unit",
             )
             yield Label(
-                "your other terminals use the vault too (tui-vault unlock)",
+                "then your other terminals open it too",
                 classes="settings-hint",
             )
         yield Static("", id="general-status", classes="settings-status")
