@@ -6,6 +6,7 @@ teardown, so they run in parallel under xdist.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -252,6 +253,27 @@ def test_stale_socket_and_kill_9_are_recovered(
     assert cli(["unlock"], env=with_key(made, agent_sock)).code == 0
     assert agent_sock.pid() != pid
     assert cli(["get", "A"], env=no_key(made, agent_sock)).out == VALUE + "\n"
+
+
+def test_a_hung_agent_is_passed_over_and_lock_still_ends_it(
+    cli: CliRunner, made_value: Made, agent_sock: AgentSocket
+) -> None:
+    made = made_value
+    assert cli(["unlock"], env=with_key(made, agent_sock)).code == 0
+    pid = agent_sock.pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)  # accepts connections (the backlog), never answers
+    try:
+        started = time.monotonic()
+        code, _, err = cli(["get", "A"], env=no_key(made, agent_sock))
+        assert code == 3 and "no vault key" in assert_one_line_error(err)
+        assert time.monotonic() - started < 20  # bounded by the client's timeout
+        code, _, err = cli(["lock"], env=agent_sock.env)
+        assert code == 0 and "did not answer" in err and "stopped" in err
+        assert wait_gone(pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_unlock_checks_the_key_first(

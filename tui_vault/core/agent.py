@@ -318,15 +318,16 @@ def status(sock_path: Path | None = None) -> AgentStatus:
 
 
 def agent_pid(sock_path: Path | None = None) -> int | None:
-    """The pid of the process serving the socket (from SO_PEERCRED), or None."""
+    """The pid of the process of ours serving the socket (from SO_PEERCRED), or None (none,
+    or another user's)."""
     path = sock_path or socket_path()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     try:
         sock.settimeout(CLIENT_TIMEOUT)
         with short_address(path) as address:
             sock.connect(address)
-        pid, _uid = peer_credentials(sock)
-        return pid
+        pid, uid = peer_credentials(sock)
+        return pid if uid == os.getuid() else None
     except OSError:
         return None
     finally:
