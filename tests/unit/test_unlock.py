@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from tui_vault.core import keystore
 from tui_vault.core.errors import InvalidKeyError, VaultError, VaultNotFoundError, WrongKeyError
+from tui_vault.core.hygiene import forget_env_key
 from tui_vault.core.unlock import (
     KeySource,
     find_key,
@@ -44,10 +46,13 @@ def test_order_env_then_key_file_then_keyring(
         keystore.save(v.vault_id, "from-keyring")
         monkeypatch.setenv("TUI_VAULT_KEY", "from-env")
         assert find_key(v.path, key_file) == KeySource("from-env", "environment")
-        monkeypatch.delenv("TUI_VAULT_KEY")
+        assert "TUI_VAULT_KEY" not in os.environ  # taken out of the environment at once
+        assert find_key(v.path, None) == KeySource("from-env", "environment")  # and kept
+        forget_env_key()
         assert find_key(v.path, key_file) == KeySource("from-file", "key file")
         assert find_key(v.path, None) == KeySource("from-keyring", "keyring")
         assert find_key(v.path, None, use_keyring=False) is None
+        assert find_key(v.path, None, use_keyring=False, use_agent=False) is None
         assert find_key(v.path.with_name("other.json"), None) is None
     finally:
         keyring.set_keyring(previous)
