@@ -155,19 +155,21 @@ def test_maximum_lifetime_even_when_in_use(
 ) -> None:
     made = made_value
     settings = home / "settings.toml"
-    settings.write_text("agent_max_hours = 0.001\n")  # 3.6 s
+    settings.write_text("agent_max_hours = 0.002\n")  # 7.2 s
     env = {**with_key(made, agent_sock), "TUI_VAULT_SETTINGS": str(settings)}
-    code, _, err = cli(["unlock"], env=env)
-    assert code == 0 and "4 s" in err, err
-    started = time.monotonic()
-    results = []
-    while time.monotonic() - started < 6:
-        code, _, _ = cli(["get", "A"], env={**no_key(made, agent_sock)})
-        results.append((round(time.monotonic() - started, 1), code))
+    code, _, err = cli(["unlock", "--timeout", "0.05"], env=env)  # idle 3 s, reset by use
+    assert code == 0 and "at the latest in 7 s" in err, err
+    unlocked = time.monotonic()
+    results: list[tuple[float, bool]] = []
+    while time.monotonic() - unlocked < 10:
+        held = agent.fetch_key(made.vault.vault_id, agent_sock.path)
+        results.append((round(time.monotonic() - unlocked, 1), held is not None))
         time.sleep(0.3)
-    assert results[0][1] == 0 and results[-1][1] == 3, results
+    assert results[0][1] and not results[-1][1], results
+    forgot_at = next(t for t, ok in results if not ok)
+    assert forgot_at <= 7.5, results  # in use all along: only the maximum ended it
     code, _, err = cli(["unlock", "--timeout", "60"], env=env)
-    assert code == 2 and "at most 0.06 minutes" in err  # --timeout cannot outlive the maximum
+    assert code == 2 and "at most 0.12 minutes" in err  # --timeout cannot outlive the maximum
 
 
 def test_status_json_and_several_vaults(
