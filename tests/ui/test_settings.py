@@ -306,7 +306,8 @@ async def test_reset_vault_deletes_files_locks_and_offers_a_new_key(
     vault_env.open().add(Secret("gone", "1"))
     async with unlocked_app() as (app, pilot):
         # A key in the environment would not open the new vault; the person makes a new one.
-        monkeypatch.delenv("TUI_VAULT_KEY")
+        # (TUI_VAULT_KEY left the environment when it was read; reset forgets it too.)
+        monkeypatch.delenv("TUI_VAULT_KEY", raising=False)
         await open_settings(app, pilot, "danger")
         await pilot.click("#reset-vault")
         await wait_until(pilot, lambda: isinstance(app.screen, TypedConfirmDialog))

@@ -138,3 +138,6 @@ def reset_vault_files(vault_path: Path) -> None:
                 passphrase_path(vault_path).unlink()  # it wraps the key being replaced
     if old_id:
         keystore.forget(old_id)
+    from tui_vault.core.hygiene import forget_env_key
+
+    forget_env_key()  # the key taken from TUI_VAULT_KEY opened the vault that is gone
