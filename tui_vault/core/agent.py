@@ -60,7 +60,7 @@ class ProtocolError(Exception):
 def socket_path() -> Path:
     env = os.environ.get(ENV_SOCK)
     if env:
-        return Path(env).expanduser()
+        return Path(env).expanduser().absolute()  # the agent runs in /, not here
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and Path(runtime).is_dir():
         return Path(runtime) / "tui-vault" / "agent.sock"

@@ -100,7 +100,7 @@ class GeneralTab(VerticalScroll, can_focus=False):
                 classes="settings-unit",
             )
             yield Label(
-                "then your other terminals open it too",
+                "other terminals open it too",
                 classes="settings-hint",
             )
         yield Static("", id="general-status", classes="settings-status")
