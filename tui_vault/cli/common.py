@@ -98,7 +98,8 @@ def read_password(args: argparse.Namespace, confirm: bool) -> str:
 
 
 def open_vault(args: argparse.Namespace) -> Vault:
-    """Open the vault with the first key found: env, --key-file, keyring, then a prompt."""
+    """Open the vault with the first key found: env, --key-file, the session agent, keyring,
+    then a prompt (which takes the key or the passphrase)."""
     from tui_vault.core.unlock import KeySource, find_key, open_with
     from tui_vault.core.vault import peek_vault_id
 
