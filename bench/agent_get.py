@@ -46,7 +46,7 @@ def run(sizes: Sizes, work: Path) -> Row:
         one(with_key, "get with TUI_VAULT_KEY")
         mine: list[float] = []
         base: list[float] = []
-        for _ in range(sizes.runs * 2):
+        for _ in range(sizes.runs * 4):  # the two differ by ~1 ms: many pairs
             mine.append(one(base_env, "get via agent"))
             base.append(one(with_key, "get with TUI_VAULT_KEY"))
     finally:
