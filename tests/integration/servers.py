@@ -500,6 +500,8 @@ class AzureKeyVaultEmulator:
     """Key Vault secrets API + Entra ID client-credentials token endpoint over HTTPS.
 
     Vault:   GET /secrets/{name}[/{version}]?api-version=...   (bearer challenge on 401)
+             GET /secrets and GET /secrets/{name}/versions: lists of properties, `page_size`
+             a page, with a nextLink ($skiptoken) to the next page
     Tokens:  GET /{tenant}/v2.0/.well-known/openid-configuration
              POST /{tenant}/oauth2/v2.0/token  (client_id + client_secret)
     Faults (`set_mode`, applied to secret reads): forbidden (403), garbage (200, not JSON),
@@ -523,7 +525,14 @@ class AzureKeyVaultEmulator:
         self.token_delay = 0.0
         self.secrets: dict[str, list[_StoredSecret]] = {}
         self.tokens: set[str] = set()
-        self.counts: dict[str, int] = {"token": 0, "secret": 0, "challenge": 0, "discovery": 0}
+        self.page_size = 25
+        self.counts: dict[str, int] = {
+            "token": 0,
+            "secret": 0,
+            "challenge": 0,
+            "discovery": 0,
+            "list": 0,
+        }
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._dir = Path(tempfile.mkdtemp(prefix="tv-azure-"))
@@ -664,10 +673,80 @@ class _AzureHandler(BaseHTTPRequestHandler):
                 },
             )
             return
+        if segments == ["secrets"]:
+            self._list(None, parts.query)
+            return
+        if len(segments) == 3 and segments[0] == "secrets" and segments[2] == "versions":
+            self._list(segments[1], parts.query)
+            return
         if segments and segments[0] == "secrets" and len(segments) in (2, 3):
             self._get_secret(segments[1], segments[2] if len(segments) == 3 else None, parts.query)
             return
         self._send(404, {"error": {"code": "NotFound", "message": "no such endpoint"}})
+
+    def _authorized(self) -> bool:
+        """Check the bearer token; answer the challenge when it is missing or revoked."""
+        emu = self.emu
+        auth = self.headers.get("Authorization", "")
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
+        if not token or token not in emu.tokens or emu.mode == "unauthorized":
+            self._challenge()
+            return False
+        return True
+
+    def _list(self, name: str | None, query: str) -> None:
+        """Secret properties (name None) or a secret's versions, a page at a time."""
+        emu = self.emu
+        if not self._authorized():
+            return
+        emu.count("list")
+        emu.sleep(emu.delay)
+        args = parse_qs(query)
+        if "api-version" not in args:
+            self._send(400, {"error": {"code": "BadParameter", "message": "api-version"}})
+            return
+        if emu.mode == "forbidden":
+            self._send(
+                403,
+                {
+                    "error": {
+                        "code": "Forbidden",
+                        "message": "The user, group or application does not have secrets "
+                        "list permission on key vault.",
+                        "innererror": {"code": "AccessDenied"},
+                    }
+                },
+            )
+            return
+        with emu._lock:
+            if name is None:
+                rows = [(n, v[-1]) for n, v in sorted(emu.secrets.items()) if v]
+            else:
+                if name not in emu.secrets:
+                    self._send(404, {"error": {"code": "SecretNotFound", "message": name}})
+                    return
+                rows = [(name, v) for v in emu.secrets[name]]
+        start = int(args.get("$skiptoken", ["0"])[0])
+        page = rows[start : start + emu.page_size]
+        items = []
+        for n, stored in page:
+            ident = emu.secret_id(n, stored.version if name is not None else None)
+            attributes = {
+                "enabled": stored.enabled,
+                "created": stored.created,
+                "updated": stored.created,
+                "recoveryLevel": "Recoverable+Purgeable",
+            }
+            items.append({"id": ident, "attributes": attributes, "tags": {}})
+        body: dict[str, Any] = {"value": items, "nextLink": None}
+        if start + emu.page_size < len(rows):
+            where = "secrets" if name is None else f"secrets/{name}/versions"
+            version = args["api-version"][0]
+            body["nextLink"] = (
+                f"{emu.vault_url}/{where}?api-version={version}"
+                f"&$skiptoken={start + emu.page_size}&maxresults={emu.page_size}"
+            )
+        self._send(200, body)
 
     def _get_secret(self, name: str, version: str | None, query: str) -> None:
         emu = self.emu

@@ -145,6 +145,7 @@ def session_for(vault: Vault) -> Session:
         provider_factory,
         expiration_minutes=settings.expiration_minutes,
         fetch_timeout_seconds=settings.fetch_timeout_seconds,
+        serve_stale_hours=settings.serve_stale_hours,
     )
 
 
@@ -180,6 +181,8 @@ def report_unresolved(results: dict[str, Resolution]) -> bool:
         if r.status == "unresolved":
             ok = False
             say(f"{PROG}: {{{{vault:{r.name}}}}} {r.explain().split(': ', 1)[1]}")
+        elif r.stale:
+            say(f"{PROG}: warning: {r.name} is stale · {r.detail}")
         elif r.status == "empty":
             say(f"{PROG}: warning: {r.name} is empty")
     return ok

@@ -9,7 +9,17 @@ import argparse
 from typing import Any
 
 from tui_vault import __version__
-from tui_vault.cli import agent, inject, integrations, lifecycle, run, secrets, transfer
+from tui_vault.cli import (
+    agent,
+    browse,
+    inject,
+    integrations,
+    lifecycle,
+    push,
+    run,
+    secrets,
+    transfer,
+)
 from tui_vault.cli.common import PROG, Command, Parser, add_globals
 
 
@@ -42,4 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     lifecycle.register(add)
     integrations.register(add)
     agent.register(add)
+    browse.register(add)
+    push.register(add)
     return parser

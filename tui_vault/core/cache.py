@@ -22,6 +22,9 @@ from tui_vault.core.store import Envelope, atomic_write, file_lock, read_file
 class CacheEntry:
     value: str
     fetched: float
+    # Set when the entry was served stale because its provider could not be reached
+    # (e.g. "HashiCorp Vault unreachable"); a successful fetch writes a fresh entry.
+    stale: str = ""
 
     def age(self, now: float | None = None) -> float:
         return max(0.0, (now or time.time()) - self.fetched)
@@ -72,7 +75,11 @@ class Cache:
             with paused_gc():  # thousands of entries built at once, none in a cycle
                 doc = json.loads(plain)
                 return {
-                    fp: CacheEntry(value=str(e["value"]), fetched=float(e["fetched"]))
+                    fp: CacheEntry(
+                        value=str(e["value"]),
+                        fetched=float(e["fetched"]),
+                        stale=str(e.get("stale", "")),
+                    )
                     for fp, e in doc.items()
                 }
         except (
@@ -108,8 +115,30 @@ class Cache:
                 current[fp] = CacheEntry(value, stamp)
             self._save(current)
 
+    def mark_stale(self, reasons: dict[str, str]) -> None:
+        """Record that these entries were served stale, and why (their provider was down).
+
+        The value and its fetch time stay as they are: the age keeps counting from the
+        last successful fetch, so a stale value is never served past its limit."""
+        if not reasons:
+            return
+        with file_lock(self.lock_path):
+            current = self._read()
+            changed = False
+            for fp, why in reasons.items():
+                entry = current.get(fp)
+                if entry is not None and entry.stale != why:
+                    current[fp] = CacheEntry(entry.value, entry.fetched, why)
+                    changed = True
+            if changed:
+                self._save(current)
+
     def _save(self, entries: dict[str, CacheEntry]) -> None:
-        doc = {fp: {"value": e.value, "fetched": e.fetched} for fp, e in entries.items()}
+        doc: dict[str, dict[str, object]] = {}
+        for fp, e in entries.items():
+            doc[fp] = {"value": e.value, "fetched": e.fetched}
+            if e.stale:
+                doc[fp]["stale"] = e.stale
         probe = Envelope("cache", self.vault_id, self._check, 1, b"", b"")
         nonce, ct = crypto.seal(self._key, json.dumps(doc).encode(), probe.aad())
         env = Envelope("cache", self.vault_id, self._check, 1, nonce, ct)

@@ -53,6 +53,16 @@ class ProviderFailure(FetchError):
         super().__init__(Reason.PROVIDER_ERROR, message)
 
 
+class ProviderUnreachable(ProviderFailure):
+    """The server could not be reached at all (connection refused, DNS, sealed, outage).
+
+    Still a provider error to the user; the resolver may serve an expired cached value for
+    it (and for timeouts) when `serve_stale_hours` allows, never for a refusal or a 404.
+    """
+
+    unreachable = True
+
+
 class Provider(ABC):
     """One connected external vault."""
 

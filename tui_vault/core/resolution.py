@@ -18,7 +18,13 @@ class Resolution:
     value: str | None = field(default=None, repr=False)
     reason: Reason | None = None
     detail: str = ""
-    origin: Literal["local", "cache", "fetched", "none"] = "none"
+    # "stale": an expired cached value, served because the provider could not be reached
+    # (serve_stale_hours); `detail` then says how old it is and why.
+    origin: Literal["local", "cache", "fetched", "stale", "none"] = "none"
+
+    @property
+    def stale(self) -> bool:
+        return self.origin == "stale"
 
     @property
     def ok(self) -> bool:
@@ -54,7 +60,30 @@ def check_local(
     return None
 
 
-def value_result(name: str, value: str, origin: Literal["local", "cache", "fetched"]) -> Resolution:
+def age_text(seconds: float) -> str:
+    """A short age: 40 s, 12 min, 3 h, 2 d."""
+    if seconds < 60:
+        return f"{int(seconds)} s"
+    if seconds < 2 * 3600:
+        return f"{int(seconds // 60)} min"
+    if seconds < 2 * 86400:
+        return f"{int(seconds // 3600)} h"
+    return f"{int(seconds // 86400)} d"
+
+
+def stale_allowed(age_seconds: float, ttl_seconds: float, stale_seconds: float) -> bool:
+    """Whether an expired entry of this age may still be served stale (never past the limit)."""
+    return stale_seconds > 0 and age_seconds <= ttl_seconds + stale_seconds
+
+
+def stale_note(age_seconds: float, why: str) -> str:
+    """`fetched 3 h ago (HashiCorp unreachable)`."""
+    return f"fetched {age_text(age_seconds)} ago ({why})"
+
+
+def value_result(
+    name: str, value: str, origin: Literal["local", "cache", "fetched", "stale"]
+) -> Resolution:
     if value == "":
         return Resolution(name, "empty", value="", origin=origin)
     return Resolution(name, "resolved", value=value, origin=origin)

@@ -12,7 +12,7 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tui_vault.core.bulk import paused_gc
@@ -21,7 +21,14 @@ from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS, Link, Reason, Secret
 from tui_vault.core.providers import FetchError, Provider, ProviderFactory
 from tui_vault.core.references import find_references, render
-from tui_vault.core.resolution import Resolution, Status, check_local, value_result
+from tui_vault.core.resolution import (
+    Resolution,
+    Status,
+    check_local,
+    stale_allowed,
+    stale_note,
+    value_result,
+)
 
 if TYPE_CHECKING:
     from tui_vault.core.vault import Vault
@@ -50,10 +57,14 @@ class Resolver:
         provider_factory: ProviderFactory,
         on_progress: Callable[[ResolveProgress], None] | None = None,
         max_workers: int = 64,
+        serve_stale_hours: float = 0,
     ) -> None:
         self.vault = vault
         self.cache = cache
         self.ttl_seconds = ttl_minutes * 60
+        # An expired cached value is served (marked stale) when the provider is unreachable
+        # or times out, for at most this long past its expiry; 0 turns it off.
+        self.stale_seconds = serve_stale_hours * 3600
         self.timeout = timeout
         self.on_progress = on_progress
         self._factory = provider_factory
@@ -158,6 +169,7 @@ class Resolver:
 
         results: dict[str, Resolution] = {}
         fetched: dict[str, str] = {}
+        went_stale: dict[str, str] = {}
 
         async def wait_one(name: str, link: Link, fut: asyncio.Future[str | FetchError]) -> None:
             nonlocal done
@@ -165,6 +177,8 @@ class Resolver:
             if isinstance(outcome, str):
                 results[name] = value_result(name, outcome, "fetched")
                 fetched[link.fingerprint] = outcome
+            elif (stale := self._serve_stale(name, link, outcome)) is not None:
+                results[name], went_stale[link.fingerprint] = stale
             else:
                 results[name] = Resolution(
                     name, "unresolved", reason=outcome.reason, detail=outcome.message
@@ -179,7 +193,32 @@ class Resolver:
             # Disk full, read-only, lock timeout: the values are good, they just stay uncached.
             with contextlib.suppress(VaultError, OSError):
                 await asyncio.get_running_loop().run_in_executor(None, cache.put_many, fetched)
+        if went_stale and self.cache is not None:
+            cache = self.cache
+            with contextlib.suppress(VaultError, OSError):
+                await asyncio.get_running_loop().run_in_executor(None, cache.mark_stale, went_stale)
         return results
+
+    def _serve_stale(
+        self, name: str, link: Link, error: FetchError
+    ) -> tuple[Resolution, str] | None:
+        """The expired cached value, if the provider was unreachable or timed out (never for
+        a refusal or a missing secret) and the entry is within `serve_stale_hours`."""
+        if self.cache is None or self.stale_seconds <= 0:
+            return None
+        unreachable = error.reason is Reason.TIMED_OUT or getattr(error, "unreachable", False)
+        if not unreachable:
+            return None
+        entry = self.cache.peek(link.fingerprint)
+        if entry is None:
+            return None
+        age = entry.age()
+        if not stale_allowed(age, self.ttl_seconds, self.stale_seconds):
+            return None
+        label = PROVIDERS[link.provider]
+        why = f"{label} timed out" if error.reason is Reason.TIMED_OUT else f"{label} unreachable"
+        result = value_result(name, entry.value, "stale")
+        return replace(result, detail=stale_note(age, why)), why
 
     def _provider(self, name: str) -> Provider:
         p = self._providers.get(name)

@@ -42,6 +42,7 @@ class Session:
         *,
         expiration_minutes: float = 60,
         fetch_timeout_seconds: float = 10.0,
+        serve_stale_hours: float = 0,
         on_progress: Callable[[ResolveProgress], None] | None = None,
     ) -> None:
         self.vault = vault
@@ -49,6 +50,7 @@ class Session:
         self.cache = Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id)
         self.expiration_minutes = expiration_minutes
         self.fetch_timeout_seconds = fetch_timeout_seconds
+        self.serve_stale_hours = serve_stale_hours
         self.on_progress = on_progress
         self.resolutions: dict[str, Resolution] = {}
         self._resolver: Resolver | None = None
@@ -59,13 +61,26 @@ class Session:
     def ttl_seconds(self) -> float:
         return self.expiration_minutes * 60
 
-    def configure(self, *, expiration_minutes: float, fetch_timeout_seconds: float) -> None:
+    @property
+    def stale_seconds(self) -> float:
+        return self.serve_stale_hours * 3600
+
+    def configure(
+        self,
+        *,
+        expiration_minutes: float,
+        fetch_timeout_seconds: float,
+        serve_stale_hours: float | None = None,
+    ) -> None:
         """New settings take effect for the next resolution."""
         self.expiration_minutes = expiration_minutes
         self.fetch_timeout_seconds = fetch_timeout_seconds
+        if serve_stale_hours is not None:
+            self.serve_stale_hours = serve_stale_hours
         if self._resolver is not None:
             self._resolver.ttl_seconds = self.ttl_seconds
             self._resolver.timeout = fetch_timeout_seconds
+            self._resolver.stale_seconds = self.stale_seconds
 
     @property
     def resolver(self) -> Resolver:
@@ -78,6 +93,7 @@ class Session:
                 self.cache,
                 ttl_minutes=self.expiration_minutes,
                 timeout=self.fetch_timeout_seconds,
+                serve_stale_hours=self.serve_stale_hours,
                 provider_factory=self.provider_factory,
                 on_progress=self.on_progress,
             )
@@ -145,6 +161,7 @@ class Session:
             needs_reauth=self.needs_reauth,
             now=now,
             with_status=with_status,
+            stale_seconds=self.stale_seconds,
         )
 
     def problems(self) -> list[SecretHealth]:
@@ -157,7 +174,9 @@ class Session:
         """The JSON-able row of `list --json` for one secret (never its value)."""
         from tui_vault.core.status import secret_status
 
-        return secret_status(self.vault, self.cache, self.ttl_seconds, name, now)
+        return secret_status(
+            self.vault, self.cache, self.ttl_seconds, name, now, self.stale_seconds
+        )
 
     def integration_health(self, provider: str) -> IntegrationHealth:
         from tui_vault.core.status import integration_health

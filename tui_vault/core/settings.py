@@ -11,6 +11,8 @@ from tui_vault.core.errors import VaultError
 from tui_vault.core.paths import settings_path
 from tui_vault.core.store import atomic_write, ensure_private_dir
 
+MAX_STALE_HOURS = 24 * 90
+
 
 @dataclass
 class Settings:
@@ -36,6 +38,10 @@ class Settings:
     fetch_timeout_seconds: float = 10.0
     """Give up on one external fetch after this many seconds."""
 
+    serve_stale_hours: int = 0
+    """When a cached value has expired and its provider is unreachable or times out, serve
+    the expired value (marked stale) for at most this many hours past its expiry (0: never)."""
+
     theme: str = "textual-dark"
     """The Textual theme the TUI starts with."""
 
@@ -51,6 +57,8 @@ class Settings:
             raise VaultError("idle lock minutes cannot be negative")
         if not 0 < self.agent_max_hours <= 168:
             raise VaultError("agent_max_hours must be more than 0 and at most 168 (a week)")
+        if not 0 <= self.serve_stale_hours <= MAX_STALE_HOURS:
+            raise VaultError(f"serve_stale_hours must be between 0 and {MAX_STALE_HOURS}")
         if self.fetch_timeout_seconds <= 0:
             raise VaultError("fetch timeout must be positive")
         return self

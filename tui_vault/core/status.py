@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from tui_vault.core.cache import Cache
 from tui_vault.core.integrations_status import public_settings
 from tui_vault.core.model import PROVIDERS, Reason, Secret
+from tui_vault.core.resolution import stale_allowed, stale_note
 
 if TYPE_CHECKING:
     from tui_vault.core.resolution import Resolution
@@ -27,9 +28,17 @@ def _minutes(seconds: float) -> str:
 
 
 def secret_status(
-    vault: Vault, cache: Cache | None, ttl_seconds: float, name: str, now: float | None = None
+    vault: Vault,
+    cache: Cache | None,
+    ttl_seconds: float,
+    name: str,
+    now: float | None = None,
+    stale_seconds: float = 0,
 ) -> dict[str, Any]:
-    """A JSON-able description of one secret (never its value)."""
+    """A JSON-able description of one secret (never its value).
+
+    stale_seconds: serve_stale_hours in seconds; an expired entry last served stale (its
+    provider was down) and still within that limit is shown as stale."""
     s = vault.get(name)
     now = now or time.time()
     row: dict[str, Any] = {
@@ -56,6 +65,7 @@ def secret_status(
     row["cache_expires_in_seconds"] = (
         round(max(0.0, entry.expires_in(ttl_seconds, now)), 1) if entry else None
     )
+    row["stale"] = False
     if not s.enabled:
         return row
     if s.link.provider not in vault.data.integrations:
@@ -64,6 +74,13 @@ def secret_status(
     elif entry is not None and entry.expires_in(ttl_seconds, now) > 0:
         row["state"] = "cached"
         row["status"] = f"cached · {_minutes(entry.expires_in(ttl_seconds, now))} left"
+    elif (
+        entry is not None
+        and entry.stale
+        and stale_allowed(entry.age(now), ttl_seconds, stale_seconds)
+    ):
+        row["state"], row["stale"] = "stale", True
+        row["status"] = f"stale · {stale_note(entry.age(now), entry.stale)}"
     elif entry is not None:
         row["state"] = "expired"
         row["status"] = f"cache expired · fetched on next use from {PROVIDERS[s.link.provider]}"
@@ -120,6 +137,7 @@ def secret_health(
     needs_reauth: AbstractSet[str] = frozenset(),
     now: float | None = None,
     with_status: bool = True,
+    stale_seconds: float = 0,
 ) -> SecretHealth:
     """One secret's health from what is known without fetching: the vault, the cache, the
     latest resolution of it and the providers that refused their credentials.
@@ -131,7 +149,8 @@ def secret_health(
         elif resolution is not None and resolution.status == "unresolved" and resolution.reason:
             status = f"unresolved: {resolution.reason.value}"
         else:
-            status = str(secret_status(vault, cache, ttl_seconds, secret.name, now)["status"])
+            row = secret_status(vault, cache, ttl_seconds, secret.name, now, stale_seconds)
+            status = str(row["status"])
     return _problem(vault, secret, status, resolution, needs_reauth)
 
 

@@ -25,8 +25,11 @@ from tui_vault.core.providers import (
     NeedsReauth,
     Provider,
     ProviderFailure,
+    ProviderUnreachable,
     safe_url,
 )
+from tui_vault.integrations.browse import BrowseDenied, Entry, Listing
+from tui_vault.integrations.push import PushConflict, PushOutcome
 
 # Error codes that mean "these credentials are not (or no longer) good enough".
 AUTH_ERROR_CODES = frozenset(
@@ -124,6 +127,23 @@ class AwsProvider(Provider):
             self._call("the credentials", lambda: self._base("sts").get_caller_identity())
 
         await self.run_blocking(check)
+
+    async def browse(self, path: str, *, page: str | None = None, name_filter: str = "") -> Listing:
+        """Secrets (""), a page at a time, filtered by name on the server; or the JSON keys
+        of one secret (its id as the path): names only, the value is never returned."""
+        sid = path.strip()
+        if not sid:
+            return await self.run_blocking(lambda: self._list_secrets(page, name_filter.strip()))
+        listing = await self.run_blocking(lambda: self._json_keys(sid))
+        return listing.filtered(name_filter)
+
+    async def push(self, link: Link, value: str, *, force: bool = False) -> PushOutcome:
+        """Create the secret, or update it keeping its other JSON keys."""
+        sid = link.params.get("secret_id", "")
+        if not sid:
+            raise ProviderFailure("AWS link needs a secret id")
+        json_key = link.params.get("json_key") or None
+        return await self.run_blocking(lambda: self._push_sync(sid, json_key, value, force))
 
     def close(self) -> None:
         with self._lock:
@@ -285,6 +305,136 @@ class AwsProvider(Provider):
             self._roles[role_arn] = (client, expires_at)
         return client
 
+    # ------------------------------------------------------------------ browse / push
+
+    def _denied(self, exc: BaseException) -> bool:
+        """A refusal of this call by the account's policy, with credentials that still work
+        (asked of STS, as HashiCorp's token is checked): shown per node, not as re-auth."""
+        import botocore.exceptions as bx
+
+        if not isinstance(exc, bx.ClientError):
+            return False
+        response = getattr(exc, "response", {}) or {}
+        code = str(response.get("Error", {}).get("Code", ""))
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code not in ("AccessDenied", "AccessDeniedException") and status != 403:
+            return False
+        try:
+            self._base("sts").get_caller_identity()
+        except Exception:
+            return False
+        return True
+
+    def _list_secrets(self, page: str | None, name_filter: str) -> Listing:
+        import botocore.exceptions as bx
+
+        kwargs: dict[str, Any] = {"MaxResults": 100, "SortOrder": "asc"}
+        if page:
+            kwargs["NextToken"] = page
+        if name_filter:
+            kwargs["Filters"] = [{"Key": "name", "Values": [name_filter]}]
+        client = self._base("secretsmanager")
+        try:
+            answer = client.list_secrets(**kwargs)
+        except bx.ClientError as exc:
+            if self._denied(exc):
+                raise BrowseDenied("the secrets of this account") from None
+            error = self._translate(exc, "the list of secrets")
+            raise error from None
+        except Exception as exc:
+            error = self._translate(exc, "the list of secrets")
+            raise error from None
+        items = answer.get("SecretList") if isinstance(answer, dict) else None
+        if not isinstance(items, list):
+            raise ProviderFailure("malformed answer from AWS for the list of secrets")
+        entries = []
+        for item in items:
+            name = item.get("Name") if isinstance(item, dict) else None
+            if isinstance(name, str) and name:
+                entries.append(Entry(name, "secret", path=name))
+        token = answer.get("NextToken")
+        return Listing("", tuple(entries), token if isinstance(token, str) and token else None)
+
+    def _json_keys(self, sid: str) -> Listing:
+        import botocore.exceptions as bx
+
+        client = self._base("secretsmanager")
+        try:
+            answer = client.get_secret_value(SecretId=sid)
+        except bx.ClientError as exc:
+            if self._denied(exc):
+                raise BrowseDenied(f"secret {sid}") from None
+            error = self._translate(exc, sid)
+            raise error from None
+        except Exception as exc:
+            error = self._translate(exc, sid)
+            raise error from None
+        text = self._text_of(answer, sid)
+        entries = [Entry("(whole value)", "value", link={"secret_id": sid})]
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict):
+            entries += [
+                Entry(str(k), "key", link={"secret_id": sid, "json_key": str(k)})
+                for k in sorted(doc)
+            ]
+        del text, doc  # the value is read to find its keys, and goes no further
+        return Listing(sid, tuple(entries))
+
+    def _push_sync(self, sid: str, json_key: str | None, value: str, force: bool) -> PushOutcome:
+        import botocore.exceptions as bx
+
+        client = self._base("secretsmanager")
+        try:
+            answer = client.get_secret_value(SecretId=sid)
+        except bx.ClientError as exc:
+            code = str((getattr(exc, "response", {}) or {}).get("Error", {}).get("Code", ""))
+            if code != "ResourceNotFoundException":
+                error = self._translate(exc, sid)
+                raise error from None
+            answer = None
+        except Exception as exc:
+            error = self._translate(exc, sid)
+            raise error from None
+        if answer is None:
+            if sid.startswith("arn:"):
+                raise ProviderFailure(f"secret not found: {sid} (a new secret needs a name)")
+            text = json.dumps({json_key: value}) if json_key else value
+            self._call(sid, lambda: client.create_secret(Name=sid, SecretString=text))
+            return "created"
+        current = self._text_of(answer, sid)
+        if json_key:
+            try:
+                doc = json.loads(current)
+            except ValueError:
+                doc = None
+            if not isinstance(doc, dict):
+                raise ProviderFailure(
+                    f"AWS secret {sid} holds a value that is not a JSON object, so --json-key "
+                    f"{json_key!r} cannot be added to it; nothing was changed"
+                )
+            if doc.get(json_key) == value:
+                return "unchanged"
+            if json_key in doc and not force:
+                raise PushConflict(
+                    f"AWS secret {sid} already has a different value for JSON key "
+                    f"{json_key!r}; pass --force to replace it"
+                )
+            existed = json_key in doc
+            text = json.dumps({**doc, json_key: value})
+        else:
+            if current == value:
+                return "unchanged"
+            if not force:
+                raise PushConflict(
+                    f"AWS secret {sid} already holds a different value; pass --force to replace it"
+                )
+            existed, text = True, value
+        self._call(sid, lambda: client.put_secret_value(SecretId=sid, SecretString=text))
+        return "updated" if existed else "created"
+
     def _translate(self, exc: BaseException, what: str) -> FetchError:
         import botocore.exceptions as bx
         from botocore.parsers import ResponseParserError
@@ -312,7 +462,7 @@ class AwsProvider(Provider):
         if isinstance(exc, bx.SSLError):
             return ProviderFailure(f"TLS verification failed for AWS at {where}")
         if isinstance(exc, bx.EndpointConnectionError | bx.ConnectionClosedError):
-            return ProviderFailure(f"cannot reach AWS at {where}")
+            return ProviderUnreachable(f"cannot reach AWS at {where}")
         if isinstance(exc, ResponseParserError):
             return ProviderFailure(f"malformed answer from AWS for {what}")
         if isinstance(exc, bx.ParamValidationError):

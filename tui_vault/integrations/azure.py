@@ -23,7 +23,15 @@ from urllib.parse import urlsplit
 
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.model import Link, Reason
-from tui_vault.core.providers import FetchError, NeedsReauth, Provider, ProviderFailure, safe_url
+from tui_vault.core.providers import (
+    FetchError,
+    NeedsReauth,
+    Provider,
+    ProviderFailure,
+    ProviderUnreachable,
+    safe_url,
+)
+from tui_vault.integrations.browse import BrowseDenied, Entry, Listing
 
 _NAME_RE = re.compile(r"\A[0-9A-Za-z-]{1,127}\Z")
 _VERSION_RE = re.compile(r"\A[0-9A-Za-z-]{1,64}\Z")
@@ -68,6 +76,33 @@ def parse_secret_id(secret_id: str) -> tuple[str, str, str | None]:
     if version is not None and not _VERSION_RE.match(version):
         raise InvalidSecretError(f"invalid Azure secret version {version!r}")
     return str(ident.vault_url).rstrip("/"), name, version
+
+
+def _browse_target(path: str) -> tuple[str, str | None]:
+    """(vault_url, secret name or None) of a browse path; raises ProviderFailure."""
+    bad = (
+        f"browse Azure with a vault URL (https://VAULT.vault.azure.net) or a secret's "
+        f"(…/secrets/NAME), not {path!r}"
+    )
+    try:
+        parts = urlsplit(path)
+        _ = parts.port
+    except ValueError:
+        raise ProviderFailure(bad) from None
+    segments = [s for s in parts.path.split("/") if s]
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or parts.query
+        or parts.fragment
+        or len(segments) not in (0, 2)
+        or (segments and (segments[0] != "secrets" or not _NAME_RE.match(segments[1])))
+    ):
+        raise ProviderFailure(bad)
+    vault_url = f"https://{parts.netloc}"
+    return vault_url, segments[1] if segments else None
 
 
 def _quiet_sdk_logging() -> None:
@@ -127,6 +162,12 @@ class AzureProvider(Provider):
 
         await self.run_blocking(check)
 
+    async def browse(self, path: str, *, page: str | None = None, name_filter: str = "") -> Listing:
+        """The secrets of a vault ("https://VAULT") or the versions of one
+        ("https://VAULT/secrets/NAME"), a page at a time; never a value."""
+        listing = await self.run_blocking(lambda: self._browse_sync(path.strip(), page))
+        return listing.filtered(name_filter)
+
     def close(self) -> None:
         with self._lock:
             clients, self._clients = list(self._clients.values()), {}
@@ -156,6 +197,65 @@ class AzureProvider(Provider):
         if not isinstance(value, str):
             raise ProviderFailure(f"Azure Key Vault {vault} returned no value for {what}")
         return value
+
+    def _browse_sync(self, path: str, page: str | None) -> Listing:
+        vault_url, name = _browse_target(path)
+        vault = safe_url(vault_url)
+        client = self._client(vault_url)
+
+        def one_page() -> tuple[list[Any], str | None]:
+            if name is None:
+                paged = client.list_properties_of_secrets()
+            else:
+                paged = client.list_properties_of_secret_versions(name)
+            pages = paged.by_page(continuation_token=page)
+            items = list(next(pages, []))
+            return items, pages.continuation_token
+
+        what = f"the versions of {name}" if name else "the secrets"
+        items, token = self._call_listing(what, vault, one_page)
+        base = f"{vault_url}/secrets"
+        entries: list[Entry] = []
+        if name is None:
+            for props in items:
+                n = getattr(props, "name", None)
+                if isinstance(n, str) and _NAME_RE.match(n):
+                    detail = "disabled" if getattr(props, "enabled", True) is False else ""
+                    entries.append(Entry(n, "secret", path=f"{base}/{n}", detail=detail))
+            entries.sort(key=lambda e: e.name.lower())
+            return Listing(vault_url, tuple(entries), token or None)
+        if not page:
+            entries.append(Entry("(latest)", "version", link={"secret_id": f"{base}/{name}"}))
+        dated: list[tuple[float, Entry]] = []
+        for props in items:
+            version = getattr(props, "version", None)
+            if not isinstance(version, str) or not _VERSION_RE.match(version):
+                continue
+            updated: Any = getattr(props, "updated_on", None) or getattr(props, "created_on", None)
+            detail = updated.strftime("%Y-%m-%d %H:%M") if hasattr(updated, "strftime") else ""
+            if getattr(props, "enabled", True) is False:
+                detail = f"{detail} · disabled".strip(" ·")
+            stamp = updated.timestamp() if hasattr(updated, "timestamp") else 0.0
+            link = {"secret_id": f"{base}/{name}/{version}"}
+            dated.append((stamp, Entry(version, "version", link=link, detail=detail)))
+        entries += [e for _, e in sorted(dated, key=lambda t: -t[0])]  # newest first
+        return Listing(f"{base}/{name}", tuple(entries), token or None)
+
+    def _call_listing(self, what: str, vault: str, fn: Any) -> Any:
+        """Like _call, but a 403 here is this vault's access policy: shown for this node."""
+        import azure.core.exceptions as ax
+
+        try:
+            return fn()
+        except ax.HttpResponseError as exc:
+            if exc.status_code == 403:
+                raise BrowseDenied(f"{what} of {vault}") from None
+            error = self._translate(exc, what, vault)
+        except FetchError:
+            raise
+        except Exception as exc:
+            error = self._translate(exc, what, vault)
+        raise error from None
 
     def _call(self, what: str, vault: str, fn: Any) -> Any:
         try:
@@ -243,7 +343,7 @@ class AzureProvider(Provider):
                         Reason.TIMED_OUT,
                         f"the Azure sign-in endpoint did not answer in {self.timeout:g}s",
                     )
-                return ProviderFailure("cannot reach the Azure sign-in endpoint")
+                return ProviderUnreachable("cannot reach the Azure sign-in endpoint")
         if isinstance(exc, CredentialUnavailableError):
             return NeedsReauth("no Azure credential is available (sign in or set a client secret)")
         if isinstance(exc, ax.ClientAuthenticationError):
@@ -268,7 +368,7 @@ class AzureProvider(Provider):
                 Reason.TIMED_OUT, f"Azure Key Vault {vault} did not answer in {self.timeout:g}s"
             )
         if isinstance(exc, ax.ServiceRequestError | ax.ServiceResponseError):
-            return ProviderFailure(f"cannot reach Azure Key Vault {vault}")
+            return ProviderUnreachable(f"cannot reach Azure Key Vault {vault}")
         if isinstance(exc, ValueError):
             return ProviderFailure(
                 f"Azure Key Vault {vault}: its challenge does not match the vault host"

@@ -13,6 +13,7 @@ from tui_vault.core.providers import (
     Provider,
     ProviderFactory,
     ProviderFailure,
+    ProviderUnreachable,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "Provider",
     "ProviderFactory",
     "ProviderFailure",
+    "ProviderUnreachable",
 ]

@@ -24,8 +24,11 @@ from tui_vault.core.providers import (
     NeedsReauth,
     Provider,
     ProviderFailure,
+    ProviderUnreachable,
     safe_url,
 )
+from tui_vault.integrations.browse import BrowseDenied, Entry, Listing
+from tui_vault.integrations.push import PushConflict, PushOutcome
 
 T = TypeVar("T")
 
@@ -80,6 +83,25 @@ class HashiCorpProvider(Provider):
 
     async def verify(self) -> None:
         await self.run_blocking(self._verify_sync)
+
+    async def browse(self, path: str, *, page: str | None = None, name_filter: str = "") -> Listing:
+        """Mounts (""), a folder ("MOUNT/DIR/"), or the keys of a secret ("MOUNT/SECRET")."""
+        listing = await self.run_blocking(lambda: self._browse_sync(path.strip()))
+        return listing.filtered(name_filter)
+
+    async def push(self, link: Link, value: str, *, force: bool = False) -> PushOutcome:
+        """Write one key at engine/path, keeping the other keys (KV v2: check-and-set)."""
+        engine = link.params.get("engine", "").strip("/")
+        path = link.params.get("path", "").strip("/")
+        key = link.params.get("key", "")
+        if not engine or not path or not key:
+            raise ProviderFailure("HashiCorp link needs engine, path and key")
+        where = f"{engine}/{path}"
+        return await self.run_blocking(
+            lambda: self._guarded(
+                where, lambda client: self._push_op(client, engine, path, key, value, force)
+            )
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -276,6 +298,175 @@ class HashiCorpProvider(Provider):
             raise ProviderFailure(f"malformed answer for {where} from {self._server}")
         return data
 
+    # ------------------------------------------------------------------ browse / push
+
+    def _denied_unless_token_bad(self, client: Any, where: str, exc: BaseException) -> None:
+        """A 403 with a token the server still accepts is the policy: say so for this node.
+        Otherwise the token expired: let _with_auth log in again."""
+        if self._token_valid(client):
+            raise BrowseDenied(where) from None
+        raise exc
+
+    def _browse_sync(self, path: str) -> Listing:
+        target = path.strip("/")
+        if not target:
+            return self._guarded("the mounts", self._list_mounts)
+        return self._guarded(
+            target, lambda client: self._browse_path(client, target, path.endswith("/"))
+        )
+
+    def _list_mounts(self, client: Any) -> Listing:
+        import hvac.exceptions as hx
+
+        try:
+            answer = client.adapter.get("/v1/sys/mounts")
+            table = answer.get("data") or answer if isinstance(answer, dict) else None
+        except hx.Forbidden:
+            if not self._token_valid(client):
+                raise
+            table = None
+        if not isinstance(table, dict):
+            # No read on sys/mounts: the mounts this token can see, as the web UI lists them.
+            try:
+                answer = client.adapter.get("/v1/sys/internal/ui/mounts")
+            except hx.Forbidden as exc:
+                self._denied_unless_token_bad(client, "the mounts", exc)
+                raise
+            data = answer.get("data") if isinstance(answer, dict) else None
+            table = data.get("secret") if isinstance(data, dict) else None
+        if not isinstance(table, dict):
+            raise ProviderFailure(f"malformed list of mounts from {self._server}")
+        entries = []
+        for name, info in sorted(table.items()):
+            if not isinstance(info, dict) or info.get("type") not in ("kv", "generic"):
+                continue
+            options = info.get("options") or {}
+            version = 2 if isinstance(options, dict) and str(options.get("version")) == "2" else 1
+            mount = str(name).strip("/")
+            entries.append(Entry(f"{mount}/", "mount", path=f"{mount}/", detail=f"KV v{version}"))
+        return Listing("", tuple(entries))
+
+    def _browse_path(self, client: Any, target: str, folder: bool) -> Listing:
+        import hvac.exceptions as hx
+
+        m = self._mount(client, target)
+        rest = m.prefix
+        if not folder and rest:
+            try:
+                data = self._read_at(client, m, rest)
+            except hx.InvalidPath:
+                data = None  # not a secret: maybe a folder written without its slash
+            except hx.Forbidden as exc:
+                self._denied_unless_token_bad(client, target, exc)
+                raise
+            if data is not None:
+                return self._keys_listing(m, rest, data)
+        return self._folder_listing(client, m, rest, target)
+
+    @staticmethod
+    def _read_at(client: Any, m: _Mount, full: str) -> dict[str, Any]:
+        if m.version == 2:
+            answer = client.secrets.kv.v2.read_secret_version(
+                path=full, mount_point=m.mount, raise_on_deleted_version=True
+            )
+            data = answer["data"]["data"]
+        else:
+            data = client.secrets.kv.v1.read_secret(path=full, mount_point=m.mount)["data"]
+        if not isinstance(data, dict):
+            raise ValueError("not a secret")
+        return data
+
+    def _keys_listing(self, m: _Mount, full: str, data: dict[str, Any]) -> Listing:
+        engine = m.mount
+        entries = tuple(
+            Entry(
+                str(k),
+                "key",
+                link={"engine": engine, "path": full, "key": str(k)},
+                detail="" if isinstance(v, str) else "JSON",
+            )
+            for k, v in sorted(data.items())
+        )
+        return Listing(f"{engine}/{full}", entries)
+
+    def _folder_listing(self, client: Any, m: _Mount, rest: str, target: str) -> Listing:
+        import hvac.exceptions as hx
+
+        folder = f"{rest}/" if rest else ""
+        try:
+            if m.version == 2:
+                answer = client.secrets.kv.v2.list_secrets(path=folder, mount_point=m.mount)
+            else:
+                answer = client.secrets.kv.v1.list_secrets(path=folder, mount_point=m.mount)
+            keys = answer["data"]["keys"]
+        except hx.InvalidPath:
+            keys = []  # an empty mount or folder: LIST answers 404
+        except hx.Forbidden as exc:
+            self._denied_unless_token_bad(client, f"{target}/", exc)
+            raise
+        except (KeyError, TypeError):
+            raise ProviderFailure(f"malformed listing of {target} from {self._server}") from None
+        if not isinstance(keys, list):
+            raise ProviderFailure(f"malformed listing of {target} from {self._server}")
+        base = f"{m.mount}/{folder}"
+        entries = []
+        for k in sorted(str(k) for k in keys):
+            if k.endswith("/"):
+                entries.append(Entry(k, "folder", path=f"{base}{k}"))
+            else:
+                entries.append(Entry(k, "secret", path=f"{base}{k}"))
+        return Listing(base, tuple(entries))
+
+    def _push_op(
+        self, client: Any, engine: str, path: str, key: str, value: str, force: bool
+    ) -> PushOutcome:
+        import hvac.exceptions as hx
+
+        where = f"{engine}/{path}"
+        m = self._mount(client, engine)
+        full = f"{m.prefix}/{path}" if m.prefix else path
+        version = 0
+        try:
+            if m.version == 2:
+                answer = client.secrets.kv.v2.read_secret_version(
+                    path=full, mount_point=m.mount, raise_on_deleted_version=False
+                )
+                data = answer["data"]["data"] or {}
+                version = int(answer["data"]["metadata"]["version"])
+            else:
+                data = client.secrets.kv.v1.read_secret(path=full, mount_point=m.mount)["data"]
+        except hx.InvalidPath:
+            data = {}
+        except (KeyError, TypeError, ValueError):
+            raise ProviderFailure(f"malformed answer for {where} from {self._server}") from None
+        if not isinstance(data, dict):
+            raise ProviderFailure(f"malformed answer for {where} from {self._server}")
+        if key in data and data[key] == value:
+            return "unchanged"
+        if key in data and not force:
+            raise PushConflict(
+                f"{where} on {self._server} already has a different value for key {key!r}; "
+                "pass --force to replace it"
+            )
+        merged = {**data, key: value}
+        try:
+            if m.version == 2:
+                client.secrets.kv.v2.create_or_update_secret(
+                    path=full, secret=merged, cas=version, mount_point=m.mount
+                )
+            else:
+                client.secrets.kv.v1.create_or_update_secret(
+                    path=full, secret=merged, mount_point=m.mount
+                )
+        except hx.InvalidRequest:
+            if m.version == 2:  # check-and-set failed: someone wrote in between
+                raise PushConflict(
+                    f"{where} on {self._server} changed while writing; nothing was replaced, "
+                    "try again"
+                ) from None
+            raise
+        return "updated" if key in data else "created"
+
     def _translate(self, exc: BaseException, where: str) -> FetchError:
         import hvac.exceptions as hx
         import requests
@@ -290,13 +481,13 @@ class HashiCorpProvider(Provider):
         if isinstance(exc, requests.exceptions.SSLError):
             return ProviderFailure(f"TLS verification failed for {server}")
         if isinstance(exc, requests.exceptions.ConnectionError):
-            return ProviderFailure(f"cannot reach HashiCorp Vault at {server}")
+            return ProviderUnreachable(f"cannot reach HashiCorp Vault at {server}")
         if isinstance(exc, requests.exceptions.RequestException):
             return ProviderFailure(f"request to {server} failed ({type(exc).__name__})")
         if isinstance(exc, hx.InvalidPath):
             return ProviderFailure(f"secret not found: {where} on {server}")
         if isinstance(exc, hx.VaultDown):
-            return ProviderFailure(f"HashiCorp Vault at {server} is sealed or down")
+            return ProviderUnreachable(f"HashiCorp Vault at {server} is sealed or down")
         if isinstance(exc, hx.RateLimitExceeded):
             return ProviderFailure(f"HashiCorp Vault at {server} is rate limiting requests")
         if isinstance(exc, hx.VaultError):

@@ -22,7 +22,14 @@ from typing import Any
 from tui_vault import __version__
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.model import Link, Reason
-from tui_vault.core.providers import FetchError, NeedsReauth, Provider, ProviderFailure
+from tui_vault.core.providers import (
+    FetchError,
+    NeedsReauth,
+    Provider,
+    ProviderFailure,
+    ProviderUnreachable,
+)
+from tui_vault.integrations.browse import Entry, Listing
 
 ClientFactory = Callable[[str], Awaitable[Any]]
 
@@ -103,8 +110,28 @@ def _classify(exc: BaseException, what: str) -> FetchError:
     if "not found" in text or "no item" in text or "no vault" in text or "no match" in text:
         return ProviderFailure(f"1Password could not find {what}")
     if "network" in text or "connect" in text or "dns" in text or "timed out" in text:
-        return ProviderFailure(f"cannot reach 1Password for {what}")
+        return ProviderUnreachable(f"cannot reach 1Password for {what}")
     return ProviderFailure(f"1Password could not resolve {what}")
+
+
+def _segment(ident: str, title: str, siblings: list[tuple[str, str]]) -> str:
+    """A title where it names one thing and fits a reference, otherwise the id."""
+    usable = title and title.strip() == title and not set(title) & set("/?\\")
+    unique = sum(1 for _, t in siblings if t == title) == 1
+    return title if usable and unique else ident
+
+
+def _find(segment: str, choices: list[tuple[str, str]], what: str) -> tuple[str, str]:
+    """(id, segment) of the vault or item a path segment names, by id or by title."""
+    for ident, _title in choices:
+        if ident == segment:
+            return ident, segment
+    matches = [ident for ident, title in choices if title == segment]
+    if len(matches) == 1:
+        return matches[0], segment
+    if matches:
+        raise ProviderFailure(f"more than one 1Password {what} is called {segment!r}")
+    raise ProviderFailure(f"1Password could not find {what} {segment!r}")
 
 
 class OnePasswordProvider(Provider):
@@ -219,6 +246,69 @@ class OnePasswordProvider(Provider):
             for fp in fingerprints:
                 out[fp] = result
         return out
+
+    async def browse(self, path: str, *, page: str | None = None, name_filter: str = "") -> Listing:
+        """Vaults (""), the items of a vault ("op://VAULT"), the fields of an item
+        ("op://VAULT/ITEM") through the SDK's list/get calls; field values are never kept."""
+        text = path.strip()
+        if text and not text.startswith("op://"):
+            raise ProviderFailure(f"browse 1Password with op://VAULT[/ITEM], not {text!r}")
+        segments = [s for s in text.removeprefix("op://").split("/") if s]
+        if len(segments) > 2:
+            raise ProviderFailure(f"browse 1Password with op://VAULT[/ITEM], not {text!r}")
+        client = await self._get_client()
+        what = text or "the vaults"
+        try:
+            listing = await asyncio.wait_for(self._browse(client, segments), self.timeout)
+        except FetchError:
+            raise
+        except Exception as exc:
+            error = _classify(exc, what)
+            self._forget_client_if(error)
+            raise error from None
+        return listing.filtered(name_filter)
+
+    async def _browse(self, client: Any, segments: list[str]) -> Listing:
+        vaults = [(str(v.id), str(v.title)) for v in await client.vaults.list()]
+        if not segments:
+            entries = [
+                Entry(title, "vault", path=f"op://{_segment(vid, title, vaults)}")
+                for vid, title in sorted(vaults, key=lambda v: v[1].lower())
+            ]
+            return Listing("", tuple(entries))
+        vault_id, vault_seg = _find(segments[0], vaults, "vault")
+        items = [(str(i.id), str(i.title)) for i in await client.items.list(vault_id)]
+        if len(segments) == 1:
+            entries = [
+                Entry(title, "item", path=f"op://{vault_seg}/{_segment(iid, title, items)}")
+                for iid, title in sorted(items, key=lambda i: i[1].lower())
+            ]
+            return Listing(f"op://{vault_seg}", tuple(entries))
+        item_id, item_seg = _find(segments[1], items, "item")
+        item = await client.items.get(vault_id, item_id)
+        sections = [(str(s.id), str(s.title)) for s in (getattr(item, "sections", None) or [])]
+        fields = [
+            (str(f.id), str(f.title), getattr(f, "section_id", None))
+            for f in (getattr(item, "fields", None) or [])
+        ]
+        del item  # it carries field values: keep only ids and titles
+        entries = []
+        base = f"op://{vault_seg}/{item_seg}"
+        section_titles = dict(sections)
+        for fid, title, section_id in fields:
+            section = section_titles.get(str(section_id), "") if section_id else ""
+            ref = base
+            if section_id:
+                ref += f"/{_segment(str(section_id), section, sections)}"
+            # A title names the field when no other field of its section has it.
+            siblings = [(i, t) for i, t, sid in fields if sid == section_id]
+            ref += f"/{_segment(fid, title, siblings)}"
+            try:
+                validate_ref(ref)
+            except InvalidSecretError:
+                ref = f"op://{vault_id}/{item_id}/" + (f"{section_id}/" if section_id else "") + fid
+            entries.append(Entry(title or fid, "field", link={"ref": ref}, detail=section))
+        return Listing(base, tuple(entries))
 
     @staticmethod
     def _one(ref: str, response: Any) -> str | FetchError:

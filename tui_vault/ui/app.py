@@ -158,6 +158,7 @@ class VaultApp(App[int]):
             self.provider_factory,
             expiration_minutes=self.settings.expiration_minutes,
             fetch_timeout_seconds=self.settings.fetch_timeout_seconds,
+            serve_stale_hours=self.settings.serve_stale_hours,
             on_progress=self._on_progress,
         )
         self.last_activity = self.clock()
@@ -276,6 +277,7 @@ class VaultApp(App[int]):
             self.session.configure(
                 expiration_minutes=self.settings.expiration_minutes,
                 fetch_timeout_seconds=self.settings.fetch_timeout_seconds,
+                serve_stale_hours=self.settings.serve_stale_hours,
             )
         self._save_settings()
 

@@ -20,7 +20,12 @@ from tui_vault.ui.screens.provider_form import FieldsForm
 class LinkDialog(Dialog[Link | None]):
     """Step one: which secret and which provider. Step two: the provider's link fields."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="link.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="link.cancel"),
+        Binding(
+            "ctrl+b", "browse", "Browse", id="link.browse", tooltip="Browse the provider to link"
+        ),
+    ]
 
     def __init__(self, secret: Secret | None) -> None:
         super().__init__()
@@ -53,30 +58,66 @@ class LinkDialog(Dialog[Link | None]):
                 if s and s.link:
                     yield Button("Unlink", id="unlink", variant="warning", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Browse…", id="browse", compact=True)
                 yield Button("Next", id="next", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#link-name" if self.secret is None else "#link-provider").focus()
 
-    @on(Button.Pressed, "#next")
-    @on(Input.Submitted, "#link-name")
-    def _next(self) -> None:
+    def _chosen_name(self) -> str | None:
         name = self.query_one("#link-name", Input).value.strip()
         try:
             validate_name(name)
         except VaultError as e:
             self.query_one("#link-error", Static).update(e.message)
-            return
-        provider = str(self.query_one("#link-provider", Select).value)
+            return None
+        return name
+
+    def _current_params(self, name: str, provider: str) -> dict[str, str]:
         vault = vapp(self).vault
         existing = vault.data.secrets.get(name) if vault is not None else None
         if existing is not None and existing.link is None and existing.value:
             self.query_one("#link-error", Static).update(
                 f"{name} holds a local value; linking replaces it with the external one."
             )
-        values = existing.link.params if existing and existing.link else {}
-        if existing and existing.link and existing.link.provider != provider:
-            values = {}
+        if existing and existing.link and existing.link.provider == provider:
+            return dict(existing.link.params)
+        return {}
+
+    @on(Button.Pressed, "#browse")
+    def action_browse(self) -> None:
+        """Pick the link by browsing the provider; the choice fills the link's fields."""
+        from tui_vault.ui.screens.browse import BrowseDialog, start_path
+
+        name = self._chosen_name()
+        if name is None:
+            return
+        provider = str(self.query_one("#link-provider", Select).value)
+        vault = vapp(self).vault
+        if vault is None or provider not in vault.data.integrations:
+            self.query_one("#link-error", Static).update(
+                f"Connect {PROVIDERS[provider]} in Settings → Integrations to browse it"
+                " (or press Next and type the path)."
+            )
+            return
+        start = start_path(provider, self._current_params(name, provider))
+
+        def chosen(params: dict[str, str] | None) -> None:
+            if params is not None:
+                self._fields(name, provider, params)
+
+        self.app.push_screen(BrowseDialog(provider, start), chosen)
+
+    @on(Button.Pressed, "#next")
+    @on(Input.Submitted, "#link-name")
+    def _next(self) -> None:
+        name = self._chosen_name()
+        if name is None:
+            return
+        provider = str(self.query_one("#link-provider", Select).value)
+        self._fields(name, provider, self._current_params(name, provider))
+
+    def _fields(self, name: str, provider: str, values: dict[str, str]) -> None:
         form = FieldsForm(
             f"Link {name} to {PROVIDERS[provider]}",
             LINK_FIELDS[provider],

@@ -80,6 +80,14 @@ class SecretsScreen(Screen[None]):
         Binding(
             "l", "link", "Link", id="secrets.link", tooltip="Link to an external vault", show=False
         ),
+        Binding(
+            "m",
+            "move",
+            "Move to HashiCorp/AWS…",
+            id="secrets.move",
+            tooltip="Push to a team vault, link",
+            show=False,
+        ),
         Binding("slash", "filter", "Filter", id="secrets.filter", tooltip="Filter as you type"),
         Binding(
             "o", "sort", "Sort", id="secrets.sort", tooltip="Sort by the next column", show=False
@@ -428,6 +436,19 @@ class SecretsScreen(Screen[None]):
             return
         secret = self.selected_secret()
         self.app.push_screen(LinkDialog(secret))
+
+    def action_move(self) -> None:
+        from tui_vault.ui.screens.push import PushDialog
+
+        secret = self.selected_secret()
+        if secret is None:
+            return
+        if secret.link is not None:
+            self.notify(
+                f"{secret.name} is linked: it has no local value to move", severity="warning"
+            )
+            return
+        self.app.push_screen(PushDialog(secret))
 
     def action_troubleshoot(self) -> None:
         from tui_vault.ui.screens.troubleshoot import TroubleshootScreen
