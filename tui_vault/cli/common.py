@@ -154,15 +154,37 @@ def open_session(args: argparse.Namespace) -> Session:
     return session_for(open_vault(args))
 
 
-def resolve_names(vault: Vault, names: Sequence[str], url: str | None) -> dict[str, Resolution]:
+def resolve_names(
+    vault: Vault, names: Sequence[str], url: str | None, action: str = ""
+) -> dict[str, Resolution]:
     """Resolve references for a command (get, inject, run) and release the session's clients.
 
-    Local secrets need no event loop, executor or cache: the common `get` stays light."""
+    Local secrets need no event loop, executor or cache: the common `get` stays light.
+    With an action, the resolution goes in the access log."""
     session = session_for(vault)
     try:
-        return session.resolve_blocking(names, url)
+        result = session.resolve_blocking(names, url)
     finally:
         session.close()
+    if action:
+        log_access(vault, action, result)
+    return result
+
+
+def log_access(vault: Vault, action: str, results: dict[str, Resolution]) -> None:
+    """One record in the access log; a failed write is one warning line, never a failure."""
+    from tui_vault.core.accesslog import make_record, record_access, visible
+    from tui_vault.core.settings import SettingsError, load_settings
+
+    try:
+        enabled = load_settings().access_log
+    except SettingsError:
+        enabled = True  # the broken file was reported already; the default is to record
+    if not enabled:
+        return
+    problem = record_access(vault, make_record(action, results))
+    if problem:
+        say(f"{PROG}: warning: {visible(problem)}")
 
 
 def write_json_array(rows: list[dict[str, Any]]) -> None:

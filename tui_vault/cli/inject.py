@@ -34,7 +34,7 @@ def cmd_inject(args: argparse.Namespace) -> int:
         except UnicodeDecodeError:
             raise VaultError("the template on stdin is not UTF-8 text") from None
     names = find_references(template)
-    results = resolve_names(open_vault(args), names, args.url) if names else {}
+    results = resolve_names(open_vault(args), names, args.url, "inject") if names else {}
     if not report_unresolved(results):
         return ExitCode.UNRESOLVED
     output = render(template, {n: r.value or "" for n, r in results.items()})

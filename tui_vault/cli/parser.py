@@ -15,6 +15,7 @@ from tui_vault.cli import (
     inject,
     integrations,
     lifecycle,
+    log,
     push,
     run,
     secrets,
@@ -54,4 +55,5 @@ def build_parser() -> argparse.ArgumentParser:
     agent.register(add)
     browse.register(add)
     push.register(add)
+    log.register(add)
     return parser

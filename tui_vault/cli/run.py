@@ -76,7 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     results: dict[str, Resolution] = {}
     if names:
         vault = open_vault(args)
-        results = resolve_names(vault, names, args.url)
+        results = resolve_names(vault, names, args.url, action="run")
         if not report_unresolved(results):
             return ExitCode.UNRESOLVED
     values = {n: r.value or "" for n, r in results.items()}

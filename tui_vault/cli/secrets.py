@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def cmd_get(args: argparse.Namespace) -> int:
     vault = open_vault(args)
-    results = resolve_names(vault, [args.name], args.url)
+    results = resolve_names(vault, [args.name], args.url, action="get")
     if not report_unresolved(results):
         return ExitCode.UNRESOLVED
     value = results[args.name].value or ""

@@ -45,6 +45,9 @@ class Settings:
     theme: str = "textual-dark"
     """The Textual theme the TUI starts with."""
 
+    access_log: bool = True
+    """Record every resolution (get, inject, run, copy, reveal) in the local access log."""
+
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> keys, e.g. {"reveal" = "ctrl+r"}, applied over the defaults."""
 

@@ -105,6 +105,7 @@ def reset_vault_files(vault_path: Path) -> None:
     """Delete the vault, its backup and cache (lost key), and forget its keyring entry."""
     import contextlib
 
+    from tui_vault.core.accesslog import remove_log_files
     from tui_vault.core.cache import reset_cache_file
     from tui_vault.core.store import file_lock
     from tui_vault.core.vault import VaultPaths
@@ -136,6 +137,7 @@ def reset_vault_files(vault_path: Path) -> None:
 
             with contextlib.suppress(FileNotFoundError):
                 passphrase_path(vault_path).unlink()  # it wraps the key being replaced
+            remove_log_files(vault_path)  # sealed with the lost key: nothing could read it
     if old_id:
         keystore.forget(old_id)
     from tui_vault.core.hygiene import forget_env_key

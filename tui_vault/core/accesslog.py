@@ -1,0 +1,471 @@
+"""The local access log: which command read which secret, when, from where. Never a value.
+
+Layout beside the vault file (``vault.json`` here):
+
+- ``vault.json.log``: the current segment, one sealed record per line.
+- ``vault.json.log.1``: the previous segment, kept when the current one reaches the size limit.
+- ``vault.json.log.head``: a sealed checkpoint (last sequence number, hash of the last line,
+  first sequence number that must still be present), so a cut-off tail is detected too.
+- ``vault.json.log.lock``: flock'd by writers, so concurrent appends never interleave.
+
+Each line is ``SEQ:BASE64(nonce || AES-GCM ciphertext)``, sealed with the vault key's own
+HKDF subkey ("access-log") and, as associated data, the vault id, the sequence number and the
+SHA-256 of the previous line. Editing a line breaks its tag; removing or reordering lines
+breaks the chain of the line after; cutting lines off the end disagrees with the head.
+
+What it cannot detect: someone holding the files may put back an older copy of all of them
+together (log and head), or delete every file at once, which reads as "no log yet". The log
+records what this machine's tui-vault did; it is not a remote audit trail.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import json
+import os
+import re
+import stat
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui_vault.core import crypto
+from tui_vault.core.errors import StorageError, VaultError
+from tui_vault.core.store import atomic_write, file_lock
+
+if TYPE_CHECKING:
+    from tui_vault.core.resolution import Resolution
+    from tui_vault.core.vault import Vault
+
+SEGMENT_LIMIT = 1024 * 1024
+"""Rotate the current segment once it is this large (the log holds at most about twice it)."""
+MAX_LINE_BYTES = 64 * 1024
+_ZERO = b"\0" * 32
+_REF = re.compile(r"\{\{\s*vault:[^}]*\}\}")
+ELIDED = "[elided]"
+ACTIONS = ("get", "inject", "run", "copy", "reveal", "clear")
+
+
+class LogTampered(VaultError):
+    """The log's chain is broken: a record was edited, removed, reordered or cut off."""
+
+
+@dataclass(frozen=True)
+class LogPaths:
+    log: Path
+    previous: Path
+    head: Path
+    lock: Path
+
+    @classmethod
+    def beside(cls, vault_path: Path) -> LogPaths:
+        base = vault_path.resolve() if vault_path.is_symlink() else vault_path
+        name = base.name + ".log"
+        return cls(
+            log=base.with_name(name),
+            previous=base.with_name(name + ".1"),
+            head=base.with_name(name + ".head"),
+            lock=base.with_name(name + ".lock"),
+        )
+
+    def all(self) -> tuple[Path, ...]:
+        return (self.log, self.previous, self.head, self.lock)
+
+
+@dataclass
+class Record:
+    """One resolution: who asked for which names and how it ended. Never a value."""
+
+    time: float
+    action: str
+    names: list[str]
+    outcome: str  # "resolved" or "unresolved"
+    details: dict[str, str] = field(default_factory=dict)  # name -> resolved/empty/reason
+    argv: list[str] = field(default_factory=list)
+    tty: str | None = None
+    ssh_client: str | None = None
+    pid: int = 0
+    seq: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, doc: Any) -> Record:
+        if not isinstance(doc, dict):
+            raise ValueError("not an object")
+        rec = cls(
+            time=float(doc["time"]),
+            action=str(doc["action"]),
+            names=[str(n) for n in doc["names"]],
+            outcome=str(doc["outcome"]),
+            details={str(k): str(v) for k, v in dict(doc.get("details", {})).items()},
+            argv=[str(a) for a in doc.get("argv", [])],
+            tty=None if doc.get("tty") is None else str(doc["tty"]),
+            ssh_client=None if doc.get("ssh_client") is None else str(doc["ssh_client"]),
+            pid=int(doc.get("pid", 0)),
+            seq=int(doc["seq"]),
+        )
+        return rec
+
+
+@dataclass
+class LogReading:
+    """What `read_log` found: the records whose chain holds, and what broke it (if anything)."""
+
+    records: list[Record]
+    problem: str | None = None
+
+
+# ------------------------------------------------------------------ what a record says
+
+
+def elide_argv(argv: Sequence[str], values: Iterable[str]) -> list[str]:
+    """argv with every argument holding a value replaced whole, and references elided."""
+    shown = [v for v in values if v]
+    out: list[str] = []
+    for arg in argv:
+        if any(v in arg for v in shown):
+            out.append(ELIDED)
+        else:
+            out.append(_REF.sub("{{vault:…}}", arg))
+    return out
+
+
+def _tty() -> str | None:
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            if stream is not None and stream.isatty():
+                return os.ttyname(stream.fileno())
+    return None
+
+
+def _ssh_client() -> str | None:
+    conn = os.environ.get("SSH_CONNECTION", "").split()
+    return conn[0][:64] if conn else None
+
+
+def make_record(
+    action: str,
+    results: Mapping[str, Resolution] | None = None,
+    *,
+    names: Sequence[str] = (),
+    argv: Sequence[str] | None = None,
+    outcome: str | None = None,
+) -> Record:
+    """A record of one resolution, taken from its results (names, statuses, reasons)."""
+    details: dict[str, str] = {}
+    values: list[str] = []
+    for name, r in (results or {}).items():
+        if r.status == "unresolved":
+            details[name] = r.reason.value if r.reason is not None else "unresolved"
+        else:
+            details[name] = r.status
+        if r.value:
+            values.append(r.value)
+    all_names = list(dict.fromkeys([*names, *details]))
+    if outcome is None:
+        bad = [n for n, d in details.items() if d not in ("resolved", "empty")]
+        outcome = "unresolved" if bad else "resolved"
+    raw_argv = list(sys.argv) if argv is None else list(argv)
+    if raw_argv:
+        raw_argv[0] = Path(raw_argv[0]).name
+    return Record(
+        time=time.time(),
+        action=action,
+        names=all_names,
+        outcome=outcome,
+        details=details,
+        argv=elide_argv(raw_argv, values),
+        tty=_tty(),
+        ssh_client=_ssh_client(),
+        pid=os.getpid(),
+    )
+
+
+# ------------------------------------------------------------------ the sealed files
+
+
+def _b64d(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+class AccessLog:
+    """Append to and read the access log of one vault (needs the vault key)."""
+
+    def __init__(
+        self,
+        vault_path: Path,
+        master: bytes,
+        vault_id: str,
+        segment_limit: int = SEGMENT_LIMIT,
+    ) -> None:
+        self.paths = LogPaths.beside(vault_path)
+        self.vault_id = vault_id
+        self._key = crypto.derive_subkey(master, bytes.fromhex(vault_id), "access-log")
+        self.segment_limit = segment_limit
+
+    # -------------------------------------------------------------- sealing
+
+    def _aad(self, seq: int, prev: bytes) -> bytes:
+        return f"tui-vault/access-log/v1|{self.vault_id}|{seq}|".encode() + prev
+
+    def _seal_line(self, record: Record, prev: bytes) -> bytes:
+        plaintext = json.dumps(record.to_json(), sort_keys=True, ensure_ascii=True).encode()
+        nonce, ct = crypto.seal(self._key, plaintext, self._aad(record.seq, prev))
+        return f"{record.seq}:{prev.hex()}:".encode() + base64.b64encode(nonce + ct)
+
+    def _open_line(self, line: bytes, expect_seq: int | None, prev: bytes | None) -> Record:
+        """The record in one line, if its tag holds for this position in the chain.
+
+        prev: the hash of the line before it (None for the oldest kept line, whose
+        predecessor may have been rotated out: the hash it names is then taken on trust,
+        though still bound by its tag).
+        """
+        try:
+            seq_text, prev_hex, body = line.decode("ascii").split(":")
+            seq = int(seq_text)
+            stated = bytes.fromhex(prev_hex)
+            blob = _b64d(body)
+        except (UnicodeDecodeError, ValueError, binascii.Error):
+            raise LogTampered("a line of the log is not a sealed record") from None
+        if expect_seq is not None and seq != expect_seq:
+            if seq > expect_seq:
+                raise LogTampered(f"record {expect_seq} was removed (found {seq} in its place)")
+            raise LogTampered(f"record {seq} is out of order (expected {expect_seq})")
+        if prev is not None and stated != prev:
+            raise LogTampered(f"record {seq} does not follow the record before it (changed?)")
+        nonce, ct = blob[: crypto.NONCE_BYTES], blob[crypto.NONCE_BYTES :]
+        try:
+            plaintext = crypto.unseal(self._key, nonce, ct, self._aad(seq, stated))
+        except crypto.DecryptionFailed:
+            raise LogTampered(f"record {seq} was changed") from None
+        try:
+            rec = Record.from_json(json.loads(plaintext))
+        except (ValueError, KeyError, TypeError):
+            raise LogTampered(f"record {seq} is damaged") from None
+        if rec.seq != seq:
+            raise LogTampered(f"record {seq} is damaged")
+        return rec
+
+    def _head_aad(self) -> bytes:
+        return f"tui-vault/access-log-head/v1|{self.vault_id}".encode()
+
+    def _read_head(self) -> tuple[int, bytes, int] | None:
+        """(last seq, hash of the last line, first seq that must exist), or None if no head."""
+        raw = self._read_bounded(self.paths.head, 4096)
+        if raw is None:
+            return None
+        try:
+            nonce_b64, _, ct_b64 = raw.decode("ascii").strip().partition(":")
+            plaintext = crypto.unseal(self._key, _b64d(nonce_b64), _b64d(ct_b64), self._head_aad())
+            doc = json.loads(plaintext)
+            return int(doc["seq"]), bytes.fromhex(doc["hash"]), int(doc["start"])
+        except (UnicodeDecodeError, ValueError, binascii.Error, KeyError, TypeError):
+            raise LogTampered("the log's checkpoint is damaged") from None
+        except crypto.DecryptionFailed:
+            raise LogTampered(
+                "the log's checkpoint was changed (or belongs to another vault key)"
+            ) from None
+
+    def _write_head(self, seq: int, last: bytes, start: int) -> None:
+        doc = {"seq": seq, "hash": last.hex(), "start": start}
+        nonce, ct = crypto.seal(self._key, json.dumps(doc).encode(), self._head_aad())
+        line = base64.b64encode(nonce) + b":" + base64.b64encode(ct) + b"\n"
+        atomic_write(self.paths.head, line)
+
+    @staticmethod
+    def _read_bounded(path: Path, limit: int) -> bytes | None:
+        """A regular file's bytes (never through a symlink), or None if it does not exist."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise StorageError(f"cannot read {path}: {e.strerror}") from None
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+
+            if not stat.S_ISREG(st.st_mode):
+                raise StorageError(f"{path} is not a regular file")
+            if st.st_size > limit:
+                raise StorageError(f"{path} is larger than an access log can be")
+            return f.read(limit + 1)
+
+    def _segment_lines(self, path: Path) -> list[bytes]:
+        raw = self._read_bounded(path, self.segment_limit + 2 * MAX_LINE_BYTES)
+        if not raw:
+            return []
+        if not raw.endswith(b"\n"):
+            # A writer died mid-line (or the end was cut): the partial line is not a record.
+            raw = raw[: raw.rfind(b"\n") + 1]
+        return raw.splitlines()
+
+    # -------------------------------------------------------------- writing
+
+    def append(self, record: Record) -> Record:
+        """Add one record under the lock; raises StorageError/LogTampered if it cannot."""
+        with file_lock(self.paths.lock, timeout=5.0):
+            head = self._read_head()
+            if head is None and (self.paths.log.exists() or self.paths.previous.exists()):
+                raise LogTampered("the log's checkpoint is missing")
+            seq, last, start = head if head is not None else (0, _ZERO, 1)
+            lines = self._segment_lines(self.paths.log)
+            if lines:
+                # A crash between writing the line and the head leaves the line ahead.
+                with contextlib.suppress(LogTampered):
+                    tail = self._open_line(lines[-1], None, None)
+                    if tail.seq > seq:
+                        seq, last = tail.seq, hashlib.sha256(lines[-1]).digest()
+            if sum(len(line) + 1 for line in lines) >= self.segment_limit:
+                # Rotate: the current segment becomes the previous one (the older previous
+                # is dropped); the next record chains on to its last line. The head moves
+                # first, so a crash in between leaves extra old records, never a gap.
+                start = self._first_seq(lines) or seq + 1
+                self._write_head(seq, last, start)
+                self.paths.log.replace(self.paths.previous)
+            rec = Record(**{**record.to_json(), "seq": seq + 1})
+            line = self._seal_line(rec, last)
+            if len(line) > MAX_LINE_BYTES:
+                rec.argv = [*rec.argv[:8], "[…]"]
+                line = self._seal_line(rec, last)
+            self._append_line(line, truncate=False)
+            self._write_head(rec.seq, hashlib.sha256(line).digest(), start)
+            return rec
+
+    def _append_line(self, line: bytes, truncate: bool) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if truncate else os.O_APPEND)
+        try:
+            fd = os.open(self.paths.log, flags, 0o600)
+        except OSError as e:
+            raise StorageError(f"cannot write {self.paths.log}: {e.strerror}") from None
+        try:
+            os.write(fd, line + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _first_seq(lines: list[bytes]) -> int | None:
+        if not lines:
+            return None
+        try:
+            return int(lines[0].split(b":", 1)[0])
+        except ValueError:
+            return None
+
+    def clear(self, record: Record) -> Record:
+        """Drop every record; the first new record says the log was cleared (and when)."""
+        with file_lock(self.paths.lock, timeout=5.0):
+            head = None
+            with contextlib.suppress(LogTampered):
+                head = self._read_head()
+            seq = head[0] if head is not None else 0
+            rec = Record(**{**record.to_json(), "seq": seq + 1})
+            line = self._seal_line(rec, _ZERO)
+            self._write_head(seq, _ZERO, rec.seq)
+            with contextlib.suppress(FileNotFoundError):
+                self.paths.previous.unlink()
+            self._append_line(line, truncate=True)
+            self._write_head(rec.seq, hashlib.sha256(line).digest(), rec.seq)
+            return rec
+
+    # -------------------------------------------------------------- reading
+
+    def read(self) -> LogReading:
+        """Every record whose chain holds, oldest first; `problem` says where it broke."""
+        with file_lock(self.paths.lock, timeout=5.0):
+            try:
+                head = self._read_head()
+            except LogTampered as e:
+                found = self._walk(None)
+                return LogReading(found.records, e.message)
+            return self._walk(head)
+
+    def _walk(self, head: tuple[int, bytes, int] | None) -> LogReading:
+        lines = self._segment_lines(self.paths.previous) + self._segment_lines(self.paths.log)
+        if head is None and not lines:
+            return LogReading([])
+        records: list[Record] = []
+        prev: bytes | None = None
+        expect: int | None = None
+        for line in lines:
+            try:
+                rec = self._open_line(line, expect, prev)
+            except LogTampered as e:
+                return LogReading(records, e.message)
+            records.append(rec)
+            prev = hashlib.sha256(line).digest()
+            expect = rec.seq + 1
+        if head is None:
+            return LogReading(records, "the log's checkpoint is missing")
+        seq, last, start = head
+        if records and records[0].seq > start:
+            return LogReading(
+                records,
+                f"records {start} to {records[0].seq - 1} are missing from the start of the log",
+            )
+        last_seq = records[-1].seq if records else start - 1
+        if last_seq < seq:
+            return LogReading(
+                records, f"records {last_seq + 1} to {seq} were cut off the end of the log"
+            )
+        if records and records[-1].seq == seq and prev != last:
+            return LogReading(records[:-1], f"record {seq} is not the one the checkpoint names")
+        return LogReading(records)
+
+
+def for_vault(vault: Vault) -> AccessLog:
+    return AccessLog(vault.path, vault.key, vault.vault_id)
+
+
+def record_access(vault: Vault, record: Record) -> str | None:
+    """Append a record; a failure is returned as one line for a warning, never raised."""
+    try:
+        for_vault(vault).append(record)
+    except VaultError as e:
+        return f"the access log was not written: {e.message}"
+    except OSError as e:
+        return f"the access log was not written: {e.strerror or type(e).__name__}"
+    return None
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration like 90s, 15m, 2h, 7d, 1w or 1h30m (a bare number is seconds)."""
+    t = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", t):
+        return float(t)
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhdw])", t)
+    if not parts or re.sub(r"(\d+(?:\.\d+)?)\s*([smhdw])", "", t).strip():
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 2h, 7d, 1h30m)")
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    return sum(float(n) * unit[u] for n, u in parts)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """Control characters (C0, C1, DEL, bidi overrides) made visible as \\xNN / \\uNNNN.
+
+    Local until core/display.py lands; then this should call its escaping function.
+    """
+
+    def show(m: re.Match[str]) -> str:
+        c = ord(m.group())
+        return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+    return _CONTROL.sub(show, text)
+
+
+def remove_log_files(vault_path: Path) -> None:
+    """Delete the access log of a vault whose key is gone (reset): nothing could read it."""
+    for p in LogPaths.beside(vault_path).all():
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            p.unlink()
