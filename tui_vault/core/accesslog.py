@@ -175,7 +175,8 @@ def make_record(
         outcome = "unresolved" if bad else "resolved"
     raw_argv = list(sys.argv) if argv is None else list(argv)
     if raw_argv:
-        raw_argv[0] = Path(raw_argv[0]).name
+        program = Path(raw_argv[0]).name
+        raw_argv[0] = "tui-vault" if program in ("__main__.py", "-c", "-m", "") else program
     return Record(
         time=time.time(),
         action=action,
