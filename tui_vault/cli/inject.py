@@ -37,7 +37,15 @@ def cmd_inject(args: argparse.Namespace) -> int:
     results = resolve_names(open_vault(args), names, args.url, "inject") if names else {}
     if not report_unresolved(results):
         return ExitCode.UNRESOLVED
-    output = render(template, {n: r.value or "" for n, r in results.items()})
+    values = {n: r.value or "" for n, r in results.items()}
+    if values:
+        from tui_vault.core.transfer import is_postman_environment, json_string_body
+
+        if is_postman_environment(template):
+            # References there sit inside JSON strings (a rewritten environment): a value
+            # with a quote, backslash or newline must stay one valid JSON string.
+            values = {n: json_string_body(v) for n, v in values.items()}
+    output = render(template, values)
     if args.output and args.output != "-":
         write_private(Path(args.output), output.encode("utf-8"))
     else:

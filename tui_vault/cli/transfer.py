@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from tui_vault.cli.common import (
@@ -10,9 +11,10 @@ from tui_vault.cli.common import (
     open_vault,
     read_password,
     say,
+    vault_path,
     write_private,
 )
-from tui_vault.core.errors import VaultError
+from tui_vault.core.errors import UsageError, VaultError
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -40,8 +42,44 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_rewrite_target(out: Path, source: Path, vault_file: Path, force: bool) -> None:
+    """Refuse OUT when it is the input or an existing file (unless --force), or the vault's."""
+    from tui_vault.core.accesslog import LogPaths
+    from tui_vault.core.vault import VaultPaths
+
+    paths = VaultPaths(vault_file)
+    guarded = {
+        paths.vault,
+        paths.backup,
+        paths.cache,
+        paths.lock,
+        *LogPaths.beside(vault_file).all(),
+    }
+    with contextlib.suppress(OSError):
+        if any(out.resolve() == p.resolve() for p in guarded):
+            raise VaultError(f"refusing to write {out}: it is a file of the vault itself")
+    if not out.exists():
+        return
+    same = False
+    with contextlib.suppress(OSError):
+        same = out.samefile(source)
+    if same and not force:
+        raise VaultError(
+            f"refusing to write over the input {source}: pass --force to replace it, "
+            "or name another file"
+        )
+    if out.is_file() and not force:
+        raise VaultError(f"{out} exists; pass --force to replace it")
+
+
 def cmd_import(args: argparse.Namespace) -> int:
-    from tui_vault.core.transfer import merge, read_import, read_import_bytes, sniff
+    from tui_vault.core.transfer import (
+        merge,
+        read_import,
+        read_import_bytes,
+        rewrite_postman,
+        sniff,
+    )
     from tui_vault.integrations.registry import validate_link
 
     path = Path(args.file).expanduser()
@@ -50,12 +88,27 @@ def cmd_import(args: argparse.Namespace) -> int:
         sniffed = sniff(raw)
     except VaultError as e:
         raise type(e)(f"{path}: {e.message}") from None
+    rewrite = Path(args.rewrite).expanduser() if args.rewrite else None
+    if (rewrite is not None or args.secrets_only) and sniffed[0] != "postman":
+        raise UsageError(
+            f"{path} is not a Postman environment: --rewrite and --secrets-only work with "
+            "Postman environment exports only"
+        )
+    if args.force and rewrite is None:
+        raise UsageError("--force goes with --rewrite OUT.json")
+    if rewrite is not None:
+        check_rewrite_target(rewrite, path, vault_path(args), args.force)
     vault = open_vault(args)
     password = read_password(args, confirm=False) if sniffed[0] == "encrypted" else None
     try:
-        incoming = read_import(raw, password, sniffed, validate_link=validate_link)
+        incoming = read_import(
+            raw, password, sniffed, validate_link=validate_link, secrets_only=args.secrets_only
+        )
     except VaultError as e:
         raise type(e)(f"{path}: {e.message}") from None
+    if rewrite is not None and not incoming.secrets:
+        what = "variables of type secret" if args.secrets_only else "variables"
+        raise VaultError(f"{path} holds no {what}: nothing imported, {rewrite} not written")
     summary = vault.change(lambda d: merge(d, incoming.secrets, args.on_duplicate))
     summary.notes.extend(incoming.notes)
     if incoming.kind == "postman":
@@ -64,6 +117,25 @@ def cmd_import(args: argparse.Namespace) -> int:
         summary.notes.append("linked secrets stay unresolved until their integration is connected")
     for line in summary.lines():
         print(line)
+    if rewrite is not None:
+        data, names = rewrite_postman(incoming, summary)
+        try:
+            write_private(rewrite, data)
+        except VaultError as e:
+            raise VaultError(
+                f"the secrets were imported, but the sanitized copy was not written: {e.message}"
+            ) from None
+        print(
+            f"wrote {rewrite} (mode 0600): {len(names)} variables now hold {{{{vault:NAME}}}} "
+            f"references; render it with `tui-vault inject -i {rewrite}`"
+        )
+        disabled = [s.name for s in incoming.secrets if not s.enabled]
+        if disabled:
+            print(
+                f"note: disabled in the file, so disabled in the vault: {', '.join(disabled)}; "
+                "`inject` reports their references unresolved until enabled "
+                "(tui-vault set NAME --enable)"
+            )
     return 0
 
 
@@ -78,6 +150,22 @@ def register(add: AddCommand) -> None:
     p = add("import", cmd_import, "import a tui-vault export or a Postman environment file")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--password-stdin", action="store_true")
+    p.add_argument(
+        "--rewrite",
+        metavar="OUT",
+        help="also write the Postman environment with each imported value replaced by its "
+        "{{vault:NAME}} reference (0600)",
+    )
+    p.add_argument(
+        "--secrets-only",
+        action="store_true",
+        help="of a Postman environment, import (and rewrite) only variables of type secret",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --rewrite: replace OUT if it exists, even when it is the input file",
+    )
     p.add_argument(
         "--on-duplicate",
         choices=("skip", "replace", "keep-both"),

@@ -8,6 +8,7 @@ credentials.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -25,6 +26,7 @@ from tui_vault.core.errors import (
     WrongPasswordError,
 )
 from tui_vault.core.model import MAX_NAME_LENGTH, NAME_RE, Secret, VaultData, validate_name
+from tui_vault.core.references import reference
 from tui_vault.core.store import b64d, b64e, canonical_json
 
 if TYPE_CHECKING:
@@ -175,6 +177,10 @@ class ImportFile:
     kind: Literal["plaintext", "encrypted", "postman"]
     secrets: list[Secret]
     notes: list[str] = field(default_factory=list)
+    postman: dict[str, Any] | None = None
+    """The Postman environment as read (for `rewrite_postman`)."""
+    origins: dict[str, int] = field(default_factory=dict)
+    """Secret name -> index of the Postman variable it came from."""
 
 
 def sniff(raw: bytes) -> tuple[str, Any]:
@@ -225,11 +231,13 @@ def read_import(
     sniffed: tuple[str, Any] | None = None,
     *,
     validate_link: LinkValidator,
+    secrets_only: bool = False,
 ) -> ImportFile:
     """Parse and check a whole import file. Raises a VaultError naming the bad entry.
 
     sniffed: what `sniff(raw)` already returned, so a large file is not parsed twice.
     validate_link: checks each link's parameters offline (the registry's `validate_link`).
+    secrets_only: of a Postman environment, only the variables of type "secret".
     """
     kind, doc = sniffed if sniffed is not None else sniff(raw)
     if kind == "encrypted":
@@ -245,7 +253,9 @@ def read_import(
         entries = _decrypt(doc, password)
         return ImportFile("encrypted", _entries_to_secrets(entries, validate_link))
     if kind == "postman":
-        return _from_postman(doc)
+        return _from_postman(doc, secrets_only)
+    if secrets_only:
+        raise UsageError("--secrets-only works with Postman environment files only")
     return ImportFile("plaintext", _entries_to_secrets(doc, validate_link))
 
 
@@ -320,11 +330,14 @@ def _sanitise_postman_key(key: str) -> str:
     return cleaned[:128]
 
 
-def _from_postman(doc: dict[str, Any]) -> ImportFile:
+def _from_postman(doc: dict[str, Any], secrets_only: bool = False) -> ImportFile:
     notes: list[str] = []
     out: list[Secret] = []
     seen: set[str] = set()
+    origins: dict[str, int] = {}
     for i, var in enumerate(doc["values"], start=1):
+        if secrets_only and not (isinstance(var, dict) and var.get("type") == "secret"):
+            continue  # left as it is, in the vault and in a rewritten file
         if not isinstance(var, dict) or not isinstance(var.get("key"), str):
             raise ImportFormatError(f"variable {i}: needs a string 'key'; nothing was imported")
         key = var["key"]
@@ -353,7 +366,43 @@ def _from_postman(doc: dict[str, Any]) -> ImportFile:
         if not isinstance(enabled, bool):
             raise ImportFormatError(f"variable {i} ({key!r}): 'enabled' must be true or false")
         out.append(Secret(name=name, value=str(value), enabled=enabled))
-    return ImportFile("postman", out, notes)
+        origins[name] = i - 1
+    return ImportFile("postman", out, notes, postman=doc, origins=origins)
+
+
+def is_postman_environment(text: str) -> bool:
+    """True if text is a Postman environment export (as `import --rewrite` writes them)."""
+    if "_postman_variable_scope" not in text or not text.lstrip("\ufeff \t\r\n").startswith("{"):
+        return False
+    try:
+        doc = json.loads(text.lstrip("\ufeff"))
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and isinstance(doc.get("values"), list)
+
+
+def json_string_body(value: str) -> str:
+    """value escaped for the inside of a JSON string (quotes, backslashes, newlines)."""
+    return json.dumps(value, ensure_ascii=False)[1:-1]
+
+
+def rewrite_postman(incoming: ImportFile, summary: ImportSummary) -> tuple[bytes, list[str]]:
+    """The Postman environment with each imported value replaced by its reference.
+
+    A variable skipped as a duplicate refers to the secret already of that name; one kept
+    both refers to the new name. Returns the file's bytes and the names referred to.
+    """
+    if incoming.postman is None:
+        raise UsageError("--rewrite works with Postman environment files only")
+    renamed = dict(summary.renamed)
+    doc = copy.deepcopy(incoming.postman)
+    names: list[str] = []
+    for name, index in incoming.origins.items():
+        final = renamed.get(name, name)
+        doc["values"][index]["value"] = reference(final)
+        names.append(final)
+    text = json.dumps(doc, indent="\t", ensure_ascii=False) + "\n"
+    return text.encode("utf-8"), names
 
 
 # ------------------------------------------------------------------------- merge
