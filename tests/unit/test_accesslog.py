@@ -191,7 +191,7 @@ def test_rotation_keeps_the_chain_and_bounds_the_size(vault: Vault) -> None:
     # The previous segment is part of the chain: removing it is seen.
     log.paths.previous.unlink()
     problem = log.read().problem
-    assert problem is not None and "missing from the start" in problem
+    assert problem is not None and "removed from the start" in problem
 
 
 def test_clear_leaves_one_record_saying_so(vault: Vault) -> None:

@@ -410,16 +410,18 @@ class AccessLog:
         if records and records[0].seq > start:
             return LogReading(
                 records,
-                f"records {start} to {records[0].seq - 1} are missing from the start of the log",
+                f"{_span(start, records[0].seq - 1)} removed from the start of the log",
             )
         last_seq = records[-1].seq if records else start - 1
         if last_seq < seq:
-            return LogReading(
-                records, f"records {last_seq + 1} to {seq} were cut off the end of the log"
-            )
+            return LogReading(records, f"{_span(last_seq + 1, seq)} cut off the end of the log")
         if records and records[-1].seq == seq and prev != last:
             return LogReading(records[:-1], f"record {seq} is not the one the checkpoint names")
         return LogReading(records)
+
+
+def _span(first: int, last: int) -> str:
+    return f"record {first} was" if first == last else f"records {first} to {last} were"
 
 
 def for_vault(vault: Vault) -> AccessLog:

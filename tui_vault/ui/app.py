@@ -342,17 +342,53 @@ class VaultApp(App[int]):
         if self.session is not None:
             self.session.forget(name)
 
-    def resolve_for_display(self, names: list[str]) -> None:
-        """Fetch values (linked secrets) for reveal/copy/troubleshoot, in a worker."""
+    def resolve_for_display(self, names: list[str], action: str = "") -> None:
+        """Fetch values (linked secrets) for reveal/copy/troubleshoot, in a worker.
+
+        action ("reveal"): the resolution goes in the access log once it is done.
+        """
         if self.session is not None and names:
-            self._resolve(self.session, names)
+            self._resolve(self.session, names, action)
 
     @work(group="vault", exit_on_error=False)
-    async def _resolve(self, session: Session, names: list[str]) -> dict[str, Resolution]:
+    async def _resolve(
+        self, session: Session, names: list[str], action: str = ""
+    ) -> dict[str, Resolution]:
         # No URL: the person asking is the owner, not a request to some domain.
         results = await session.resolve_for_owner(names)
         self.changed()
+        if action:
+            self.record_access(action, results)
         return results
+
+    # ------------------------------------------------------------------ access log
+
+    def record_access(self, action: str, results: dict[str, Resolution] | list[str]) -> None:
+        """One access-log record (copy, reveal) written in a worker; a failure is a warning.
+
+        results: the resolutions, or names of local secrets (resolved from the vault here).
+        """
+        vault = self.vault
+        if vault is None or not self.settings.access_log or not results:
+            return
+        if isinstance(results, list):
+            from tui_vault.core.resolution import check_local
+
+            local = {
+                n: check_local(n, vault.data.secrets.get(n), None, owner=True) for n in results
+            }
+            results = {n: r for n, r in local.items() if r is not None}
+        from tui_vault.core.accesslog import make_record
+
+        self._write_access(vault, make_record(action, results))
+
+    @work(thread=True, group="access-log", exit_on_error=False)
+    def _write_access(self, vault: Vault, record: Any) -> None:
+        from tui_vault.core.accesslog import record_access, visible
+
+        problem = record_access(vault, record)
+        if problem:
+            self.call_from_thread(self.notify, visible(problem), severity="warning")
 
     # ------------------------------------------------------------------ clipboard
 

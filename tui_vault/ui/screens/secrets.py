@@ -101,6 +101,22 @@ class SecretsScreen(Screen[None]):
         ),
         Binding("i", "import", "Import", id="secrets.import", tooltip="Import secrets", show=False),
         Binding("x", "export", "Export", id="secrets.export", tooltip="Export secrets", show=False),
+        Binding(
+            "h",
+            "history",
+            "History",
+            id="secrets.history",
+            tooltip="Who read this secret, when (the access log)",
+            show=False,
+        ),
+        Binding(
+            "H",
+            "history_all",
+            "History (all)",
+            id="secrets.history_all",
+            tooltip="The access log of every secret",
+            show=False,
+        ),
         Binding("comma", "settings", "Settings", id="secrets.settings", tooltip="Settings"),
         Binding("escape", "clear_filter", "Clear filter", id="secrets.clear_filter", show=False),
     ]
@@ -366,7 +382,9 @@ class SecretsScreen(Screen[None]):
         else:
             self.revealed.add(secret.name)
             if secret.link is not None:
-                vapp(self).resolve_for_display([secret.name])
+                vapp(self).resolve_for_display([secret.name], action="reveal")
+            else:
+                vapp(self).record_access("reveal", [secret.name])
         self.refresh_table()
 
     def action_reveal_all(self) -> None:
@@ -375,7 +393,9 @@ class SecretsScreen(Screen[None]):
             self.revealed.clear()
         elif self.vault is not None:
             linked = [s.name for s in self.vault.data.secrets.values() if s.link]
-            vapp(self).resolve_for_display(linked)
+            vapp(self).resolve_for_display(linked, action="reveal")
+            local = [s.name for s in self.vault.data.secrets.values() if not s.link]
+            vapp(self).record_access("reveal", local)
         self.refresh_table()
 
     def action_copy_value(self) -> None:
@@ -388,6 +408,7 @@ class SecretsScreen(Screen[None]):
                 self.notify(f"{secret.name} is empty: nothing copied", severity="warning")
                 return
             app.copy_secret_text(secret.value, f"the value of {secret.name}")
+            app.record_access("copy", [secret.name])
             return
         self._copy_linked(secret.name)
 
@@ -400,6 +421,7 @@ class SecretsScreen(Screen[None]):
         async def fetch_and_copy() -> None:
             results = await session.resolve_for_owner([name])
             r = results[name]
+            app.record_access("copy", results)
             if r.status == "resolved" and r.value:
                 app.copy_secret_text(r.value, f"the value of {name}")
             else:
@@ -454,6 +476,16 @@ class SecretsScreen(Screen[None]):
         from tui_vault.ui.screens.troubleshoot import TroubleshootScreen
 
         self.app.push_screen(TroubleshootScreen())
+
+    def action_history(self) -> None:
+        from tui_vault.ui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(self.selected_name()))
+
+    def action_history_all(self) -> None:
+        from tui_vault.ui.screens.history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(None))
 
     def action_settings(self) -> None:
         from tui_vault.ui.screens.settings import SettingsScreen
