@@ -180,6 +180,7 @@ def test_bulk_add_form(
         (["x"], "export"),
         (["i"], "import"),
         (["l"], "link"),
+        (["H"], "history"),
     ],
 )
 def test_other_screens(

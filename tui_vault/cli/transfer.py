@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 from pathlib import Path
 
 from tui_vault.cli.common import (
@@ -42,38 +41,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_rewrite_target(out: Path, source: Path, vault_file: Path, force: bool) -> None:
-    """Refuse OUT when it is the input or an existing file (unless --force), or the vault's."""
-    from tui_vault.core.accesslog import LogPaths
-    from tui_vault.core.vault import VaultPaths
-
-    paths = VaultPaths(vault_file)
-    guarded = {
-        paths.vault,
-        paths.backup,
-        paths.cache,
-        paths.lock,
-        *LogPaths.beside(vault_file).all(),
-    }
-    with contextlib.suppress(OSError):
-        if any(out.resolve() == p.resolve() for p in guarded):
-            raise VaultError(f"refusing to write {out}: it is a file of the vault itself")
-    if not out.exists():
-        return
-    same = False
-    with contextlib.suppress(OSError):
-        same = out.samefile(source)
-    if same and not force:
-        raise VaultError(
-            f"refusing to write over the input {source}: pass --force to replace it, "
-            "or name another file"
-        )
-    if out.is_file() and not force:
-        raise VaultError(f"{out} exists; pass --force to replace it")
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     from tui_vault.core.transfer import (
+        check_rewrite_target,
         merge,
         read_import,
         read_import_bytes,

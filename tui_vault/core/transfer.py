@@ -386,6 +386,38 @@ def json_string_body(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)[1:-1]
 
 
+def check_rewrite_target(out: Path, source: Path, vault_file: Path, force: bool) -> None:
+    """Refuse OUT when it is the input or an existing file (unless force), or the vault's."""
+    import contextlib
+
+    from tui_vault.core.accesslog import LogPaths
+    from tui_vault.core.vault import VaultPaths
+
+    paths = VaultPaths(vault_file)
+    guarded = {
+        paths.vault,
+        paths.backup,
+        paths.cache,
+        paths.lock,
+        *LogPaths.beside(vault_file).all(),
+    }
+    with contextlib.suppress(OSError):
+        if any(out.resolve() == p.resolve() for p in guarded):
+            raise VaultError(f"refusing to write {out}: it is a file of the vault itself")
+    if not out.exists():
+        return
+    same = False
+    with contextlib.suppress(OSError):
+        same = out.samefile(source)
+    if same and not force:
+        raise VaultError(
+            f"refusing to write over the input {source}: pass --force to replace it, "
+            "or name another file"
+        )
+    if out.is_file() and not force:
+        raise VaultError(f"{out} exists; pass --force to replace it")
+
+
 def rewrite_postman(incoming: ImportFile, summary: ImportSummary) -> tuple[bytes, list[str]]:
     """The Postman environment with each imported value replaced by its reference.
 

@@ -118,7 +118,14 @@ class HistoryScreen(Screen[None]):
             records = [r for r in records if self.secret in r.names]
         scope = "all secrets" if self.show_all or self.secret is None else visible(self.secret)
         note = "" if vapp(self).settings.access_log else " · access log is off in Settings"
-        self._summary(f"{plural(len(records), 'record')} · {scope}{note}")
+        if records:
+            self._summary(f"{plural(len(records), 'record')} · {scope}{note}")
+        else:
+            whom = "" if scope == "all secrets" else f" to {scope}"
+            self._summary(
+                f"No access{whom} recorded yet{note}. get, inject and run on the "
+                "command line, and copy (c) and reveal (r) here, add records."
+            )
         problem = self.query_one("#history-problem", Static)
         problem.display = bool(reading.problem)
         if reading.problem:

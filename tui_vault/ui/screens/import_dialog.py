@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui_vault.core import transfer
 from tui_vault.core.errors import VaultError
@@ -32,6 +32,22 @@ class ReadFile:
     path: Path
     raw: bytes
     kind: str
+
+
+def write_sanitized_copy(
+    incoming: transfer.ImportFile, summary: transfer.ImportSummary, target: Path
+) -> str:
+    """Write the Postman environment with references (0600, never over a file); one line."""
+    from tui_vault.core.store import atomic_write
+
+    try:
+        data, names = transfer.rewrite_postman(incoming, summary)
+        atomic_write(target, data, exclusive=True)
+    except FileExistsError:
+        return f"the sanitized copy was not written: {target} appeared meanwhile"
+    except VaultError as e:
+        return f"the sanitized copy was not written: {e.message}"
+    return f"wrote {target} (mode 0600): {plural(len(names), 'variable')} now hold references"
 
 
 class DuplicatesDialog(Dialog[transfer.DuplicateMode | None]):
@@ -150,6 +166,8 @@ class ImportDialog(Dialog[None]):
     ImportDialog #password-note { margin-top: 1; }
     ImportDialog #import-status { margin-top: 1; color: $text-muted; }
     ImportDialog #import-error { margin-top: 1; }
+    ImportDialog Checkbox { margin-top: 1; }
+    ImportDialog #rewrite-box { height: auto; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="import.cancel", tooltip="Close; import nothing"),
@@ -162,6 +180,8 @@ class ImportDialog(Dialog[None]):
         self.busy = False
         self.merging = False
         self.cancelled = False
+        self.rewrite_to: Path | None = None  # a sanitized copy of a Postman environment
+        self.secrets_only = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -179,6 +199,20 @@ class ImportDialog(Dialog[None]):
                 with Horizontal(classes="row"):
                     yield Label("Password")
                     yield Input(password=True, id="import-password", compact=True)
+            yield Checkbox(
+                "Write a sanitized copy (Postman: values become references)",
+                id="import-rewrite",
+                compact=True,
+            )
+            with Vertical(id="rewrite-box"):
+                with Horizontal(classes="row"):
+                    yield Label("Copy to")
+                    yield Input(id="import-rewrite-path", compact=True)
+                yield Checkbox(
+                    "Only variables of type secret",
+                    id="import-secrets-only",
+                    compact=True,
+                )
             yield Static("", id="import-status")
             yield Static("", id="import-error", classes="error")
             with Horizontal():
@@ -187,6 +221,7 @@ class ImportDialog(Dialog[None]):
 
     def on_mount(self) -> None:
         self.query_one("#password-box").display = False
+        self.query_one("#rewrite-box").display = False
         self._status("")
         self._error("")
         self.query_one("#import-path", Input).focus()
@@ -223,6 +258,15 @@ class ImportDialog(Dialog[None]):
     def _password_changed(self) -> None:
         self._error("")
 
+    @on(Checkbox.Changed, "#import-rewrite")
+    def _rewrite_changed(self, event: Checkbox.Changed) -> None:
+        self.query_one("#rewrite-box").display = event.value
+        target = self.query_one("#import-rewrite-path", Input)
+        if event.value and not target.value.strip():
+            source = self._path()
+            target.value = str(source.with_name(f"{source.stem}.sanitized{source.suffix}"))
+        self._error("")
+
     # ------------------------------------------------------------------ steps
 
     @on(Input.Submitted)
@@ -234,9 +278,21 @@ class ImportDialog(Dialog[None]):
         if not self.query_one("#import-path", Input).value.strip():
             self._error("Enter the path of the file to import.")
             return
+        self.rewrite_to = None
+        self.secrets_only = False
+        if self.query_one("#import-rewrite", Checkbox).value:
+            target = self.query_one("#import-rewrite-path", Input).value.strip()
+            if not target:
+                self._error("Enter where to write the sanitized copy.")
+                return
+            self.rewrite_to = Path(target).expanduser()
+            self.secrets_only = self.query_one("#import-secrets-only", Checkbox).value
         if self.read is None:
             self._set_busy(True, "Reading the file…")
             self._read_file(self._path())
+            return
+        if self.rewrite_to is not None:
+            self._error("A sanitized copy can only be written of a Postman environment.")
             return
         password = self.query_one("#import-password", Input).value
         if not password:
@@ -252,6 +308,7 @@ class ImportDialog(Dialog[None]):
         try:
             raw = transfer.read_import_bytes(path)  # bounded, even for a pipe or a device
             kind, _ = transfer.sniff(raw)
+            self._check_rewrite(path, kind)
         except VaultError as e:
             app.call_from_thread(self._failed, f"{path.name}: {e.message}")
             return
@@ -262,6 +319,21 @@ class ImportDialog(Dialog[None]):
             app.call_from_thread(self._ask_password, ReadFile(path, raw, kind))
             return
         self._parse_now(raw, None)
+
+    def _check_rewrite(self, source: Path, kind: str) -> None:
+        """In the worker: a sanitized copy needs a Postman file and a new file to write."""
+        target = self.rewrite_to
+        if target is None:
+            return
+        if kind != "postman":
+            raise VaultError("a sanitized copy can only be written of a Postman environment")
+        vault = vapp(self).vault
+        if vault is not None:
+            transfer.check_rewrite_target(target, source, vault.path, force=True)
+        if target.exists():
+            raise VaultError(f"{target} exists: choose another file for the sanitized copy")
+        if not target.parent.is_dir():
+            raise VaultError(f"cannot write {target}: the directory does not exist")
 
     def _ask_password(self, read: ReadFile) -> None:
         if self.cancelled:
@@ -278,7 +350,12 @@ class ImportDialog(Dialog[None]):
     def _parse_now(self, raw: bytes, password: str | None) -> None:
         """Runs in a worker thread: decrypt and check every entry."""
         try:
-            incoming = transfer.read_import(raw, password, validate_link=validate_link)
+            incoming = transfer.read_import(
+                raw,
+                password,
+                validate_link=validate_link,
+                secrets_only=self.secrets_only and self.rewrite_to is not None,
+            )
         except VaultError as e:
             self.app.call_from_thread(self._failed, e.message, password is not None)
             return
@@ -306,7 +383,8 @@ class ImportDialog(Dialog[None]):
         if vault is None or self.cancelled:
             return
         if not incoming.secrets:
-            self._failed("The file holds no secrets: nothing to import.")
+            what = "variables of type secret" if self.secrets_only else "secrets"
+            self._failed(f"The file holds no {what}: nothing to import.")
             return
         clashes = transfer.duplicates(vault.data, incoming.secrets)
         if not clashes:
@@ -326,12 +404,17 @@ class ImportDialog(Dialog[None]):
         self._set_busy(True, "Importing…")
         self.merging = True
 
+        rewrite_to = self.rewrite_to
+
         def apply(v: Vault) -> transfer.ImportSummary:
             try:
-                return v.change(lambda d: transfer.merge(d, incoming.secrets, mode))
+                summary = v.change(lambda d: transfer.merge(d, incoming.secrets, mode))
             except VaultError as e:
                 self.app.call_from_thread(self._failed, e.message)
                 raise
+            if rewrite_to is not None:
+                summary.notes.append(write_sanitized_copy(incoming, summary, rewrite_to))
+            return summary
 
         vapp(self).vault_op(apply, on_done=lambda summary: self._merged(incoming, summary))
 
