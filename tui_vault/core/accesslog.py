@@ -317,18 +317,18 @@ class AccessLog:
             if head is None and (self.paths.log.exists() or self.paths.previous.exists()):
                 raise LogTampered("the log's checkpoint is missing")
             seq, last, start = head if head is not None else (0, _ZERO, 1)
-            lines = self._segment_lines(self.paths.log)
-            if lines:
+            size, last_line = self._tail(self.paths.log)
+            if last_line:
                 # A crash between writing the line and the head leaves the line ahead.
                 with contextlib.suppress(LogTampered):
-                    tail = self._open_line(lines[-1], None, None)
+                    tail = self._open_line(last_line, None, None)
                     if tail.seq > seq:
-                        seq, last = tail.seq, hashlib.sha256(lines[-1]).digest()
-            if sum(len(line) + 1 for line in lines) >= self.segment_limit:
+                        seq, last = tail.seq, hashlib.sha256(last_line).digest()
+            if size >= self.segment_limit:
                 # Rotate: the current segment becomes the previous one (the older previous
                 # is dropped); the next record chains on to its last line. The head moves
                 # first, so a crash in between leaves extra old records, never a gap.
-                start = self._first_seq(lines) or seq + 1
+                start = self._first_seq(self.paths.log) or seq + 1
                 self._write_head(seq, last, start)
                 self.paths.log.replace(self.paths.previous)
             rec = Record(**{**record.to_json(), "seq": seq + 1})
@@ -352,13 +352,33 @@ class AccessLog:
         finally:
             os.close(fd)
 
-    @staticmethod
-    def _first_seq(lines: list[bytes]) -> int | None:
-        if not lines:
-            return None
+    def _tail(self, path: Path) -> tuple[int, bytes | None]:
+        """The segment's size and its last complete line, read from the end only."""
         try:
-            return int(lines[0].split(b":", 1)[0])
-        except ValueError:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return 0, None
+        except OSError as e:
+            raise StorageError(f"cannot read {path}: {e.strerror}") from None
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise StorageError(f"{path} is not a regular file")
+            f.seek(max(0, st.st_size - MAX_LINE_BYTES - 1))
+            chunk = f.read(MAX_LINE_BYTES + 1)
+        end = chunk.rfind(b"\n")
+        if end < 0:
+            return st.st_size, None
+        begin = chunk.rfind(b"\n", 0, end) + 1
+        return st.st_size, chunk[begin:end] or None
+
+    @staticmethod
+    def _first_seq(path: Path) -> int | None:
+        try:
+            with path.open("rb") as f:
+                first = f.readline(64)
+            return int(first.split(b":", 1)[0])
+        except (OSError, ValueError):
             return None
 
     def clear(self, record: Record) -> Record:
