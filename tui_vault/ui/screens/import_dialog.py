@@ -20,7 +20,7 @@ from tui_vault.core import transfer
 from tui_vault.core.errors import VaultError
 from tui_vault.core.vault import Vault
 from tui_vault.integrations.registry import validate_link
-from tui_vault.ui.base import plural, vapp
+from tui_vault.ui.base import display_path, plural, vapp
 from tui_vault.ui.screens.dialogs import Dialog
 from tui_vault.ui.screens.export_dialog import DEFAULT_EXPORT_PATH
 
@@ -264,7 +264,7 @@ class ImportDialog(Dialog[None]):
         target = self.query_one("#import-rewrite-path", Input)
         if event.value and not target.value.strip():
             source = self._path()
-            target.value = str(source.with_name(f"{source.stem}.sanitized{source.suffix}"))
+            target.value = display_path(source.with_name(f"{source.stem}.sanitized{source.suffix}"))
         self._error("")
 
     # ------------------------------------------------------------------ steps
