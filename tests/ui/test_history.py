@@ -137,3 +137,19 @@ async def test_history_reports_a_tampered_log(
         text = str(problem.render())
         assert "tampered" in text and "record 3 was cut off the end" in text
         assert screen.query_one("#history-table", DataTable).row_count == 2
+
+
+async def test_a_failed_log_write_is_one_warning_and_the_copy_still_works(
+    unlocked_app: UnlockedApp, vault_env: VaultEnv
+) -> None:
+    vault_env.open().add(Secret("tok", MARKER))
+    LogPaths.beside(vault_env.path).log.mkdir()
+    async with unlocked_app() as (app, pilot):
+        await settle(app, pilot)
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert app.clipboard == MARKER
+        warnings = [n for n in app._notifications if n.severity == "warning"]
+        assert len(warnings) == 1
+        assert "access log was not written" in str(warnings[0].message)
+        assert MARKER not in str(warnings[0].message)

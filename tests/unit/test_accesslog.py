@@ -178,6 +178,20 @@ def test_a_crash_between_line_and_head_is_not_tampering(vault: Vault) -> None:
     assert [r.seq for r in reading.records] == [1, 2, 3, 4]
 
 
+def test_a_torn_last_line_is_dropped_not_glued(vault: Vault) -> None:
+    """A writer killed mid-line left half a record (and no head for it): the next append cuts
+    it off, and the chain still holds."""
+    log = for_vault(vault)
+    fill(log, 2)
+    with log.paths.log.open("ab") as f:
+        f.write(b"3:" + b"0" * 64 + b":QUJD")
+    assert log.read().problem is None  # the half line is not a record
+    fill(log, 1)
+    reading = log.read()
+    assert reading.problem is None
+    assert [r.seq for r in reading.records] == [1, 2, 3]
+
+
 def test_rotation_keeps_the_chain_and_bounds_the_size(vault: Vault) -> None:
     log = AccessLog(vault.path, vault.key, vault.vault_id, segment_limit=4000)
     fill(log, 80)

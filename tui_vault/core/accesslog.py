@@ -341,14 +341,24 @@ class AccessLog:
             return rec
 
     def _append_line(self, line: bytes, truncate: bool) -> None:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if truncate else os.O_APPEND)
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if truncate else 0)
         try:
             fd = os.open(self.paths.log, flags, 0o600)
         except OSError as e:
             raise StorageError(f"cannot write {self.paths.log}: {e.strerror}") from None
         try:
-            os.write(fd, line + b"\n")
+            end = os.lseek(fd, 0, os.SEEK_END)
+            if end and os.pread(fd, 1, end - 1) != b"\n":
+                # A writer died mid-line: that record never got its head, so it never
+                # happened. Cut it off, or the next line would be glued to it.
+                tail = os.pread(fd, min(end, MAX_LINE_BYTES + 1), max(0, end - MAX_LINE_BYTES - 1))
+                cut = end - len(tail) + tail.rfind(b"\n") + 1
+                os.ftruncate(fd, cut)
+                end = cut
+            os.pwrite(fd, line + b"\n", end)
             os.fsync(fd)
+        except OSError as e:
+            raise StorageError(f"cannot write {self.paths.log}: {e.strerror}") from None
         finally:
             os.close(fd)
 
