@@ -153,3 +153,25 @@ async def test_a_failed_log_write_is_one_warning_and_the_copy_still_works(
         assert len(warnings) == 1
         assert "access log was not written" in str(warnings[0].message)
         assert MARKER not in str(warnings[0].message)
+
+
+async def test_settings_switch_turns_the_access_log_off(
+    unlocked_app: UnlockedApp, vault_env: VaultEnv
+) -> None:
+    from textual.widgets import Switch
+
+    from tests.ui.test_settings import open_settings
+
+    vault_env.open().add(Secret("tok", "x"))
+    async with unlocked_app() as (app, pilot):
+        await settle(app, pilot)
+        screen = await open_settings(app, pilot, "general")
+        screen.query_one("#setting-access_log", Switch).value = False
+        await settle(app, pilot)
+        assert app.settings.access_log is False
+        assert "access_log = false" in vault_env.settings_path.read_text()
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await pilot.press("c")
+        await settle(app, pilot)
+    assert not LogPaths.beside(vault_env.path).log.exists()

@@ -103,6 +103,15 @@ class GeneralTab(VerticalScroll, can_focus=False):
                 "other terminals open it too",
                 classes="settings-hint",
             )
+        with Horizontal(classes="settings-row"):
+            yield Label("Access log", classes="settings-label")
+            yield Switch(value=settings.access_log, id="setting-access_log")
+            yield Label(
+                "on" if settings.access_log else "off",
+                id="access-log-state",
+                classes="settings-unit",
+            )
+            yield Label("record copy, reveal, get, inject, run (h)", classes="settings-hint")
         yield Static("", id="general-status", classes="settings-status")
         with Horizontal(classes="settings-action"):
             yield Button("Reset cache", id="reset-cache", compact=True)
@@ -188,6 +197,19 @@ class GeneralTab(VerticalScroll, can_focus=False):
             "Saved: typing the key here also unlocks the session agent."
             if event.value
             else "Saved: typing the key here unlocks this window only."
+        )
+
+    @on(Switch.Changed, "#setting-access_log")
+    def _access_log_changed(self, event: Switch.Changed) -> None:
+        app = vapp(self)
+        if app.settings.access_log == event.value:
+            return
+        app.update_settings(access_log=event.value)
+        self.query_one("#access-log-state", Label).update("on" if event.value else "off")
+        self._status(
+            "Saved: every access is recorded in the access log."
+            if event.value
+            else "Saved: nothing new is recorded in the access log."
         )
 
     def _apply_mask_to_open_tables(self, mask: bool) -> None:
