@@ -269,3 +269,14 @@ def test_parse_duration() -> None:
 
 def test_visible_shows_control_characters() -> None:
     assert visible("a\x1b[31mb\u202e\x7f") == "a\\x1b[31mb\\u202e\\x7f"
+
+
+def test_writing_to_a_tampered_log_warns_and_points_at_log_clear(vault: Vault) -> None:
+    log = for_vault(vault)
+    fill(log, 1)
+    log.paths.head.write_bytes(b"AAAA:BBBB\n")
+    problem = record_access(vault, rec())
+    assert problem is not None and "log clear" in problem
+    log.clear(make_record("clear", outcome="cleared"))
+    assert record_access(vault, rec()) is None
+    assert [r.action for r in log.read().records] == ["clear", "get"]

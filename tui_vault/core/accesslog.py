@@ -462,6 +462,11 @@ def record_access(vault: Vault, record: Record) -> str | None:
     """Append a record; a failure is returned as one line for a warning, never raised."""
     try:
         for_vault(vault).append(record)
+    except LogTampered as e:
+        return (
+            f"the access log was not written: {e.message} (see `tui-vault log`; "
+            "`tui-vault log clear` starts a new one)"
+        )
     except VaultError as e:
         return f"the access log was not written: {e.message}"
     except OSError as e:
