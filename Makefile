@@ -36,12 +36,16 @@ check: venv
 	$(BIN)/ruff format --check tui_vault tests bench scripts
 	$(BIN)/mypy
 
-# tmux drives the end-to-end test; install it from Debian's packages when it is missing.
+# tmux drives the end-to-end test; zsh and fish syntax-check the completion scripts. Install
+# the missing ones from Debian's packages (without recommends: no clipboard tools sneak in).
+SYSTEM_DEPS := tmux zsh fish
 system-deps:
-	@command -v tmux >/dev/null 2>&1 || { \
+	@missing=""; for b in $(SYSTEM_DEPS); do command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
+	[ -z "$$missing" ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null; \
-	  else echo "tmux is needed for tests/e2e: install it (e.g. sudo apt-get install tmux)"; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "needed for the tests:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; }
 
 test: check system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

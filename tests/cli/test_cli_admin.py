@@ -63,10 +63,33 @@ def test_reset_makes_a_new_key_and_the_old_one_stops_working(cli: CliRunner, mad
         raise AssertionError(f"{p} still opens with the old key")
 
 
-def test_reset_without_a_vault_creates_one(cli: CliRunner, vault_file: Path) -> None:
+def test_reset_without_a_vault_says_so_and_creates_nothing(
+    cli: CliRunner, vault_file: Path
+) -> None:
     code, out, err = cli(["--vault", str(vault_file), "reset", "--yes"])
-    assert code == 0, err
-    Vault.open(vault_file, decode_key(out.strip()))
+    assert code == 1 and out == ""
+    assert "no vault at" in assert_one_line_error(err) and "nothing to reset" in err
+    assert not vault_file.exists() and not vault_file.parent.exists()
+
+
+def test_reset_writes_the_new_key_to_key_file(cli: CliRunner, made: Made, home: Path) -> None:
+    made.vault.set_value("A", MARKER)
+    key_file = home / "new.key"
+    env = {"TUI_VAULT_PATH": str(made.path)}
+    code, out, err = cli(["reset", "--yes", "--key-file", str(key_file)], env=env)
+    assert code == 0 and out == "", err
+    assert f"written to {key_file} (mode 0600)" in err
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    new_key = key_file.read_text().strip()
+    assert new_key not in err
+    assert Vault.open(made.path, decode_key(new_key)).names() == []
+    # An existing key file is never overwritten, and then nothing is reset.
+    made2 = Vault.open(made.path, decode_key(new_key))
+    made2.set_value("B", "b")
+    before = made.path.read_bytes()
+    code, out, err = cli(["reset", "--yes", "--key-file", str(key_file)], env=env)
+    assert code == 1 and "already exists" in assert_one_line_error(err)
+    assert key_file.read_text().strip() == new_key and made.path.read_bytes() == before
 
 
 def test_cache_reset(cli: CliRunner, made: Made) -> None:

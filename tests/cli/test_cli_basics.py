@@ -126,13 +126,13 @@ def test_value_on_argv_is_a_usage_error(cli: CliRunner, made: Made) -> None:
 
 def test_invalid_name(cli: CliRunner, made: Made) -> None:
     code, _, err = cli(["set", "bad/name"], stdin="x", env=made.env)
-    assert code == 1
+    assert code == 2  # a bad argument (DESIGN.md §5)
     assert "invalid secret name" in assert_one_line_error(err)
 
 
 def test_bad_allowed_domains(cli: CliRunner, made: Made) -> None:
     code, _, err = cli(["set", "A", "--allowed-domains", "*"], stdin="x", env=made.env)
-    assert code == 1 and "invalid allowed domain" in assert_one_line_error(err)
+    assert code == 2 and "invalid allowed domain" in assert_one_line_error(err)
 
 
 def test_set_on_a_linked_secret_is_refused(cli: CliRunner, made: Made) -> None:
@@ -229,7 +229,7 @@ def test_reading_states_keys_and_global_options(cli: CliRunner, made: Made, home
         (["get", "A"], {**env, "TUI_VAULT_KEY": typo}, 3, "", "tui-vault: not a valid vault key"),
         (["get", "A"], {**env, "TUI_VAULT_KEY": made.key.lower().replace("-", " ")}, 0, value, ""),
         (["--key-file", str(wrong_key_file), "get", "A"], path_only, 3, "", "wrong key"),
-        (["--key-file", str(home / "missing.key"), "get", "A"], path_only, 1, "", "does not exist"),
+        (["--key-file", str(home / "missing.key"), "get", "A"], path_only, 3, "", "does not exist"),
         (["get", "A"], path_only, 3, "", "no vault key: set TUI_VAULT_KEY, pass --key-file"),
         (
             ["get", "A"],

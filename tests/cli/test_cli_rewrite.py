@@ -47,7 +47,7 @@ def test_rewrite_round_trip(cli: CliRunner, made: Made, tmp_path: Path) -> None:
     out = tmp_path / "out.json"
     code, text, err = cli(["import", str(src), "--rewrite", str(out)], env=made.env)
     assert code == 0, err
-    assert f"wrote {out} (mode 0600)" in text
+    assert f"wrote {out} (mode 0600)" in err and text == ""  # messages go to stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     raw = out.read_bytes()
     assert MARKER.encode() not in raw and b"127.0.0.1:9" not in raw
@@ -144,5 +144,5 @@ def test_disabled_variables_are_named(cli: CliRunner, made: Made, tmp_path: Path
     out = tmp_path / "out.json"
     code, text, err = cli(["import", str(src), "--rewrite", str(out)], env=made.env)
     assert code == 0, err
-    assert "disabled in the vault: old" in text
+    assert "disabled in the vault: old" in err and text == ""
     assert json.loads(out.read_text())["values"][0]["value"] == "{{vault:old}}"

@@ -52,7 +52,8 @@ def test_plaintext_round_trip(cli: CliRunner, made: Made, home: Path) -> None:
     other = second_vault(home)
     code, out, err = cli(["import", str(out_file)], env=other.env)
     assert code == 0, err
-    assert "imported 3 new" in out and "unresolved until their integration" in out
+    # The summary is a message for the person: on stderr, like every other command's.
+    assert out == "" and "imported 3 new" in err and "unresolved until their integration" in err
     assert contents(other) == contents(made)
     assert Vault.open(other.path, decode_key(other.key)).data.integrations == {}
 
@@ -100,14 +101,14 @@ def test_on_duplicate(cli: CliRunner, made: Made, home: Path) -> None:
     file.write_text(json.dumps([{"name": "A", "value": "new-a"}, {"name": "N", "value": "n"}]))
     made.vault.set_value("A", "old-a")
     code, out, err = cli(["import", str(file)], env=made.env)
-    assert code == 0, err
-    assert "skipped 1" in out and "skipped (already in the vault): A" in out
+    assert code == 0 and out == "", err
+    assert "skipped 1" in err and "skipped (already in the vault): A" in err
     assert contents(made)["A"][0] == "old-a" and "N" in contents(made)
 
-    code, out, _ = cli(["import", str(file), "--on-duplicate", "keep-both"], env=made.env)
-    assert code == 0 and "'A' as 'A-imported'" in out and "'N' as 'N-imported'" in out
-    code, out, _ = cli(["import", str(file), "--on-duplicate", "replace"], env=made.env)
-    assert code == 0 and "replaced: A, N" in out
+    code, _, err = cli(["import", str(file), "--on-duplicate", "keep-both"], env=made.env)
+    assert code == 0 and "'A' as 'A-imported'" in err and "'N' as 'N-imported'" in err
+    code, _, err = cli(["import", str(file), "--on-duplicate", "replace"], env=made.env)
+    assert code == 0 and "replaced: A, N" in err
     c = contents(made)
     assert c["A"][0] == "new-a" and c["A-imported"][0] == "new-a"
 
@@ -164,8 +165,8 @@ def test_postman_environment(cli: CliRunner, made: Made, home: Path) -> None:
     )
     code, out, err = cli(["import", str(file)], env=made.env)
     assert code == 0, err
-    assert "Postman environment" in out and "imported 2 new" in out
-    assert "renamed 'old token' to 'old_token'" in out
+    assert "Postman environment" in err and "imported 2 new" in err
+    assert "renamed 'old token' to 'old_token'" in err
     code, out, _ = cli(["list", "--json"], env=made.env)
     rows = {r["name"]: r for r in json.loads(out)}
     assert rows["api_key"]["enabled"] is True

@@ -63,7 +63,7 @@ def test_not_utf8_is_a_clear_error(home: Path) -> None:
 @pytest.mark.parametrize(
     ("doc", "words"),
     [
-        ({"expiration_minutes": "60"}, "expiration_minutes must be a int"),
+        ({"expiration_minutes": "60"}, "expiration_minutes must be an int"),
         ({"expiration_minutes": True}, "expiration_minutes"),
         ({"expiration_minutes": 0}, "at least 1 minute"),
         ({"clipboard_clear_seconds": -1}, "negative"),
@@ -86,3 +86,30 @@ def test_ints_are_fine_for_floats_and_unknown_keys_are_ignored() -> None:
 def test_settings_never_hold_secrets() -> None:
     names = set(Settings.__dataclass_fields__)
     assert not {n for n in names if any(w in n for w in ("key_text", "token", "password"))}
+
+
+def test_warnings_for_a_missing_settings_file_and_the_keymap(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui_vault.core.settings import settings_warnings
+
+    missing = home / "nope.toml"
+    monkeypatch.setenv("TUI_VAULT_SETTINGS", str(missing))
+    assert settings_warnings(Settings()) == [
+        f"TUI_VAULT_SETTINGS names {missing}, which does not exist; using defaults"
+    ]
+    missing.write_text("")
+    assert settings_warnings(Settings()) == []
+    defaults = {"secrets.reveal": "r", "secrets.copy": "c", "form.save": "ctrl+s"}
+    keymap = {"secrets.reveal": "c", "secrets.nope": "x", "form.cancel": "q"}
+    problems = settings_warnings(Settings(keymap=keymap), missing, defaults)
+    assert problems == [
+        "keymap: unknown binding ids form.cancel, secrets.nope (the help screen lists every id)",
+        "keymap: c is bound to both secrets.copy and secrets.reveal",
+    ]
+    # The same key on two screens is no conflict; without the defaults only user clashes count.
+    assert settings_warnings(Settings(keymap={"secrets.copy": "ctrl+s"}), missing, defaults) == []
+    clash = {"a.x": "k", "a.y": "k"}
+    assert settings_warnings(Settings(keymap=clash), missing) == [
+        "keymap: k is bound to both a.x and a.y"
+    ]

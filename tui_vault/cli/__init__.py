@@ -1,6 +1,7 @@
 """The `tui-vault` command: the TUI by default, subcommands for scripts and CI.
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 wrong or invalid key, 4 unresolved references.
+Exit codes by cause (DESIGN.md §5): 0 ok, 1 error, 2 invalid arguments, 3 anything about the
+key (none, not valid, wrong), 4 unresolved references (get, inject, run).
 Every failure is one line on stderr; secret values never reach argv, logs or errors.
 
 Layout: `common` (what every command shares), `parser` (assembles the subcommands), and one

@@ -212,7 +212,11 @@ def register(add: AddCommand) -> None:
 
     p = add("agent", needs_action("agent"), "the session agent that holds unlocked keys")
     asub = p.add_subparsers(dest="agent_command", metavar="ACTION", parser_class=Parser)
-    sp = asub.add_parser("status", help="is it running, which vaults are unlocked, time left")
+    sp = asub.add_parser(
+        "status",
+        help="is it running, which vaults are unlocked, time left",
+        description="is it running, which vaults are unlocked, time left",
+    )
     sp.add_argument("--json", action="store_true", help="one JSON object")
     add_globals(sp, suppress=True)
     sp.set_defaults(func=cmd_agent_status)
@@ -220,13 +224,19 @@ def register(add: AddCommand) -> None:
     p = add("passphrase", needs_action("passphrase"), "an optional passphrase beside the key")
     psub = p.add_subparsers(dest="passphrase_command", metavar="ACTION", parser_class=Parser)
     sp = psub.add_parser(
-        "set", help="set or change the passphrase (Argon2id-wrapped key beside the vault)"
+        "set",
+        help="set or change the passphrase (Argon2id-wrapped key beside the vault)",
+        description="Set or change the passphrase (Argon2id-wrapped key beside the vault).",
     )
     sp.add_argument(
         "--password-stdin", action="store_true", help="read the new passphrase from stdin"
     )
     add_globals(sp, suppress=True)
     sp.set_defaults(func=cmd_passphrase_set)
-    sp = psub.add_parser("remove", help="drop the passphrase; the key still opens the vault")
+    sp = psub.add_parser(
+        "remove",
+        help="drop the passphrase; the key still opens the vault",
+        description="drop the passphrase; the key still opens the vault",
+    )
     add_globals(sp, suppress=True)
     sp.set_defaults(func=cmd_passphrase_remove)

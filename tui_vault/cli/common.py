@@ -30,7 +30,47 @@ PROVIDER_CHOICES = ("hashicorp", "aws", "azure", "1password")
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors with exit code 2 and one clear line."""
+    """argparse that reports usage errors with exit code 2 and one clear line.
+
+    Options that need the provider modules (connect and link fields) are added by deferred
+    builders, run only when this parser parses or shows help: `get` never imports them.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deferred: list[Callable[[Parser], None]] = []
+
+    def defer(self, build: Callable[[Parser], None]) -> None:
+        """Run `build(self)` before this parser is first used."""
+        self._deferred.append(build)
+
+    def complete(self) -> Parser:
+        """Run the deferred builders (and those of every subcommand): the whole tree."""
+        self._run_deferred()
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    if isinstance(sub, Parser):
+                        sub.complete()
+        return self
+
+    def _run_deferred(self) -> None:
+        while self._deferred:
+            self._deferred.pop(0)(self)
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        self._run_deferred()
+        return super().parse_known_args(args, namespace)
+
+    def format_help(self) -> str:
+        self._run_deferred()
+        return super().format_help()
+
+    def format_usage(self) -> str:
+        self._run_deferred()
+        return super().format_usage()
 
     def error(self, message: str) -> NoReturn:
         # One line, like every other failure; the synopsis is one --help away.
@@ -40,6 +80,27 @@ class Parser(argparse.ArgumentParser):
 def say(text: str) -> None:
     """A message for the person (stderr keeps stdout clean for values and JSON)."""
     print(text, file=sys.stderr)
+
+
+def check_name(name: str) -> str:
+    """A secret name given on the command line: a bad one is a usage error (exit 2)."""
+    from tui_vault.core.errors import InvalidSecretError
+    from tui_vault.core.model import validate_name
+
+    try:
+        return validate_name(name)
+    except InvalidSecretError as e:
+        raise UsageError(e.message) from None
+
+
+def check_arg(check: Callable[[str], object], value: str) -> None:
+    """Check one argument with a core validator: its complaint becomes a usage error."""
+    from tui_vault.core.errors import InvalidSecretError
+
+    try:
+        check(value)
+    except InvalidSecretError as e:
+        raise UsageError(e.message) from None
 
 
 def vault_path(args: argparse.Namespace) -> Path:
@@ -123,14 +184,25 @@ def key_prompt(path: Path) -> str:
     return "Vault key or passphrase: " if has_passphrase(path) else "Vault key: "
 
 
+_settings_warned = False
+
+
 def load_settings_or_defaults() -> Settings:
-    from tui_vault.core.settings import Settings, SettingsError, load_settings
+    """The settings; a broken file or an odd one is a warning on stderr, said once."""
+    global _settings_warned
+    from tui_vault.core.settings import Settings, SettingsError, load_settings, settings_warnings
 
     try:
-        return load_settings()
+        settings = load_settings()
     except SettingsError as e:
-        say(f"{PROG}: warning: {e.message}; using defaults")
-        return Settings()
+        settings, problems = Settings(), [f"{e.message}; using defaults"]
+    else:
+        problems = settings_warnings(settings)
+    if not _settings_warned:
+        _settings_warned = True
+        for problem in problems:
+            say(f"{PROG}: warning: {problem}")
+    return settings
 
 
 def session_for(vault: Vault) -> Session:

@@ -11,9 +11,11 @@ from tui_vault.cli.common import (
     open_vault,
     report_unresolved,
     resolve_names,
+    say,
     write_private,
 )
 from tui_vault.core.errors import ExitCode, VaultError
+from tui_vault.core.words import plural
 
 
 def cmd_inject(args: argparse.Namespace) -> int:
@@ -47,7 +49,10 @@ def cmd_inject(args: argparse.Namespace) -> int:
             values = {n: json_string_body(v) for n, v in values.items()}
     output = render(template, values)
     if args.output and args.output != "-":
-        write_private(Path(args.output), output.encode("utf-8"))
+        out = Path(args.output)
+        write_private(out, output.encode("utf-8"))
+        filled = plural(len(results), "reference")
+        say(f"Wrote {out} ({plural(len(output.encode('utf-8')), 'byte')}, {filled} filled)")
     else:
         sys.stdout.write(output)
     return 0
@@ -57,4 +62,6 @@ def register(add: AddCommand) -> None:
     p = add("inject", cmd_inject, "fill {{vault:NAME}} references in a template")
     p.add_argument("-i", "--input", metavar="IN", help="template file (default: stdin)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file, 0600 (default: stdout)")
-    p.add_argument("--url", help="the URL the values are for")
+    p.add_argument(
+        "--url", help="the URL the values are for (needed for domain-restricted secrets)"
+    )

@@ -7,6 +7,7 @@ import contextlib
 from pathlib import Path
 
 from tui_vault.cli.common import (
+    PROG,
     AddCommand,
     Parser,
     add_globals,
@@ -18,6 +19,7 @@ from tui_vault.cli.common import (
     vault_path,
 )
 from tui_vault.core.errors import VaultError
+from tui_vault.core.words import plural
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -53,32 +55,52 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_clear(args: argparse.Namespace) -> int:
     session = open_session(args)
-    confirm_typed(
-        "clear", f"Delete all {len(session.vault.data.secrets)} secrets (the key stays)?", args.yes
-    )
+    n = len(session.vault.data.secrets)
+    every = "the only secret" if n == 1 else f"all {plural(n, 'secret')}"
+    confirm_typed("clear", f"Delete {every} (the key stays)?", args.yes)
     count = session.clear()
-    say(f"Deleted {count} secrets; the vault key is unchanged")
+    say(f"Deleted {plural(count, 'secret')}; the vault key is unchanged")
     return 0
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
-    from tui_vault.core.unlock import reset_vault_files
+    from tui_vault.core.errors import VaultNotFoundError
+    from tui_vault.core.unlock import reset_vault_files, write_key_file
     from tui_vault.core.vault import Vault
-    from tui_vault.core.vaultkey import encode_key
+    from tui_vault.core.vaultkey import encode_key, generate_key
 
     path = vault_path(args)
+    if not path.exists() and not path.is_symlink():
+        raise VaultNotFoundError(
+            f"no vault at {path}; nothing to reset (create one with `{PROG} init`)"
+        )
+    key_file = Path(args.key_file).expanduser() if args.key_file else None
+    if key_file is not None and (key_file.exists() or key_file.is_symlink()):
+        raise VaultError(f"{key_file} already exists; not overwriting it (choose a new path)")
     confirm_typed(
         "reset",
         f"Permanently delete every secret in {path} and make a new vault key?",
         args.yes,
     )
-    reset_vault_files(path)
-    vault, key = Vault.create(path)
+    key = generate_key()
     key_text = encode_key(key)
+    if key_file is not None:
+        write_key_file(key_file, key_text)  # first: a key that cannot be kept resets nothing
+    try:
+        reset_vault_files(path)
+        vault, _ = Vault.create(path, key)
+    except VaultError:
+        if key_file is not None:
+            with contextlib.suppress(OSError):
+                key_file.unlink()
+        raise
     say(f"Reset the vault at {path}: every secret was deleted.")
     save_key_to_keyring(vault.vault_id, key_text, args.no_keyring)
-    say("Your new vault key (keep it safe):")
-    print(key_text)
+    if key_file is not None:
+        say(f"The new vault key was written to {key_file} (mode 0600). Keep it safe.")
+    else:
+        say("Your new vault key (keep it safe):")
+        print(key_text)
     return 0
 
 
@@ -109,9 +131,17 @@ def register(add: AddCommand) -> None:
     p = add("reset", cmd_reset, "lost key: delete every secret and make a new key")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--no-keyring", action="store_true", help="do not save the new key")
+    p.add_argument(
+        "--key-file",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="write the new key to PATH (created 0600; refused if it exists) instead of printing",
+    )
 
     p = add("cache", needs_action("cache"), "the cache of fetched values")
     csub = p.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=Parser)
-    cp = csub.add_parser("reset", help="forget every cached value")
+    cp = csub.add_parser(
+        "reset", help="forget every cached value", description="Forget every cached value."
+    )
     add_globals(cp, suppress=True)
     cp.set_defaults(func=cmd_cache_reset)

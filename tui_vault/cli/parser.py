@@ -12,6 +12,8 @@ from tui_vault import __version__
 from tui_vault.cli import (
     agent,
     browse,
+    completion,
+    generate,
     inject,
     integrations,
     lifecycle,
@@ -32,15 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
             "The key is taken from $TUI_VAULT_KEY, --key-file, the session agent "
             "(`unlock`), the password manager, or a prompt, in that order."
         ),
-        epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 wrong or invalid key, 4 unresolved.",
+        epilog="Exit codes: 0 ok, 1 error, 2 invalid arguments, 3 the key (none, not valid, "
+        "wrong), 4 unresolved references; `run` exits with its command's code.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     add_globals(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     def add(name: str, func: Command, help_: str, **kw: Any) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = sub.add_parser(name, help=help_, description=help_, **kw)
-        add_globals(p, suppress=True, key_file=name != "init")
+        if help_ == argparse.SUPPRESS:  # a hidden helper command: not in the command list
+            p: argparse.ArgumentParser = sub.add_parser(name, **kw)
+        else:
+            kw.setdefault("description", help_)
+            p = sub.add_parser(name, help=help_, **kw)
+        # init and reset take --key-file as where to *write* the new key (see lifecycle.py).
+        add_globals(p, suppress=True, key_file=name not in ("init", "reset"))
         p.set_defaults(func=func)
         return p
 
@@ -56,4 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     browse.register(add)
     push.register(add)
     log.register(add)
+    generate.register(add)
+    completion.register(add)
     return parser

@@ -64,7 +64,9 @@ def register(add: AddCommand) -> None:
         "write a local secret's value to HashiCorp Vault or AWS, then link it there",
     )
     p.add_argument("name", metavar="NAME", help="a local secret (its value is sent, never shown)")
-    p.add_argument("--provider", required=True, choices=("hashicorp", "aws"))
+    p.add_argument(
+        "--provider", required=True, choices=("hashicorp", "aws"), help="the external vault"
+    )
     p.add_argument("--engine", metavar="MOUNT", help="HashiCorp: the KV mount")
     p.add_argument("--path", metavar="PATH", help="HashiCorp: the secret's path in the mount")
     p.add_argument("--key", metavar="KEY", help="HashiCorp: the key at that path")

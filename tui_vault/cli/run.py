@@ -124,4 +124,6 @@ def register(add: AddCommand) -> None:
         action="store_true",
         help="allow references in CMD's arguments (values become visible in ps)",
     )
-    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    p.add_argument(
+        "command", nargs=argparse.REMAINDER, metavar="-- CMD...", help="the command to run"
+    )

@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING, Any
 from tui_vault.cli.common import (
     PROG,
     AddCommand,
+    check_arg,
+    check_name,
     open_session,
     open_vault,
     read_stdin_secret,
     report_unresolved,
     resolve_names,
     say,
+    stdin_is_tty,
     write_json_array,
 )
 from tui_vault.core.errors import ExitCode, UsageError
@@ -33,21 +36,49 @@ def cmd_get(args: argparse.Namespace) -> int:
     return 0
 
 
+def _value_from_stdin(args: argparse.Namespace) -> str | None:
+    """The new value, or None to keep the current one.
+
+    `set NAME` alone (or with --value-stdin) always takes a value: from stdin, or a hidden
+    prompt on a terminal. With --enable/--disable/--allowed-domains only what they name
+    changes: stdin is read only when it is not a terminal, and an empty stdin keeps the value.
+    """
+    options = args.enabled is not None or args.allowed_domains is not None
+    if args.value_stdin or not options:
+        return read_stdin_secret(f"Value for {args.name} (hidden): ", "value")
+    if stdin_is_tty() or sys.stdin is None:
+        return None
+    value = read_stdin_secret("", "value")
+    return value if value else None
+
+
 def cmd_set(args: argparse.Namespace) -> int:
     if args.extra:
         raise UsageError(
             "values are never taken from the command line (they would show in `ps` and shell "
             f'history); pipe them in: printf %s "$VALUE" | {PROG} set {args.name}'
         )
-    from tui_vault.core.model import validate_name
+    from tui_vault.core.model import parse_domains
 
-    validate_name(args.name)
+    check_name(args.name)
+    if args.allowed_domains is not None:
+        check_arg(parse_domains, args.allowed_domains)
     vault = open_vault(args)
-    value = read_stdin_secret(f"Value for {args.name} (hidden): ", "value")
-    enabled = None if args.enabled is None else args.enabled
+    value = _value_from_stdin(args)
     existed = args.name in vault.data.secrets
-    vault.set_value(args.name, value, allowed_domains=args.allowed_domains, enabled=enabled)
-    say(f"{'Updated' if existed else 'Added'} {args.name}")
+    if value is None and existed:
+        vault.update(args.name, enabled=args.enabled, allowed_domains=args.allowed_domains)
+    else:
+        vault.set_value(
+            args.name, value or "", allowed_domains=args.allowed_domains, enabled=args.enabled
+        )
+    changed = [] if value is None else ["value"]
+    if args.enabled is not None:
+        changed.append("enabled" if args.enabled else "disabled")
+    if args.allowed_domains is not None:
+        changed.append("allowed domains")
+    what = f" ({', '.join(changed)})" if existed and changed else ""
+    say(f"{'Updated' if existed else 'Added'} {args.name}{what}")
     return 0
 
 
@@ -91,23 +122,51 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def register(add: AddCommand) -> None:
     p = add("get", cmd_get, "print a secret's value (fetching a linked one)")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("name", metavar="NAME", help="the secret")
     p.add_argument("--url", help="the URL the value is for (needed for domain-restricted secrets)")
 
-    p = add("set", cmd_set, "add or change a secret; the value comes from stdin, never argv")
-    p.add_argument("name", metavar="NAME")
+    p = add(
+        "set",
+        cmd_set,
+        "add or change a secret; the value comes from stdin, never argv",
+        description="Add or change a secret. The value comes from stdin (one trailing newline "
+        "is stripped) or a hidden prompt on a terminal, never from the command line. With "
+        "--enable, --disable or --allowed-domains only what they name changes: stdin is read "
+        "only when it is not a terminal, and an empty stdin keeps the value (--value-stdin "
+        "always reads it).",
+    )
+    p.add_argument("name", metavar="NAME", help="the secret's name (letters, digits, - _ .)")
     p.add_argument("extra", nargs="*", help=argparse.SUPPRESS)
     p.add_argument(
         "--allowed-domains",
         metavar="LIST",
-        help="comma-separated domains the value may be used for (*.example.com for subdomains)",
+        help="comma-separated domains the value may be used for (*.example.com for "
+        "subdomains; empty: any)",
     )
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--enable", dest="enabled", action="store_const", const=True, default=None)
-    g.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    g.add_argument(
+        "--enable",
+        dest="enabled",
+        action="store_const",
+        const=True,
+        default=None,
+        help="turn the secret on (references resolve)",
+    )
+    g.add_argument(
+        "--disable",
+        dest="enabled",
+        action="store_const",
+        const=False,
+        help="turn the secret off (references stay unresolved)",
+    )
+    p.add_argument(
+        "--value-stdin",
+        action="store_true",
+        help="read the value from stdin (or a prompt) even with the options above",
+    )
 
     p = add("unset", cmd_unset, "delete a secret")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument("name", metavar="NAME", help="the secret to delete")
 
     p = add("list", cmd_list, "list secrets: names, domains, source, status; never values")
     p.add_argument("--json", action="store_true", help="a JSON array, one object per secret")

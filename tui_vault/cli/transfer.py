@@ -14,6 +14,7 @@ from tui_vault.cli.common import (
     write_private,
 )
 from tui_vault.core.errors import UsageError, VaultError
+from tui_vault.core.words import noun, plural
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -35,9 +36,13 @@ def cmd_export(args: argparse.Namespace) -> int:
             "read them. Prefer --format encrypted."
         )
     linked = sum(1 for s in vault.data.secrets.values() if s.link)
-    say(f"Exported {len(vault.data.secrets)} secrets to {out} ({args.format}, mode 0600)")
+    say(f"Exported {plural(len(vault.data.secrets), 'secret')} to {out} ({args.format}, mode 0600)")
     if linked:
-        say(f"{linked} linked secrets were exported as links; integration credentials never are")
+        were = noun(linked, "was", "were")
+        say(
+            f"{plural(linked, 'linked secret')} {were} exported as links; "
+            "integration credentials never are"
+        )
     return 0
 
 
@@ -86,7 +91,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if any(s.link for s in incoming.secrets):
         summary.notes.append("linked secrets stay unresolved until their integration is connected")
     for line in summary.lines():
-        print(line)
+        say(line)  # a message for the person, like every other command's (stdout stays clean)
     if rewrite is not None:
         data, names = rewrite_postman(incoming, summary)
         try:
@@ -95,13 +100,14 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise VaultError(
                 f"the secrets were imported, but the sanitized copy was not written: {e.message}"
             ) from None
-        print(
-            f"wrote {rewrite} (mode 0600): {len(names)} variables now hold {{{{vault:NAME}}}} "
+        say(
+            f"wrote {rewrite} (mode 0600): {plural(len(names), 'variable')} now "
+            f"{noun(len(names), 'holds', 'hold')} {{{{vault:NAME}}}} "
             f"references; render it with `tui-vault inject -i {rewrite}`"
         )
         disabled = [s.name for s in incoming.secrets if not s.enabled]
         if disabled:
-            print(
+            say(
                 f"note: disabled in the file, so disabled in the vault: {', '.join(disabled)}; "
                 "`inject` reports their references unresolved until enabled "
                 "(tui-vault set NAME --enable)"
@@ -111,15 +117,24 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def register(add: AddCommand) -> None:
     p = add("export", cmd_export, "export secrets to a JSON file (encrypted or plaintext)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
-    p.add_argument("--format", required=True, choices=("encrypted", "plaintext"))
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (0600)")
+    p.add_argument(
+        "--format",
+        required=True,
+        choices=("encrypted", "plaintext"),
+        help="encrypted (with a password, Argon2id + AES-256-GCM) or plaintext JSON",
+    )
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin's first line"
     )
 
     p = add("import", cmd_import, "import a tui-vault export or a Postman environment file")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--password-stdin", action="store_true")
+    p.add_argument("file", metavar="FILE", help="the export or Postman environment to read")
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read an encrypted export's password from stdin's first line",
+    )
     p.add_argument(
         "--rewrite",
         metavar="OUT",

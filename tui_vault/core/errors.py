@@ -49,7 +49,8 @@ class WrongKeyError(VaultError):
 
 
 class NoKeyError(VaultError):
-    """No key could be found (no env var, key file, agent, keyring entry, or terminal)."""
+    """No key could be found (no env var, key file, agent, keyring entry, or terminal), or
+    the key file cannot be read: a key problem, exit 3 like a wrong key."""
 
     exit_code = ExitCode.BAD_KEY
 

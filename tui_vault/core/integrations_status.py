@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -38,24 +39,62 @@ def public_settings(config: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in config.items() if k in PUBLIC_SETTINGS}
 
 
+# The states of a provider, in these words everywhere (CLI, JSON, TUI): `not connected`,
+# `connected`, `needs re-authentication: <reason>`, `unreachable: <reason>`.
+NOT_CONNECTED = "not connected"
+CONNECTED = "connected"
+NEEDS_REAUTH = Reason.NEEDS_REAUTH.value
+UNREACHABLE = "unreachable"
+
+
+def state_text(status: str, detail: str = "") -> str:
+    """A provider's state in one phrase: `needs re-authentication: token rejected`."""
+    if not detail or status == NOT_CONNECTED:
+        return status
+    if status == CONNECTED:
+        return f"{status} ({detail})"
+    return f"{status}: {detail}"
+
+
+def without_provider(provider: str, text: str) -> str:
+    """A provider's message without its name, for a line that already names it:
+    "HashiCorp Vault at http://h rejected the token" -> "rejected the token (at http://h)",
+    "cannot reach HashiCorp Vault at http://h" -> "cannot reach http://h"."""
+    name = rf"{re.escape(PROVIDERS[provider])}(?: Vault| Secrets Manager| Key Vault)?"
+    m = re.match(rf"{name}(?::| at (\S+))? (.+)\Z", text)
+    if m is not None:
+        where, rest = m.group(1), m.group(2)
+        return f"{rest} (at {where})" if where else rest
+    return re.sub(rf"\b{name} at ", "", text)
+
+
+class ConnectionProblem(VaultError):
+    """Settings that do not work: the provider's state and why (never a credential)."""
+
+    def __init__(self, provider: str, status: str, detail: str) -> None:
+        super().__init__(f"{PROVIDERS[provider]} {state_text(status, detail)}; nothing was saved")
+        self.status = status
+        self.detail = detail
+
+
 async def verify_config(
     provider: str, config: Mapping[str, str], timeout: float, *, factory: ProviderFactory
 ) -> None:
     """Raise a VaultError saying why these settings do not work (used by connect)."""
-    label = PROVIDERS[provider]
     p = factory(provider, config, timeout=timeout)
     try:
         await asyncio.wait_for(p.verify(), timeout)
     except TimeoutError:
-        raise VaultError(f"{label}: no answer within {timeout:g} s; nothing was saved") from None
+        raise ConnectionProblem(provider, UNREACHABLE, f"no answer within {timeout:g} s") from None
     except FetchError as e:
-        raise VaultError(f"{label}: {e.message} ({e.reason.value}); nothing was saved") from None
+        status = NEEDS_REAUTH if e.reason is Reason.NEEDS_REAUTH else UNREACHABLE
+        detail = without_provider(provider, e.message)
+        raise ConnectionProblem(provider, status, detail) from None
     except VaultError:
         raise
     except Exception as e:
-        raise VaultError(
-            f"{label}: cannot connect ({type(e).__name__}); nothing was saved"
-        ) from None
+        detail = f"cannot connect ({type(e).__name__})"
+        raise ConnectionProblem(provider, UNREACHABLE, detail) from None
     finally:
         p.close()
 
@@ -76,19 +115,18 @@ async def integration_statuses(
             "settings": health.settings,
         }
         if config is None:
-            row["status"], row["detail"] = "not connected", ""
+            row["status"], row["detail"] = NOT_CONNECTED, ""
             return row
         if not check:
-            row["status"], row["detail"] = "connected", "not checked"
+            row["status"], row["detail"] = CONNECTED, "not checked"
             return row
         try:
             await verify_config(provider, config, timeout, factory=factory)
-            row["status"], row["detail"] = "connected", "credentials accepted"
+            row["status"], row["detail"] = CONNECTED, "credentials accepted"
+        except ConnectionProblem as e:
+            row["status"], row["detail"] = e.status, e.detail
         except VaultError as e:
-            text = e.message.removesuffix("; nothing was saved")
-            reauth = Reason.NEEDS_REAUTH.value in text
-            row["status"] = Reason.NEEDS_REAUTH.value if reauth else "error"
-            row["detail"] = text
+            row["status"], row["detail"] = UNREACHABLE, e.message
         return row
 
     return list(await asyncio.gather(*(one(p) for p in PROVIDERS)))

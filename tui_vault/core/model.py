@@ -38,11 +38,17 @@ class Reason(StrEnum):
     TIMED_OUT = "timed out"
 
 
-def validate_name(name: str) -> str:
+def validate_name(name: str, *, stored: bool = False) -> str:
+    """Refuse a bad secret name. `stored`: a name read back from a vault file, where a name
+    starting with '-' (allowed by older versions) is still accepted, so the vault opens."""
     if not name:
         raise InvalidSecretError("a secret name cannot be empty")
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidSecretError(f"secret name is longer than {MAX_NAME_LENGTH} characters")
+    if name.startswith("-") and not stored:
+        raise InvalidSecretError(
+            f"invalid secret name {name!r}: it cannot start with '-' (it would read as an option)"
+        )
     if not NAME_RE.match(name):
         raise InvalidSecretError(
             f"invalid secret name {name!r}: use letters, digits, '-', '_' and '.' only"
@@ -235,7 +241,7 @@ class Secret:
         name = data.get("name")
         if not isinstance(name, str):
             raise InvalidSecretError("a secret needs a name")
-        validate_name(name)
+        validate_name(name, stored=True)
         value = data.get("value", "")
         if not isinstance(value, str):
             raise InvalidSecretError(f"secret {name!r}: value must be a string")

@@ -18,11 +18,11 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import ClassVar, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from tui_vault.core.errors import VaultError
+from tui_vault.core.fields import Field, ProviderSpec
 from tui_vault.core.model import Link, Reason
 
 T = TypeVar("T")
@@ -68,6 +68,7 @@ class Provider(ABC):
 
     name: ClassVar[str]  # "hashicorp" | "aws" | "azure" | "1password"
     label: ClassVar[str]  # shown to people
+    spec: ClassVar[ProviderSpec]  # its fields and checks: what the CLI and forms are built from
 
     def __init__(
         self,
@@ -130,32 +131,9 @@ LinkValidator = Callable[[str, Mapping[str, str]], Link]
 ConfigValidator = Callable[[str, Mapping[str, str]], dict[str, str]]
 
 
-@dataclass(frozen=True)
-class FieldSpec:
-    """One input of a connect or link form.
-
-    `when` = (other_field, value): the field only applies (and `required` only holds) when
-    the other field has that value, e.g. HashiCorp's `role_id` when `auth` is `approle`.
-    `secret` fields are masked in the UI and read from stdin by the CLI.
-    `advanced` fields are rarely needed (custom endpoints, test servers).
-    """
-
-    name: str
-    label: str
-    required: bool = False
-    secret: bool = False
-    choices: tuple[str, ...] = ()
-    default: str = ""
-    help: str = ""
-    when: tuple[str, str] | None = None
-    advanced: bool = False
-
-    def applies(self, values: Mapping[str, str]) -> bool:
-        """Whether this field is relevant given the other values of the form."""
-        if self.when is None:
-            return True
-        other, wanted = self.when
-        return (values.get(other) or "") == wanted
+# The description of one form field lives in core/fields.py (with the provider's whole
+# self-description); the old name stays for the code that imports it from here.
+FieldSpec = Field
 
 
 def safe_url(url: str) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from tui_vault.core.errors import VaultError
-from tui_vault.core.paths import settings_path
+from tui_vault.core.paths import ENV_SETTINGS, settings_path
 from tui_vault.core.store import atomic_write, ensure_private_dir
+from tui_vault.core.words import article, noun
 
 MAX_STALE_HOURS = 24 * 90
 
@@ -85,6 +88,44 @@ def load_settings(path: Path | None = None) -> Settings:
     return settings_from_dict(doc, str(path))
 
 
+def settings_warnings(
+    settings: Settings,
+    path: Path | None = None,
+    default_keys: Mapping[str, str] | None = None,
+) -> list[str]:
+    """What is odd about the settings but not fatal, one sentence each (shown once).
+
+    A TUI_VAULT_SETTINGS naming a missing file (a typo would silently give the defaults);
+    keymap ids that no binding has (when `default_keys`, id -> keys, is given: only the TUI
+    knows its bindings); a key given to two bindings of one screen (ids `screen.action`).
+    """
+    out: list[str] = []
+    env = os.environ.get(ENV_SETTINGS)
+    if env and path is None:
+        named = Path(env).expanduser()
+        if not named.exists():
+            out.append(f"{ENV_SETTINGS} names {named}, which does not exist; using defaults")
+    keymap = settings.keymap
+    if default_keys is not None:
+        unknown = sorted(k for k in keymap if k not in default_keys)
+        if unknown:
+            out.append(
+                f"keymap: unknown binding {noun(len(unknown), 'id')} {', '.join(unknown)} "
+                "(the help screen lists every id)"
+            )
+    bound = {**(default_keys or {}), **keymap}
+    by_key: dict[tuple[str, str], list[str]] = {}
+    for binding_id, keys in bound.items():
+        scope = binding_id.rpartition(".")[0]
+        for key in keys.split(","):
+            if key.strip():
+                by_key.setdefault((scope, key.strip()), []).append(binding_id)
+    for (_, key), ids in sorted(by_key.items()):
+        if len(ids) > 1 and any(i in keymap for i in ids):
+            out.append(f"keymap: {key} is bound to both {' and '.join(sorted(ids))}")
+    return out
+
+
 def settings_from_dict(doc: dict[str, Any], where: str = "settings") -> Settings:
     known = {f.name: f for f in fields(Settings)}
     values: dict[str, Any] = {}
@@ -96,7 +137,7 @@ def settings_from_dict(doc: dict[str, Any], where: str = "settings") -> Settings
         if want is float and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
         if not isinstance(v, want) or (want is int and isinstance(v, bool)):
-            raise SettingsError(f"{where}: {k} must be a {want.__name__}")
+            raise SettingsError(f"{where}: {k} must be {article(want.__name__)}")
         if k == "keymap" and not all(isinstance(x, str) for x in v.values()):
             raise SettingsError(f"{where}: keymap values must be strings")
         values[k] = v

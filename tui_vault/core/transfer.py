@@ -311,6 +311,7 @@ def _entries_to_secrets(entries: Any, validate_link: LinkValidator) -> list[Secr
             label = f"entry {i} ({entry['name']!r})"
         try:
             secret = Secret.from_json(entry)
+            validate_name(secret.name)  # stricter than a stored name: no leading '-'
         except InvalidSecretError as e:
             raise ImportFormatError(f"{label}: {e.message}; nothing was imported") from None
         if secret.link is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_vault.core import keystore
-from tui_vault.core.errors import InvalidKeyError, StorageError, VaultError
+from tui_vault.core.errors import InvalidKeyError, NoKeyError, StorageError, VaultError
 from tui_vault.core.hygiene import ENV_KEY as ENV_KEY
 from tui_vault.core.hygiene import take_env_key
 from tui_vault.core.store import atomic_write
@@ -25,10 +25,10 @@ def read_key_file(path: Path) -> str:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise VaultError(f"key file {path} does not exist") from None
+        raise NoKeyError(f"key file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as e:
         reason = getattr(e, "strerror", None) or "not readable text"
-        raise VaultError(f"cannot read key file {path}: {reason}") from None
+        raise NoKeyError(f"cannot read key file {path}: {reason}") from None
     return text.strip()
 
 

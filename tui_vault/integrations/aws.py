@@ -11,6 +11,7 @@ a timeout would keep the worker thread (and a CLI process) busy long after the f
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Mapping
@@ -18,6 +19,8 @@ from concurrent.futures import Executor
 from typing import Any
 
 from tui_vault import __version__
+from tui_vault.core.errors import InvalidSecretError
+from tui_vault.core.fields import Field, InvalidConfigError, ProviderSpec, check_url, need
 from tui_vault.core.model import Link, Reason
 from tui_vault.core.providers import (
     MAX_CONNECTIONS,
@@ -66,6 +69,134 @@ ROLE_REFRESH_MARGIN = 300.0  # seconds before expiry when assumed-role credentia
 ROLE_DURATION = 3600
 
 
+_ROLE_ARN_RE = re.compile(r"\Aarn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+\Z")
+_SECRET_ID_RE = re.compile(r"\A[\w/+=.@:-]+\Z")
+_REGION_RE = re.compile(r"\A[a-z]{2}(-[a-z]+)+-\d+\Z")
+
+
+def _check_config(c: dict[str, str]) -> dict[str, str]:
+    if not _REGION_RE.match(c["region"]):
+        raise InvalidConfigError(f"AWS region {c['region']!r} is not a region name")
+    if c.get("profile") and c.get("access_key_id"):
+        raise InvalidConfigError("AWS: use a profile or an access key, not both")
+    if c.get("access_key_id") or c.get("secret_access_key"):
+        need(SPEC, c, "access_key_id", "secret_access_key", why=" (both keys are needed)")
+    if c.get("session_token") and not c.get("access_key_id"):
+        raise InvalidConfigError("AWS: a session token needs an access key id and secret")
+    if c.get("endpoint_url"):
+        check_url(c["endpoint_url"], "AWS endpoint URL")
+    return c
+
+
+def _check_link(p: dict[str, str]) -> dict[str, str]:
+    if p.get("version_id") and p.get("version_stage"):
+        raise InvalidSecretError("AWS link: give a version id or a version stage, not both")
+    sid = p["secret_id"]
+    if not _SECRET_ID_RE.match(sid):
+        raise InvalidSecretError(
+            f"AWS secret id {sid!r} may only contain letters, digits and /_+=.@-:"
+        )
+    if sid.startswith("arn:") and ":secretsmanager:" not in sid:
+        raise InvalidSecretError(f"AWS secret id {sid!r} is an ARN but not a Secrets Manager one")
+    role = p.get("role_arn")
+    if role and not _ROLE_ARN_RE.match(role):
+        raise InvalidSecretError(
+            f"AWS role ARN {role!r} is not of the form arn:aws:iam::ACCOUNT:role/NAME"
+        )
+    for key in ("version_id", "version_stage"):
+        value = p.get(key)
+        if value and not re.match(r"^[\w.-]+$", value):
+            raise InvalidSecretError(f"AWS {key.replace('_', ' ')} {value!r} is not valid")
+    return p
+
+
+SPEC = ProviderSpec(
+    name="aws",
+    label="AWS",
+    summary="AWS Secrets Manager",
+    stdin_note=(
+        "with --access-key-id, the secret access key comes on stdin "
+        "(a session token may follow on a second line)"
+    ),
+    connect_fields=(
+        Field(
+            "region",
+            "Region",
+            required=True,
+            default="us-east-1",
+            metavar="R",
+            help="the AWS region, e.g. us-east-1",
+            hint="",
+        ),
+        Field(
+            "profile",
+            "Profile",
+            metavar="P",
+            help="a profile from ~/.aws (not with --access-key-id); none: the default chain",
+            conflicts="access_key_id",
+            hint="a profile from ~/.aws; leave empty for keys",
+        ),
+        Field(
+            "access_key_id",
+            "Access key ID",
+            metavar="ID",
+            help="sign in with this access key (its secret comes on stdin)",
+            hint="",
+        ),
+        Field("secret_access_key", "Secret access key", secret=True, stdin_if="access_key_id"),
+        Field(
+            "session_token",
+            "Session token",
+            secret=True,
+            advanced=True,
+            stdin_if="access_key_id",
+        ),
+        Field(
+            "endpoint_url",
+            "Endpoint URL",
+            metavar="URL",
+            help="custom endpoint for Secrets Manager and STS",
+            advanced=True,
+        ),
+    ),
+    link_fields=(
+        Field(
+            "secret_id",
+            "Secret name or ARN",
+            required=True,
+            metavar="ID_OR_ARN",
+            help="the secret's name or ARN",
+            hint="",
+        ),
+        Field("json_key", "JSON key", metavar="K", help="take this key of a JSON secret"),
+        Field(
+            "version_id",
+            "Version ID",
+            metavar="V",
+            help="a version id (not with a stage)",
+            conflicts="version_stage",
+            hint="",
+        ),
+        Field(
+            "version_stage",
+            "Version stage",
+            metavar="S",
+            help="a version stage, e.g. AWSCURRENT or AWSPREVIOUS",
+            hint="e.g. AWSCURRENT or AWSPREVIOUS",
+        ),
+        Field(
+            "role_arn",
+            "Role ARN to assume",
+            metavar="ARN",
+            help="assume this IAM role to read the secret",
+            hint="",
+        ),
+    ),
+    check_config=_check_config,
+    check_link=_check_link,
+)
+
+
 def _safe_code(code: object) -> str:
     """An AWS error code is an identifier; anything else is not shown."""
     text = str(code or "")
@@ -91,6 +222,7 @@ def _transient(exc: BaseException) -> bool:
 class AwsProvider(Provider):
     name = "aws"
     label = "AWS Secrets Manager"
+    spec = SPEC
 
     def __init__(
         self,

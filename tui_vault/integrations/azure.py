@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tui_vault.core.errors import InvalidSecretError
+from tui_vault.core.fields import Field, InvalidConfigError, ProviderSpec, check_url, need
 from tui_vault.core.model import Link, Reason
 from tui_vault.core.providers import (
     FetchError,
@@ -105,6 +106,91 @@ def _browse_target(path: str) -> tuple[str, str | None]:
     return vault_url, segments[1] if segments else None
 
 
+def _check_config(c: dict[str, str]) -> dict[str, str]:
+    trio = ("tenant_id", "client_id", "client_secret")
+    if any(c.get(n) for n in trio):
+        need(SPEC, c, *trio, why=" (client-secret sign-in needs tenant, client id and secret)")
+    if c.get("tenant_id") and not re.match(r"^[\w.-]+$", c["tenant_id"]):
+        raise InvalidConfigError("Azure tenant id may only contain letters, digits, '.-_'")
+    if c.get("authority"):
+        authority = c["authority"]
+        if "://" not in authority:
+            authority = f"https://{authority}"
+        check_url(authority, "Azure authority", https_only=True)
+        c["authority"] = authority.rstrip("/")
+    return c
+
+
+def _check_link(p: dict[str, str]) -> dict[str, str]:
+    vault_url, name, version = parse_secret_id(p["secret_id"])
+    p["secret_id"] = f"{vault_url}/secrets/{name}" + (f"/{version}" if version else "")
+    return p
+
+
+SPEC = ProviderSpec(
+    name="azure",
+    label="Azure",
+    summary="Azure Key Vault",
+    stdin_note=(
+        "with --client-id, the client secret comes on stdin; without: DefaultAzureCredential"
+    ),
+    connect_fields=(
+        Field(
+            "tenant_id",
+            "Tenant ID",
+            metavar="T",
+            help="the Entra tenant (with --client-id); leave both out for DefaultAzureCredential",
+            hint="leave all three empty for DefaultAzureCredential",
+        ),
+        Field(
+            "client_id",
+            "Client ID",
+            metavar="C",
+            help="the app registration's client id (its secret comes on stdin)",
+            hint="",
+        ),
+        Field("client_secret", "Client secret", secret=True, stdin_if="client_id"),
+        Field(
+            "ca_bundle",
+            "CA bundle (PEM path)",
+            advanced=True,
+            metavar="PEM",
+            path=True,
+            help="a PEM file of CA certificates to trust for the vault",
+            hint="",
+        ),
+        Field(
+            "authority",
+            "Authority host",
+            help="token endpoint host for sovereign clouds or test servers",
+            advanced=True,
+            metavar="HOST",
+        ),
+        Field(
+            "verify_challenge_resource",
+            "Verify challenge resource",
+            choices=("true", "false"),
+            default="true",
+            help="'false' only for vaults outside *.vault.azure.net (e.g. a local emulator)",
+            advanced=True,
+            flag="--no-verify-challenge-resource",
+            switch="false",
+        ),
+    ),
+    link_fields=(
+        Field(
+            "secret_id",
+            "Secret identifier",
+            required=True,
+            metavar="URL",
+            help="https://VAULT.vault.azure.net/secrets/NAME[/VERSION]",
+        ),
+    ),
+    check_config=_check_config,
+    check_link=_check_link,
+)
+
+
 def _quiet_sdk_logging() -> None:
     """azure-identity logs failed sign-ins as warnings; with no handler configured Python
     would print them on stderr, over the TUI. A NullHandler keeps them for an app that
@@ -131,6 +217,7 @@ def _transport_cause(exc: BaseException) -> BaseException | None:
 class AzureProvider(Provider):
     name = "azure"
     label = "Azure Key Vault"
+    spec = SPEC
 
     def __init__(
         self,
@@ -346,6 +433,12 @@ class AzureProvider(Provider):
                 return ProviderUnreachable("cannot reach the Azure sign-in endpoint")
         if isinstance(exc, CredentialUnavailableError):
             return NeedsReauth("no Azure credential is available (sign in or set a client secret)")
+        if isinstance(exc, ax.ClientAuthenticationError) and not self.config.get("client_id"):
+            # DefaultAzureCredential got no token from any source: nothing was rejected.
+            return NeedsReauth(
+                "no usable Azure credentials (none of DefaultAzureCredential's sources "
+                "signed in; or give --tenant-id and --client-id)"
+            )
         if isinstance(exc, ax.ClientAuthenticationError):
             return NeedsReauth(
                 "Azure rejected the credentials" + (f" for {vault}" if vault else "")

@@ -17,6 +17,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from tui_vault.core.errors import InvalidSecretError
+from tui_vault.core.fields import Field, ProviderSpec, check_url
 from tui_vault.core.model import Link, Reason
 from tui_vault.core.providers import (
     MAX_CONNECTIONS,
@@ -34,6 +36,120 @@ T = TypeVar("T")
 
 _KV_TYPES = ("kv", "generic", "cubbyhole")
 
+AUTH_METHODS = ("token", "approle", "userpass")
+
+
+def _check_config(c: dict[str, str]) -> dict[str, str]:
+    check_url(c["url"], "HashiCorp server URL")
+    c["url"] = c["url"].rstrip("/")
+    if c.get("namespace"):
+        c["namespace"] = c["namespace"].strip("/")
+    return c
+
+
+def _check_link(p: dict[str, str]) -> dict[str, str]:
+    engine = p["engine"].strip("/")
+    path = p["path"].strip("/")
+    if not engine:
+        raise InvalidSecretError("HashiCorp link needs an engine (mount path)")
+    if not path:
+        raise InvalidSecretError("HashiCorp link needs a secret path")
+    for label, value in (("engine", engine), ("path", path)):
+        segments = value.split("/")
+        if any(s in ("", ".", "..") for s in segments):
+            raise InvalidSecretError(
+                f"HashiCorp {label} {value!r} has an empty or relative segment"
+            )
+    return {**p, "engine": engine, "path": path}
+
+
+SPEC = ProviderSpec(
+    name="hashicorp",
+    label="HashiCorp",
+    summary="HashiCorp Vault / OpenBao",
+    stdin_note="the token, AppRole secret id or password comes on stdin",
+    connect_fields=(
+        Field(
+            "url",
+            "Server URL",
+            required=True,
+            metavar="URL",
+            help="the server, e.g. https://vault.example.com:8200",
+            hint="e.g. https://vault.example.com:8200",
+        ),
+        Field(
+            "namespace",
+            "Namespace",
+            metavar="NS",
+            help="Vault Enterprise / OpenBao namespace",
+        ),
+        Field(
+            "auth",
+            "Auth method",
+            required=True,
+            choices=AUTH_METHODS,
+            default="token",
+            help="how to sign in: token, approle or userpass",
+        ),
+        Field("token", "Token", required=True, secret=True, when=("auth", "token")),
+        Field(
+            "role_id",
+            "Role ID",
+            required=True,
+            when=("auth", "approle"),
+            metavar="ID",
+            help="the AppRole role id (with --auth approle)",
+            hint="",
+        ),
+        Field("secret_id", "Secret ID", required=True, secret=True, when=("auth", "approle")),
+        Field(
+            "username",
+            "Username",
+            required=True,
+            when=("auth", "userpass"),
+            metavar="USER",
+            help="the user name (with --auth userpass)",
+            hint="",
+        ),
+        Field("password", "Password", required=True, secret=True, when=("auth", "userpass")),
+        Field(
+            "auth_mount",
+            "Auth mount path",
+            help="where the AppRole/userpass method is mounted (default: its name)",
+            advanced=True,
+            cli=False,
+        ),
+        Field(
+            "ca_bundle",
+            "CA bundle (PEM path)",
+            advanced=True,
+            metavar="PEM",
+            path=True,
+            help="a PEM file of CA certificates to trust for this server",
+            hint="",
+        ),
+    ),
+    link_fields=(
+        Field(
+            "engine",
+            "Engine (mount)",
+            required=True,
+            default="secret",
+            metavar="MOUNT",
+            help="the KV engine's mount, e.g. secret",
+            hint="",
+        ),
+        Field(
+            "path", "Path", required=True, metavar="PATH", help="the secret's path in it", hint=""
+        ),
+        Field(
+            "key", "Key", required=True, metavar="KEY", help="the key inside the secret", hint=""
+        ),
+    ),
+    check_config=_check_config,
+    check_link=_check_link,
+)
+
 
 @dataclass(frozen=True)
 class _Mount:
@@ -47,6 +163,7 @@ class _Mount:
 class HashiCorpProvider(Provider):
     name = "hashicorp"
     label = "HashiCorp Vault"
+    spec = SPEC
 
     def __init__(
         self,

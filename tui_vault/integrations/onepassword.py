@@ -21,6 +21,7 @@ from typing import Any
 
 from tui_vault import __version__
 from tui_vault.core.errors import InvalidSecretError
+from tui_vault.core.fields import Field, InvalidConfigError, ProviderSpec
 from tui_vault.core.model import Link, Reason
 from tui_vault.core.providers import (
     FetchError,
@@ -86,6 +87,37 @@ def validate_ref(ref: str) -> str:
     return ref
 
 
+def _check_config(c: dict[str, str]) -> dict[str, str]:
+    if not c["token"].startswith("ops_"):
+        raise InvalidConfigError("1Password needs a service account token (it starts with 'ops_')")
+    return c
+
+
+def _check_link(p: dict[str, str]) -> dict[str, str]:
+    validate_ref(p["ref"])
+    return p
+
+
+SPEC = ProviderSpec(
+    name="1password",
+    label="1Password",
+    summary="1Password (service account)",
+    stdin_note="the service-account token comes on stdin",
+    connect_fields=(Field("token", "Service account token", required=True, secret=True),),
+    link_fields=(
+        Field(
+            "ref",
+            "Secret reference",
+            required=True,
+            metavar="op://VAULT/ITEM/FIELD",
+            help="op://vault/item[/section]/field",
+        ),
+    ),
+    check_config=_check_config,
+    check_link=_check_link,
+)
+
+
 async def default_client_factory(token: str) -> Any:
     """Sign in to 1Password with a service-account token (the real SDK)."""
     # The first import loads pydantic models and a native library: keep it off the loop.
@@ -137,6 +169,7 @@ def _find(segment: str, choices: list[tuple[str, str]], what: str) -> tuple[str,
 class OnePasswordProvider(Provider):
     name = "1password"
     label = "1Password"
+    spec = SPEC
 
     def __init__(
         self,

@@ -120,8 +120,21 @@ class VaultApp(App[int]):
             self.set_keymap(self.settings.keymap)
         if self.settings_problem:
             self.notify(self.settings_problem + " (using defaults)", severity="warning")
+        self._warn_about_settings()
         self.show_entry_screen()
         self.set_interval(5, self._check_idle)
+
+    def _warn_about_settings(self) -> None:
+        """A missing TUI_VAULT_SETTINGS file, unknown keymap ids, keymap conflicts."""
+        from tui_vault.core.settings import settings_warnings
+
+        defaults: dict[str, str] | None = None
+        if self.settings.keymap:
+            from tui_vault.ui.keymap import default_keys
+
+            defaults = default_keys()
+        for problem in settings_warnings(self.settings, self.settings_file, defaults):
+            self.notify(problem, severity="warning", timeout=10)
 
     def show_entry_screen(self, message: str = "", auto: bool = True) -> None:
         from tui_vault.ui.screens.create import CreateScreen

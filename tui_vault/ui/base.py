@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any, cast
 from textual.dom import DOMNode
 from textual.widgets import DataTable
 
+# The one helper for counted nouns (core/words.py), re-exported for the screens.
+from tui_vault.core.words import plural as plural
+
 if TYPE_CHECKING:
     from tui_vault.ui.app import VaultApp
     from tui_vault.ui.messages import ResolveProgressed, VaultChanged
@@ -37,11 +40,6 @@ def selected_row_key(table: DataTable[Any]) -> str | None:
     except Exception:  # the cursor can sit past the end while rows are being replaced
         return None
     return str(row_key.value) if row_key.value is not None else None
-
-
-def plural(n: int, word: str) -> str:
-    """`1 secret`, `2 secrets`."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def os_reason(e: OSError) -> str:

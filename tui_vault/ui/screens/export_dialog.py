@@ -19,7 +19,8 @@ from tui_vault.core.errors import VaultError
 from tui_vault.core.model import VaultData
 from tui_vault.core.policy import Policy, load_policy
 from tui_vault.core.store import atomic_write
-from tui_vault.ui.base import os_reason, plural, vapp
+from tui_vault.core.words import plural
+from tui_vault.ui.base import os_reason, vapp
 from tui_vault.ui.screens.dialogs import ConfirmDialog, Dialog
 
 DEFAULT_EXPORT_PATH = "~/tui-vault-export.json"

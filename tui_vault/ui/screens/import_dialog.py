@@ -19,8 +19,9 @@ from textual.widgets import Button, Checkbox, Input, Label, Static
 from tui_vault.core import transfer
 from tui_vault.core.errors import VaultError
 from tui_vault.core.vault import Vault
+from tui_vault.core.words import plural
 from tui_vault.integrations.registry import validate_link
-from tui_vault.ui.base import display_path, plural, vapp
+from tui_vault.ui.base import display_path, vapp
 from tui_vault.ui.screens.dialogs import Dialog
 from tui_vault.ui.screens.export_dialog import DEFAULT_EXPORT_PATH
 

@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS, Link, Secret, validate_name
 from tui_vault.core.vault import Vault
-from tui_vault.integrations.registry import LINK_FIELDS, validate_link
+from tui_vault.integrations.registry import provider_spec, validate_link
 from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import Dialog
 from tui_vault.ui.screens.provider_form import FieldsForm
@@ -120,7 +120,7 @@ class LinkDialog(Dialog[Link | None]):
     def _fields(self, name: str, provider: str, values: dict[str, str]) -> None:
         form = FieldsForm(
             f"Link {name} to {PROVIDERS[provider]}",
-            LINK_FIELDS[provider],
+            list(provider_spec(provider).link_fields),
             values,
             submit_label="Use",
         )

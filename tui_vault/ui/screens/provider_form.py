@@ -1,4 +1,5 @@
-"""A form built from the registry's FieldSpec lists: connect settings and link parameters."""
+"""A form built from a provider's declared fields (core/fields.py): connect settings and link
+parameters. The CLI builds its `integration connect` and `link` options from the same fields."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Collapsible, Input, Label, Select, Static
 
-from tui_vault.integrations.registry import FieldSpec
+from tui_vault.core.fields import Field
 from tui_vault.ui.screens.dialogs import Dialog
 
 
@@ -33,7 +34,7 @@ class FieldsForm(Dialog[dict[str, str] | None]):
     def __init__(
         self,
         title: str,
-        fields: list[FieldSpec],
+        fields: list[Field],
         values: Mapping[str, str] | None = None,
         intro: str = "",
         submit_label: str = "Save",
@@ -68,7 +69,7 @@ class FieldsForm(Dialog[dict[str, str] | None]):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button(self.submit_label, id="submit", variant="primary", compact=True)
 
-    def _field(self, spec: FieldSpec) -> ComposeResult:
+    def _field(self, spec: Field) -> ComposeResult:
         value = self.values.get(spec.name, spec.default)
         label = spec.label + (" *" if spec.required else "")
         with Vertical(classes="field-row", id=f"row-{spec.name}"):
@@ -84,7 +85,7 @@ class FieldsForm(Dialog[dict[str, str] | None]):
             else:
                 yield Input(
                     value="" if spec.secret else value,
-                    placeholder=("(unchanged)" if spec.secret and value else spec.help),
+                    placeholder=("(unchanged)" if spec.secret and value else spec.form_hint),
                     password=spec.secret,
                     id=f"f-{spec.name}",
                     compact=True,

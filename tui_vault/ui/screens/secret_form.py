@@ -12,6 +12,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from tui_vault.core.bulk import parse_bulk  # the one parser of NAME=value lines
 from tui_vault.core.errors import InvalidSecretError
+from tui_vault.core.generator import DEFAULT_CLASSES, DEFAULT_LENGTH, generate_value
 from tui_vault.core.model import Secret, parse_domains, validate_name
 from tui_vault.core.vault import Vault
 from tui_vault.ui.screens.dialogs import Dialog
@@ -55,11 +56,19 @@ class SecretForm(Dialog[SecretDraft | None]):
     SecretForm #value-row { height: auto; }
     SecretForm #value-row Input { width: 1fr; }
     SecretForm #show { min-width: 8; }
+    SecretForm #generate { min-width: 10; margin-left: 1; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "save", "Save", id="form.save", tooltip="Save the secret"),
         Binding("ctrl+t", "toggle_show", "Show value", id="form.show", tooltip="Show/hide"),
+        Binding(
+            "ctrl+g",
+            "generate",
+            "Generate",
+            id="form.generate",
+            tooltip=f"Fill in {DEFAULT_LENGTH} random characters (letters and digits)",
+        ),
     ]
 
     def __init__(self, secret: Secret | None = None) -> None:
@@ -86,6 +95,7 @@ class SecretForm(Dialog[SecretDraft | None]):
                     compact=True,
                 )
                 yield Button("Show", id="show", compact=True)
+                yield Button("Generate", id="generate", compact=True, disabled=linked)
             yield Label("Allowed domains (comma-separated; empty = any)", classes="field")
             yield Input(
                 value=", ".join(s.allowed_domains) if s else "",
@@ -107,6 +117,16 @@ class SecretForm(Dialog[SecretDraft | None]):
         value = self.query_one("#value", Input)
         value.password = not value.password
         self.query_one("#show", Button).label = "Hide" if not value.password else "Show"
+
+    @on(Button.Pressed, "#generate")
+    def action_generate(self) -> None:
+        """A new random value in the (still masked) value field; nothing is saved yet."""
+        value = self.query_one("#value", Input)
+        if value.disabled:
+            return
+        value.value = generate_value(DEFAULT_LENGTH, DEFAULT_CLASSES)
+        value.focus()
+        self.notify(f"Generated {DEFAULT_LENGTH} random characters; Save keeps them", timeout=4)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")

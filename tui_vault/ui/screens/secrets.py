@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar
 from tui_vault.core.model import PROVIDERS, Secret
 from tui_vault.core.references import reference
 from tui_vault.core.vault import Vault
+from tui_vault.core.words import noun, plural
 from tui_vault.ui.base import display_path, selected_row_key, subscribe_changes, vapp
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged
 from tui_vault.ui.screens.dialogs import ConfirmDialog
@@ -239,7 +240,7 @@ class SecretsScreen(Screen[None]):
         elif len(rows) != total:
             count = f"{len(rows):,} of {total:,}"
         else:
-            count = f"{total:,} secret{'s' if total != 1 else ''}"
+            count = f"{total:,} {noun(total, 'secret')}"
         self.query_one("#count", Label).update(count)
         empty = total == 0
         self.query_one("#empty", Static).display = empty
@@ -444,7 +445,7 @@ class SecretsScreen(Screen[None]):
             if secrets:
                 vapp(self).vault_op(
                     lambda v: v.add_many(secrets),
-                    f"Added {len(secrets)} secret{'s' if len(secrets) != 1 else ''}",
+                    f"Added {plural(len(secrets), 'secret')}",
                     focus=secrets[0].name,
                 )
 

@@ -11,6 +11,7 @@ from textual.widgets import Button, Static
 
 from tui_vault.core.errors import VaultError
 from tui_vault.core.unlock import reset_vault_files
+from tui_vault.core.words import plural
 from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import TypedConfirmDialog
 
@@ -48,7 +49,8 @@ class DangerTab(VerticalScroll, can_focus=False):
         self.app.push_screen(
             TypedConfirmDialog(
                 "Clear vault",
-                f"Delete all {n} secret{'s' if n != 1 else ''}? The vault key and the "
+                f"Delete {'the only secret' if n == 1 else 'all ' + plural(n, 'secret')}? "
+                "The vault key and the "
                 "integrations stay, and the cache is emptied. This cannot be undone.",
                 word="CLEAR",
                 confirm_label="Clear vault",
@@ -65,10 +67,7 @@ class DangerTab(VerticalScroll, can_focus=False):
             return
         app.vault_op(
             lambda _: session.clear(),
-            lambda n: (
-                f"Cleared the vault: deleted {n} secret{'s' if n != 1 else ''}; "
-                "the key is unchanged"
-            ),
+            lambda n: f"Cleared the vault: deleted {plural(n, 'secret')}; the key is unchanged",
         )
 
     @on(Button.Pressed, "#reset-vault")

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from tui_vault.core.model import PROVIDERS
 from tui_vault.core.status import integration_health
 from tui_vault.core.vault import Vault
+from tui_vault.core.words import plural
 from tui_vault.ui.base import vapp
 
 
@@ -19,7 +20,7 @@ def integration_text(vault: Vault, provider: str, needs_reauth: AbstractSet[str]
     """One provider's row: connected or not, its public settings, how many secrets link to it."""
     health = integration_health(vault, provider, needs_reauth)
     label, linked = health.label, health.linked_secrets
-    count = f"{linked} linked secret{'s' if linked != 1 else ''}"
+    count = plural(linked, "linked secret")
     if not health.connected:
         if linked:
             count += " (unresolved until connected)"

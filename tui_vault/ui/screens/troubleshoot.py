@@ -23,6 +23,7 @@ from tui_vault.core.resolution import Resolution
 from tui_vault.core.session import Session
 from tui_vault.core.status import SecretHealth, secret_health
 from tui_vault.core.vault import Vault
+from tui_vault.core.words import noun, plural
 from tui_vault.ui.base import selected_row_key, subscribe_changes, vapp
 from tui_vault.ui.messages import VaultChanged
 from tui_vault.ui.screens.secret_form import SecretDraft, SecretForm, apply_draft
@@ -140,8 +141,7 @@ class TroubleshootScreen(Screen[None]):
             return
         self.checking = True
         self.query_one("#trouble-checking-text", Label).update(
-            f"Checking {len(names)} linked secret{'s' if len(names) != 1 else ''} "
-            "with their vaults…"
+            f"Checking {plural(len(names), 'linked secret')} with their vaults…"
         )
         self.refresh_rows()
         self.run_worker(
@@ -206,7 +206,7 @@ class TroubleshootScreen(Screen[None]):
         if blocking:
             n = len(blocking)
             summary = (
-                f"{n} secret{'s need' if n != 1 else ' needs'} attention. Select one and press "
+                f"{plural(n, 'secret')} {noun(n, 'needs', 'need')} attention. Select one and press "
                 "Enter (or f) for its fix."
             )
         if self.check_failed:

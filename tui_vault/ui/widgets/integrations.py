@@ -9,7 +9,8 @@ from textual.widgets import Button, Label, Static
 
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS
-from tui_vault.integrations.registry import CONFIG_FIELDS, validate_config
+from tui_vault.core.words import plural
+from tui_vault.integrations.registry import provider_spec, validate_config
 from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import ConfirmDialog
 from tui_vault.ui.screens.provider_form import FieldsForm
@@ -39,7 +40,7 @@ class IntegrationRow(Horizontal):
             return
         health = session.integration_health(self.provider)
         linked = health.linked_secrets
-        links = f"{linked} linked secret{'s' if linked != 1 else ''}"
+        links = plural(linked, "linked secret")
         if not health.connected:
             text = f"not connected · {links}"
         else:
@@ -91,7 +92,7 @@ class IntegrationsPanel(Vertical):
         current = vault.data.integrations.get(provider, {}) if vault else {}
         form = FieldsForm(
             f"Connect {PROVIDERS[provider]}",
-            CONFIG_FIELDS[provider],
+            list(provider_spec(provider).connect_fields),
             current,
             intro=error or "The credentials are checked with the server before they are saved.",
             submit_label="Connect",
