@@ -51,6 +51,10 @@ SCENARIOS = [
     Scenario("10-integrations", "Settings → Integrations", keys=["comma", "_", "3"]),
     Scenario("11-link", "Link a secret to an external vault", keys=["l"]),
     Scenario("12-wide", "At 200x50", size=(200, 50)),
+    Scenario("13-small", "At 80x24, every value revealed: Status stays", keys=["R"], size=(80, 24)),
+    Scenario(
+        "14-palette", "The command palette: every action, with its key", keys=["ctrl+p", *"cache"]
+    ),
 ]
 
 
@@ -103,6 +107,7 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["HOME"] = str(HOME)
     os.environ["TUI_VAULT_NO_KEYRING"] = "1"
+    os.environ.pop("TMUX", None)  # the same pictures inside tmux as outside
     OUT.mkdir(exist_ok=True)
     chosen = [s for s in SCENARIOS if not args.only or s.name == args.only]
     if not chosen:

@@ -50,11 +50,21 @@ class Tmux:
         # This test's own session agent, never the user's.
         return env + f"TUI_VAULT_AGENT_SOCK={self.agent_sock} "
 
-    def start(self, command: str) -> None:
-        size = ["-x", "100", "-y", "30"]
-        self.run(
-            "-f", "/dev/null", "new-session", "-d", "-s", self.session, *size, self._env() + command
-        )
+    def start(
+        self,
+        command: str,
+        size: tuple[int, int] = (100, 30),
+        inside_tmux: bool = False,
+        extra_env: str = "",
+    ) -> None:
+        """Run command in a fresh pane; inside_tmux keeps $TMUX (the app then copies through
+        tmux buffers), otherwise the app does not know it runs in tmux (OSC 52 only)."""
+        env = self._env()
+        if inside_tmux:
+            env += 'TMUX="$TMUX" '
+        env += extra_env + " "
+        dims = ["-x", str(size[0]), "-y", str(size[1])]
+        self.run("-f", "/dev/null", "new-session", "-d", "-s", self.session, *dims, env + command)
         self.run("set-option", "-g", "set-clipboard", "on")
 
     def new_window(self, command: str) -> None:
@@ -196,3 +206,72 @@ def test_unlock_once_use_in_another_window_then_lock(tmux: Tmux) -> None:
     tmux.keys(f"{BIN} lock; {BIN} get e2e-token </dev/null; echo rc=$?", "Enter")
     screen = tmux.wait_for(re.compile(r"rc=\d"), timeout=30)
     assert "forgot 1 key" in screen and "rc=3" in screen, screen
+
+
+def cli(home: Path, key_text: str, *args: str, stdin: str = "") -> str:
+    env = {"HOME": str(home), "TUI_VAULT_KEY": key_text, "PATH": os.environ["PATH"]}
+    env["TUI_VAULT_NO_KEYRING"] = "1"
+    done = subprocess.run(
+        [str(BIN), *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_daily_use_at_80x24_inside_tmux(tmux: Tmux) -> None:
+    """Reveal-all keeps Status visible at 80x24; a duplicate Add keeps the dialog and what
+    was typed; copy goes to a tmux buffer that is deleted when the time is up."""
+    key_file = tmux.home / "key.txt"
+    cli(tmux.home, "", "init", "--no-keyring", "--key-file", str(key_file))
+    key_text = key_file.read_text().strip()
+    long_name = "payments-team-production-signing-key-for-the-api"
+    cli(tmux.home, key_text, "set", long_name, stdin="eyJhbGciOiJIUzI1NiJ9." + "x" * 600)
+    cli(tmux.home, key_text, "set", "taken", stdin=VALUE)
+    settings = tmux.home / ".config" / "tui-vault" / "settings.toml"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text("clipboard_clear_seconds = 3\n")
+    tmux.start(
+        f"{BIN}; sleep 5", size=(80, 24), inside_tmux=True, extra_env=f"TUI_VAULT_KEY={key_text}"
+    )
+    tmux.wait_for("2 secrets")
+
+    tmux.keys("R")  # reveal all: a 600-character value and a long name
+    screen = tmux.wait_for("eyJhbG")
+    lines = screen.splitlines()
+    header = next(line for line in lines if "Key" in line and "Value" in line)
+    assert "Status" in header, screen
+    assert sum(1 for line in lines if re.search(r"\bok\s*$", line.rstrip("▁▇ "))) >= 2, screen
+    assert all(len(line) <= 80 for line in lines)
+    tmux.keys("R")
+
+    tmux.keys("a")
+    tmux.wait_for("Add secret")
+    tmux.keys("taken", literal=True)
+    tmux.keys("Tab")
+    tmux.keys("typed-and-kept", literal=True)
+    time.sleep(0.3)
+    tmux.keys("C-s")
+    screen = tmux.wait_for("already exists")
+    assert "Add secret" in screen  # the dialog is still open
+    tmux.keys("C-t")  # show the value: what was typed is still there
+    tmux.wait_for("typed-and-kept")
+    tmux.keys("Escape")
+    tmux.wait_for("2 secrets")
+
+    tmux.keys("Down")  # "taken" sorts after "payments-…"
+    time.sleep(0.3)
+    tmux.keys("c")
+    screen = tmux.wait_for("Copied the value of taken")
+    assert "buffer 'tui-vault'" in screen, screen
+    assert tmux.run("show-buffer", "-b", "tui-vault") == VALUE
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        names = tmux.run("list-buffers", "-F", "#{buffer_name}").split()
+        if "tui-vault" not in names:
+            break
+        time.sleep(0.3)
+    names = tmux.run("list-buffers", "-F", "#{buffer_name}").split()
+    assert "tui-vault" not in names  # cleared: the named buffer was deleted
+    contents = [tmux.run("show-buffer", "-b", n) for n in names]
+    assert VALUE not in contents
+    tmux.keys("C-q")

@@ -51,6 +51,7 @@ def _ui_isolation(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A temp HOME (from the `home` fixture) and no keyring, for every UI test."""
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("TUI_VAULT_NO_KEYRING", "1")
+    monkeypatch.delenv("TMUX", raising=False)  # copies go to app.clipboard, not a tmux buffer
 
 
 @pytest.fixture

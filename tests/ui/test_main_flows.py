@@ -39,6 +39,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TUI_VAULT_NO_KEYRING", "1")
     monkeypatch.delenv("TUI_VAULT_KEY", raising=False)
+    monkeypatch.delenv("TMUX", raising=False)
 
 
 def build(tmp_path: Path, **settings: object) -> VaultApp:

@@ -194,7 +194,9 @@ async def test_save_key_to_file_0600_and_refuses_existing(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert target.read_text(encoding="utf-8") == "something else\n"
-        assert any("already exists" in n for n in notifications(app))
+        # Reported in the dialog, which stays open with the path (nothing to retype).
+        assert isinstance(app.screen, PathDialog)
+        assert "already exists" in str(app.screen.query_one("#path-error", Static).render())
 
 
 async def test_password_manager_buttons_disabled_with_the_reason(unlocked_app: Any) -> None:
@@ -316,4 +318,5 @@ async def test_reset_vault_deletes_files_locks_and_offers_a_new_key(
         await wait_until(pilot, lambda: isinstance(app.screen, CreateScreen))
         assert app.vault is None and app.session is None
         assert not vault_env.path.exists()
-        assert any("reset" in n.lower() for n in notifications(app))
+        # The notice is a message to the app: it may arrive a moment after the new screen.
+        await wait_until(pilot, lambda: any("reset" in n.lower() for n in notifications(app)))

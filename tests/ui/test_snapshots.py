@@ -1,4 +1,4 @@
-"""Snapshot tests: every screen at 100x30 with the repeatable demo vault.
+"""Snapshot tests: every screen at 80x24 and at 100x30 with the repeatable demo vault.
 
 Update after an intended change of looks: `pytest tests/ui/test_snapshots.py --snapshot-update`,
 then look at the SVGs in tests/ui/__snapshots__/ before committing them.
@@ -16,8 +16,13 @@ from textual.pilot import Pilot
 from tui_vault.core.vaultkey import encode_key
 from tui_vault.ui import demo
 
-SIZE = (100, 30)
 SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture(params=[(80, 24), (100, 30)], ids=["80x24", "100x30"])
+def size(request: pytest.FixtureRequest) -> tuple[int, int]:
+    """Every screen at the smallest supported terminal and at a common one."""
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture(autouse=True)
@@ -58,16 +63,19 @@ def unlocked_app(home: Path, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> Any:
     return demo.demo_app(path, **kw)
 
 
-def test_create_screen(snap_compare: SnapCompare, demo_home: Path) -> None:
+def test_create_screen(snap_compare: SnapCompare, demo_home: Path, size: tuple[int, int]) -> None:
     import shutil
 
     shutil.rmtree(demo_home, ignore_errors=True)
     app = demo.demo_app(vault_dir(demo_home) / "vault.json")
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
 def test_unlock_screen_wrong_key(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     path = demo.build_demo_vault(vault_dir(demo_home))
     app = demo.demo_app(path)
@@ -78,32 +86,61 @@ def test_unlock_screen_wrong_key(
         await pilot.press("enter")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_secrets_table(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
-def test_secrets_table_80x24(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+def test_secrets_reveal_all(
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
-    app = unlocked_app(demo_home, monkeypatch)
-    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+    """Reveal all with a long name and a long value: Status stays, the detail line shows."""
+    from tui_vault.core.model import Secret
+
+    long = Secret(
+        "payments-team-production-signing-key",
+        "eyJhbGciOiJIUzI1NiJ9." + "Zm9vYmFy" * 40,
+        allowed_domains=["api.example.com", "*.payments.example.org"],
+        created=demo.DEMO_NOW - 86_400,
+    )
+    app = unlocked_app(demo_home, monkeypatch, secrets=[*demo.demo_secrets(), long])
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        await pilot.press("down", "down", "down")  # the long one: its value in full below
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_secrets_empty_state(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch, secrets=[])
-    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
 def test_secrets_filtered_and_revealed(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
 
@@ -112,11 +149,14 @@ def test_secrets_filtered_and_revealed(
         await pilot.press("slash", *"pass", "enter", "r")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_add_secret_form(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
 
@@ -127,11 +167,14 @@ def test_add_secret_form(
         await pilot.press(*"new-api-key", "tab", *"value")
         await pilot.pause()
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_delete_confirm(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
 
@@ -140,11 +183,14 @@ def test_delete_confirm(
         await pilot.press("d")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_help_screen(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
 
@@ -153,11 +199,14 @@ def test_help_screen(
         await pilot.press("question_mark")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_bulk_add_form(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
 
@@ -166,7 +215,7 @@ def test_bulk_add_form(
         await pilot.press("b")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize(
@@ -189,6 +238,7 @@ def test_other_screens(
     monkeypatch: pytest.MonkeyPatch,
     keys: list[str],
     name: str,
+    size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
 
@@ -201,11 +251,14 @@ def test_other_screens(
                 await pilot.press(key)
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before), name
+    assert snap_compare(app, terminal_size=size, run_before=run_before), name
 
 
 def test_connect_form(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
 
@@ -218,11 +271,14 @@ def test_connect_form(
         await pilot.click("#connect-aws")
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_clear_vault_typed_confirm(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
 
@@ -236,11 +292,14 @@ def test_clear_vault_typed_confirm(
         await settle(pilot)
         await pilot.press(*"CLE")
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 def test_import_duplicates_dialog(
-    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
     from tui_vault.ui.screens.transfer import DuplicatesDialog
 
@@ -251,4 +310,4 @@ def test_import_duplicates_dialog(
         await pilot.app.push_screen(DuplicatesDialog(["db-password", "stripe-api-key"]))
         await settle(pilot)
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -109,7 +109,10 @@ async def test_export_password_rule_is_live_and_blocks_export(
         dialog.query_one("#export-repeat", Input).value = PASSWORD
         await pilot.pause()
         assert not export.disabled
-        assert "(12/12)" in error_text(dialog, "#password-rule")
+        assert f"({len(PASSWORD)} typed)" in error_text(dialog, "#password-rule")
+        dialog.query_one("#export-password", Input).value = PASSWORD + "more"
+        await pilot.pause()
+        assert f"({len(PASSWORD) + 4} typed)" in error_text(dialog, "#password-rule")
 
 
 async def test_export_plaintext_warns_and_writes_values(

@@ -1,5 +1,11 @@
-"""One clipboard helper: OSC 52 through the terminal (works over SSH and in tmux) plus the
-local clipboard via pyperclip where one exists; cleared later if it still holds our value.
+"""One clipboard helper: OSC 52 through the terminal (works over SSH) plus the local
+clipboard via pyperclip where one exists; cleared later if it still holds our value.
+
+Inside tmux ($TMUX set) the terminal route is a named tmux buffer instead (`tmux load-buffer
+-b NAME -w -`, the value on stdin, never on argv): an OSC 52 written by the app is dropped by
+tmux's default `set-clipboard external`, and one that tmux accepts lands in an automatic
+buffer the app cannot find again. A named buffer can be deleted when the time is up; `-w`
+also hands it to the outer terminal where tmux's set-clipboard allows.
 
 The caller schedules `clear_if_ours()` after `clear_after` seconds (the TUI uses a timer).
 """
@@ -9,7 +15,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
-from collections.abc import Callable
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -27,12 +36,122 @@ def _digest(text: str) -> bytes:
 class CopyResult:
     terminal: bool
     local: bool
+    tmux: TmuxCopy | None = None
 
     def describe(self) -> str:
-        ways = [
-            w for w, ok in (("terminal", self.terminal), ("system clipboard", self.local)) if ok
-        ]
+        ways = []
+        if self.tmux is not None:
+            ways.append(self.tmux.describe())
+        elif self.terminal:
+            ways.append("the terminal (OSC 52)")
+        if self.local:
+            ways.append("the system clipboard")
         return " and ".join(ways) if ways else "nowhere (no clipboard available)"
+
+    @property
+    def clearable(self) -> bool:
+        """Whether clearing later can reach every place the value went."""
+        if self.tmux is not None:
+            return self.tmux.buffer_set
+        return self.terminal or self.local
+
+
+# ---------------------------------------------------------------------------- tmux
+
+TMUX_BUFFER = "tui-vault"
+_TMUX_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True)
+class TmuxCopy:
+    """Where a copy through tmux went: our named buffer, and the outer terminal or not."""
+
+    buffer: str
+    buffer_set: bool
+    set_clipboard: str  # tmux's option: "on", "external" or "off" ("" if unknown)
+
+    @property
+    def outer_terminal(self) -> bool:
+        return self.buffer_set and self.set_clipboard in ("on", "external")
+
+    def describe(self) -> str:
+        if not self.buffer_set:
+            return "nowhere (tmux refused the buffer)"
+        where = f"tmux buffer {self.buffer!r}"
+        if self.outer_terminal:
+            return f"{where} and the outer terminal's clipboard via tmux"
+        option = self.set_clipboard or "unknown"
+        return f"{where} only (tmux set-clipboard is {option}: paste with prefix + ])"
+
+
+class TmuxClipboard:
+    """Copy into, and delete again, one named tmux buffer. Values go over stdin only."""
+
+    def __init__(self, tmux: str = "tmux", buffer: str = TMUX_BUFFER) -> None:
+        self.tmux = tmux
+        self.buffer = buffer
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TmuxClipboard | None:
+        """A tmux clipboard when running inside tmux with the tmux program at hand."""
+        env = os.environ if environ is None else environ
+        if not env.get("TMUX"):
+            return None
+        path = shutil.which("tmux")
+        return cls(path) if path else None
+
+    def _run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.tmux, *args],
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            timeout=_TMUX_TIMEOUT,
+            check=False,
+        )
+
+    def set_clipboard_option(self) -> str:
+        try:
+            out = self._run("show-options", "-sv", "set-clipboard")
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    def copy(self, text: str) -> TmuxCopy:
+        option = self.set_clipboard_option()
+        try:
+            done = self._run("load-buffer", "-b", self.buffer, "-w", "-", stdin=text)
+            ok = done.returncode == 0 and self.holds(text)
+        except (OSError, subprocess.SubprocessError):
+            ok = False
+        return TmuxCopy(self.buffer, ok, option)
+
+    def holds(self, text: str) -> bool:
+        try:
+            out = self._run("show-buffer", "-b", self.buffer)
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return out.returncode == 0 and _digest(out.stdout) == _digest(text)
+
+    def newest_is_ours(self) -> bool:
+        """Whether our buffer is tmux's most recent one (nothing copied in tmux since)."""
+        try:
+            out = self._run("list-buffers", "-F", "#{buffer_name}")
+        except (OSError, subprocess.SubprocessError):
+            return False
+        names = out.stdout.split("\n")
+        return out.returncode == 0 and bool(names) and names[0] == self.buffer
+
+    def clear(self, outer_terminal: bool) -> bool:
+        """Delete our buffer; blank the outer clipboard too if nothing newer was copied."""
+        try:
+            if outer_terminal and self.newest_is_ours():
+                # An empty load is ignored by tmux: one space replaces the outer clipboard.
+                self._run("load-buffer", "-b", self.buffer, "-w", "-", stdin=" ")
+            done = self._run("delete-buffer", "-b", self.buffer)
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return done.returncode == 0
 
 
 class LocalClipboard:
@@ -81,8 +200,11 @@ class ClipboardManager:
         terminal_writer: Callable[[str], None] | None,
         local: LocalClipboard | None = None,
         clear_after: float = 30.0,
+        tmux: TmuxClipboard | None = None,
     ) -> None:
         self.terminal_writer = terminal_writer
+        self.tmux = tmux
+        self._tmux_copy: TmuxCopy | None = None
         self.local = local
         self.clear_after = clear_after
         self._ours: bytes | None = None  # digest only: we never keep the value itself
@@ -90,7 +212,10 @@ class ClipboardManager:
 
     def copy(self, text: str) -> CopyResult:
         terminal = False
-        if self.terminal_writer is not None:
+        self._tmux_copy = None
+        if self.tmux is not None:
+            self._tmux_copy = self.tmux.copy(text)
+        elif self.terminal_writer is not None:
             try:
                 self.terminal_writer(text)
                 terminal = True
@@ -99,7 +224,7 @@ class ClipboardManager:
         local = self.local.copy(text) if self.local else False
         self._ours = _digest(text)
         self._generation += 1
-        return CopyResult(terminal, local)
+        return CopyResult(terminal, local, self._tmux_copy)
 
     @property
     def generation(self) -> int:
@@ -118,7 +243,10 @@ class ClipboardManager:
         if local_now is not None and _digest(local_now) != self._ours:
             self._ours = None  # someone copied something else: leave it alone
             return False
-        if self.terminal_writer is not None:
+        if self._tmux_copy is not None and self.tmux is not None:
+            self.tmux.clear(self._tmux_copy.outer_terminal)
+            self._tmux_copy = None
+        elif self.terminal_writer is not None:
             with contextlib.suppress(Exception):
                 self.terminal_writer("")
         if self.local is not None and local_now is not None:

@@ -54,6 +54,10 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> keys, e.g. {"reveal" = "ctrl+r"}, applied over the defaults."""
 
+    key_file: str = ""
+    """Where Settings → Vault key last saved the key (a path, never the key): the TUI's
+    unlock screen offers it ("Use saved key"); the command line does not read it."""
+
     def validate(self) -> Settings:
         if self.expiration_minutes < 1:
             raise VaultError("secret expiration duration must be at least 1 minute")

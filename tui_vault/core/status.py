@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 
 def _minutes(seconds: float) -> str:
+    if seconds < 60:  # not "0 min left" for the last minute
+        return f"{max(1, int(seconds))} s"
     minutes = int(seconds // 60)
     return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
 

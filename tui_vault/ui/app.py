@@ -11,20 +11,21 @@ subscribed (a table under a modal too) through two signals: `vault_changed` and
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from textual import events, on, work
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 from textual.worker_manager import WorkerManager
 
-from tui_vault.core.clipboard import ClipboardManager, LocalClipboard
+from tui_vault.core.clipboard import ClipboardManager, LocalClipboard, TmuxClipboard
 from tui_vault.core.errors import VaultError
 from tui_vault.core.providers import ProviderFactory
 from tui_vault.core.resolver import Resolution, ResolveProgress
@@ -53,6 +54,17 @@ class _ReportingWorkers(WorkerManager):
             self._app.post_message(Worker.StateChanged(worker, worker.state))
 
 
+WATCH_SECONDS = 1.5
+
+
+def _stat_of(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
 class VaultApp(App[int]):
     """tui-vault: a local, encrypted secrets vault."""
 
@@ -62,9 +74,21 @@ class VaultApp(App[int]):
     COMMANDS = App.COMMANDS | {VaultCommands}
 
     BINDINGS = [
-        Binding("ctrl+l", "lock", "Lock", id="lock", tooltip="Lock the vault and forget the key"),
+        # priority: lock works while a dialog (and its inputs) has the focus too
+        Binding(
+            "ctrl+l",
+            "lock",
+            "Lock",
+            id="lock",
+            tooltip="Lock the vault and forget the key",
+            priority=True,
+        ),
         Binding("question_mark", "help", "Help", id="help", tooltip="List every key binding"),
         Binding("ctrl+q", "quit", "Quit", id="quit", tooltip="Quit tui-vault", priority=True),
+        # Focus moves the moment Tab arrives, so keys typed right after it (a paste, an
+        # auto-typer) land in the new field rather than the one being left.
+        Binding("tab", "focus_next", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", show=False, priority=True),
     ]
 
     def __init__(
@@ -77,6 +101,7 @@ class VaultApp(App[int]):
         use_keyring: bool = True,
         clock: Callable[[], float] = time.time,
         provider_factory: ProviderFactory | None = None,
+        tmux_clipboard: TmuxClipboard | None = None,
     ) -> None:
         super().__init__()
         # Before any worker exists: every failure reaches `_worker_failed` (tests pin this).
@@ -108,8 +133,10 @@ class VaultApp(App[int]):
             terminal_writer=self.copy_to_clipboard,
             local=local_clipboard,
             clear_after=settings.clipboard_clear_seconds,
+            tmux=tmux_clipboard,
         )
         self.last_activity = clock()
+        self._vault_stat: tuple[int, int, int] | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -123,6 +150,8 @@ class VaultApp(App[int]):
         self._warn_about_settings()
         self.show_entry_screen()
         self.set_interval(5, self._check_idle)
+        # A CLI change made while the app is open shows up within ~2 s: one stat() per tick.
+        self.set_interval(WATCH_SECONDS, self._check_vault_file)
 
     def _warn_about_settings(self) -> None:
         """A missing TUI_VAULT_SETTINGS file, unknown keymap ids, keymap conflicts."""
@@ -175,6 +204,7 @@ class VaultApp(App[int]):
             on_progress=self._on_progress,
         )
         self.last_activity = self.clock()
+        self._vault_stat = _stat_of(vault.path)
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(SecretsScreen())
@@ -278,7 +308,46 @@ class VaultApp(App[int]):
         if self.vault is None or minutes <= 0:
             return
         if self.clock() - self.last_activity >= minutes * 60:
-            self.action_lock(reason=f"Locked after {minutes} idle minutes")
+            unit = "minute" if minutes == 1 else "minutes"
+            self.action_lock(reason=f"Locked after {minutes} idle {unit}")
+
+    # ------------------------------------------------------------------ outside changes
+
+    def _check_vault_file(self) -> None:
+        vault = self.vault
+        if vault is None:
+            return
+        now = _stat_of(vault.path)
+        if now is None or now == self._vault_stat:
+            return
+        self._vault_stat = now
+        self._reload_vault(vault)
+
+    @work(thread=True, exclusive=True, group="vault-watch", exit_on_error=False)
+    def _reload_vault(self, vault: Vault) -> None:
+        """Read a vault file changed by someone else (the CLI); our own writes cost a digest."""
+        from tui_vault.core.store import file_lock
+
+        before = vault.generation, vault.data
+        try:
+            # Under the writers' lock: a save of ours in another thread is never interleaved
+            # with this read (which could otherwise put the older contents back in memory).
+            with file_lock(vault.paths.lock):
+                vault.reload()
+        except VaultError as e:
+            self.call_from_thread(self.notify, e.message, severity="error", title="Vault file")
+            return
+        if (vault.generation, vault.data) != before and self.vault is vault:
+            self.call_from_thread(self._outside_change)
+
+    def _outside_change(self) -> None:
+        # Values of linked secrets may have changed too: their resolutions are fetched again.
+        session = self.session
+        if session is not None:
+            for s in session.vault.data.secrets.values():
+                if s.link is not None:
+                    session.forget(s.name)
+        self.changed()
 
     # ------------------------------------------------------------------ settings
 
@@ -314,12 +383,17 @@ class VaultApp(App[int]):
         success: str | Callable[[T], str] = "",
         focus: str | Callable[[T], str | None] | None = None,
         on_done: Callable[[T], object] | None = None,
+        on_error: Callable[[str], object] | None = None,
     ) -> None:
-        """Run a change to the vault in a worker; notify and refresh when it is done."""
+        """Run a change to the vault in a worker; notify and refresh when it is done.
+
+        With `on_error` a failure goes there (a dialog shows it inline and keeps its input)
+        instead of into a notification.
+        """
         vault = self.vault
         if vault is None:
             return
-        self._vault_op(vault, fn, success, focus, on_done)
+        self._vault_op(vault, fn, success, focus, on_done, on_error)
 
     @work(thread=True, group="vault", exit_on_error=False)
     def _vault_op(
@@ -329,11 +403,15 @@ class VaultApp(App[int]):
         success: str | Callable[[Any], str],
         focus: str | Callable[[Any], str | None] | None,
         on_done: Callable[[Any], object] | None,
+        on_error: Callable[[str], object] | None = None,
     ) -> None:
         try:
             result = fn(vault)
         except VaultError as e:
-            self.call_from_thread(self.notify, e.message, severity="error", title="Not saved")
+            if on_error is not None:
+                self.call_from_thread(on_error, e.message)
+            else:
+                self.call_from_thread(self.notify, e.message, severity="error", title="Not saved")
             return
         if get_current_worker().is_cancelled:
             return
@@ -410,17 +488,26 @@ class VaultApp(App[int]):
         result = self.clipboard_manager.copy(text)
         delay = self.clipboard_manager.clear_after
         generation = self.clipboard_manager.generation
-        if delay > 0:
+        if delay > 0 and result.clearable:
             self.set_timer(delay, lambda: self.clipboard_manager.clear_if_ours(generation))
-        suffix = f"; clears in {delay:g} s" if delay > 0 else ""
-        self.notify(f"Copied {what} ({result.describe()}){suffix}", title="Clipboard")
+        if delay <= 0:
+            suffix = "; not cleared (clearing is off in Settings)"
+        elif result.clearable:
+            suffix = f"; clears in {delay:g} s"
+        else:
+            suffix = ""
+        where = result.describe()
+        if result.tmux is None and result.terminal and os.environ.get("TMUX"):
+            # In tmux without the tmux program at hand: tmux's default (set-clipboard
+            # external) drops an application's OSC 52.
+            where += ", which tmux passes on only with set-clipboard on"
+        self.notify(f"Copied {what} to {where}{suffix}", title="Clipboard")
 
     # ------------------------------------------------------------------ palette
 
     def get_system_commands(self, screen: Screen[Any]) -> Any:
+        # Lock, help and quit come from VaultCommands, with their keys.
         yield from super().get_system_commands(screen)
-        if self.vault is not None:
-            yield SystemCommand("Lock", "Lock the vault and forget the key", self.action_lock)
 
 
 def make_app(
@@ -447,4 +534,5 @@ def make_app(
         use_keyring=use_keyring,
         clock=clock,
         provider_factory=provider_factory,
+        tmux_clipboard=TmuxClipboard.from_env(),
     )

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Label, Static
+from textual.widgets import Button, Checkbox, Label, Static
 
 from tui_vault.core import keystore
 from tui_vault.core.errors import VaultError
@@ -18,6 +18,7 @@ from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import encode_key, generate_key
 from tui_vault.ui.base import display_path, vapp
 from tui_vault.ui.screens.dialogs import PathDialog
+from tui_vault.ui.widgets.footer import VaultFooter
 from tui_vault.ui.widgets.key_display import KeyDisplay
 
 
@@ -61,7 +62,7 @@ class CreateScreen(Screen[None]):
             with Center():
                 yield Button("Open vault", id="open", variant="primary", compact=True)
             yield Static(f"Vault file: {display_path(path)}", classes="hint")
-        yield Footer()
+        yield VaultFooter()
 
     def on_mount(self) -> None:
         self.query_one("#open", Button).focus()

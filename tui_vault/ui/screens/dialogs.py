@@ -3,12 +3,15 @@ ask for a path."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.scalar import Unit
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
@@ -39,7 +42,45 @@ class Dialog(ModalScreen[ResultType]):
     Dialog .error { color: $error; }
     Dialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
     Dialog Button { margin-left: 1; }
+    /* Notifications at the top while a dialog is open: at 80x24 they would cover the
+       dialog's buttons at the bottom. */
+    Dialog > ToastRack { dock: top; align: right top; margin-bottom: 0; }
     """
+
+    def on_mount(self) -> None:
+        # Textual calls the on_mount of every class in the MRO: subclasses keep theirs.
+        self.call_after_refresh(self.fit_to_screen)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self.fit_to_screen)
+
+    def fit_to_screen(self) -> None:
+        """Keep the button row on screen: a scrolling body gives up the rows that are short
+        (at 80x24 a connect form is taller than the terminal). Nothing focusable hides."""
+        boxes = [child for child in self.children if isinstance(child, Vertical)]
+        if not boxes:
+            return
+        box = boxes[0]
+        bodies = [child for child in box.children if isinstance(child, VerticalScroll)]
+        if not bodies:
+            return
+        body = bodies[0]
+        others = sum(
+            child.outer_size.height + child.styles.margin.height
+            for child in box.children
+            if child is not body and child.display
+        )
+        gutter = box.styles.gutter.height + box.styles.margin.height
+        limit = self.size.height
+        box_max = box.styles.max_height
+        if box_max is not None and box_max.unit in (Unit.PERCENT, Unit.HEIGHT, Unit.VIEW_HEIGHT):
+            limit = int(limit * box_max.value / 100)
+        elif box_max is not None and box_max.unit == Unit.CELLS:
+            limit = min(limit, int(box_max.value))
+        room = max(3, limit - gutter - others - body.styles.margin.height)
+        current = body.styles.max_height
+        if current is None or current.value != room:
+            body.styles.max_height = room
 
 
 class ConfirmDialog(Dialog[bool]):
@@ -121,11 +162,20 @@ class PathDialog(Dialog[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, title: str, default: str, hint: str = "") -> None:
+    def __init__(
+        self,
+        title: str,
+        default: str,
+        hint: str = "",
+        check: Callable[[Path], str | None] | None = None,
+        save_label: str = "Save",
+    ) -> None:
         super().__init__()
+        self.save_label = save_label
         self.title_text = title
         self.default = default
         self.hint = hint
+        self.check = check  # why a path cannot be used (shown in the dialog), or None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -133,17 +183,27 @@ class PathDialog(Dialog[str | None]):
             yield Input(value=self.default, id="path", compact=True)
             if self.hint:
                 yield Static(self.hint, classes="hint")
+            yield Static("", id="path-error", classes="error")
             with Horizontal():
                 yield Button("Cancel", id="cancel", compact=True)
-                yield Button("Save", id="save", variant="primary", compact=True)
+                yield Button(self.save_label, id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()
+
+    @on(Input.Changed, "#path")
+    def _changed(self) -> None:
+        self.query_one("#path-error", Static).update("")
 
     @on(Input.Submitted, "#path")
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
         value = self.query_one("#path", Input).value.strip()
+        if value and self.check is not None:
+            problem = self.check(Path(value).expanduser())
+            if problem:
+                self.query_one("#path-error", Static).update(problem)
+                return
         self.dismiss(value or None)
 
     @on(Button.Pressed, "#cancel")

@@ -26,14 +26,21 @@ from tui_vault.ui.screens.dialogs import ConfirmDialog, Dialog
 DEFAULT_EXPORT_PATH = "~/tui-vault-export.json"
 
 
+def _count(typed: int) -> str:
+    """5/12 while short; then the real count (it does not stop at 12/12)."""
+    need = transfer.MIN_PASSWORD_LENGTH
+    return f"{typed}/{need}" if typed < need else f"{typed} typed"
+
+
 class ExportDialog(Dialog[None]):
     """Write every secret to a JSON file, encrypted with a password or (if allowed) plaintext."""
 
     DEFAULT_CSS = """
     ExportDialog .row { height: 1; margin-top: 1; }
     ExportDialog .row Label { width: 18; color: $text-muted; }
-    ExportDialog .row Input { width: 1fr; }
-    ExportDialog .row.tight { margin-top: 0; }
+    ExportDialog .row Input { width: 1fr; background: $boost; }
+    ExportDialog .row Input:focus { background: $primary 20%; }
+    ExportDialog .row.tight { margin-top: 1; }  /* the repeat field: a box of its own */
     ExportDialog RadioSet { width: 100%; border: none; padding: 0; margin-top: 1; }
     ExportDialog #plaintext-warning { color: $warning; margin-top: 1; }
     ExportDialog #policy-note { color: $warning; margin-top: 1; }
@@ -171,8 +178,7 @@ class ExportDialog(Dialog[None]):
         same_mark = "[$success]✓[/]" if same else "[$error]✗[/]"
         rule.update(
             f"{length_mark} at least {transfer.MIN_PASSWORD_LENGTH} characters "
-            f"({min(len(password), transfer.MIN_PASSWORD_LENGTH)}/"
-            f"{transfer.MIN_PASSWORD_LENGTH})   {same_mark} passwords match"
+            f"({_count(len(password))})   {same_mark} passwords match"
         )
         self.query_one("#export", Button).disabled = not self._ready()
 

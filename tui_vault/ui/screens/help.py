@@ -13,7 +13,7 @@ from tui_vault.ui.screens.dialogs import Dialog
 
 class HelpScreen(Dialog[None]):
     DEFAULT_CSS = """
-    HelpScreen > Vertical { width: 90; height: 80%; }
+    HelpScreen > Vertical { width: 100; height: 100%; padding: 0 1; }
     HelpScreen DataTable { height: 1fr; }
     """
     BINDINGS = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +15,7 @@ from tui_vault.core.model import PROVIDERS, Link, Secret, validate_name
 from tui_vault.core.vault import Vault
 from tui_vault.integrations.registry import provider_spec, validate_link
 from tui_vault.ui.base import vapp
-from tui_vault.ui.screens.dialogs import Dialog
+from tui_vault.ui.screens.dialogs import ConfirmDialog, Dialog
 from tui_vault.ui.screens.provider_form import FieldsForm
 
 
@@ -42,6 +44,10 @@ class LinkDialog(Dialog[Link | None]):
             )
             yield Label("Secret name", classes="hint")
             yield Input(value=s.name if s else "", id="link-name", compact=True)
+            text = self._replace_warning(s.name if s else "")
+            warning = Static(text, id="link-replace")
+            warning.display = bool(text)
+            yield warning
             yield Label("Provider", classes="hint")
             current = s.link.provider if s and s.link else "hashicorp"
             yield Select(
@@ -73,13 +79,50 @@ class LinkDialog(Dialog[Link | None]):
             return None
         return name
 
+    def _holds_local_value(self, name: str) -> bool:
+        vault = vapp(self).vault
+        existing = vault.data.secrets.get(name) if vault is not None else None
+        return existing is not None and existing.link is None and existing.value != ""
+
+    def _replace_warning(self, name: str) -> str:
+        """Said on the first step, before anything is typed: linking replaces a local value."""
+        if not self._holds_local_value(name):
+            return ""
+        return (
+            f"[$warning]⚠ {name} holds a local value: linking replaces it with the external "
+            "one (you will be asked to confirm).[/]"
+        )
+
+    @on(Input.Changed, "#link-name")
+    def _name_changed(self, event: Input.Changed) -> None:
+        text = self._replace_warning(event.value.strip())
+        warning = self.query_one("#link-replace", Static)
+        warning.update(text)
+        warning.display = bool(text)
+
+    def _confirm_replace(self, name: str, then: Callable[[], object]) -> None:
+        """A local value is replaced only after a confirmation, asked before the fields."""
+        if not self._holds_local_value(name):
+            then()
+            return
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                then()
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Replace the local value of {name}?",
+                f"{name} holds a value stored here. Linking replaces it with the value from the "
+                "external vault; the local value is deleted.",
+                confirm_label="Replace",
+            ),
+            confirmed,
+        )
+
     def _current_params(self, name: str, provider: str) -> dict[str, str]:
         vault = vapp(self).vault
         existing = vault.data.secrets.get(name) if vault is not None else None
-        if existing is not None and existing.link is None and existing.value:
-            self.query_one("#link-error", Static).update(
-                f"{name} holds a local value; linking replaces it with the external one."
-            )
         if existing and existing.link and existing.link.provider == provider:
             return dict(existing.link.params)
         return {}
@@ -106,7 +149,9 @@ class LinkDialog(Dialog[Link | None]):
             if params is not None:
                 self._fields(name, provider, params)
 
-        self.app.push_screen(BrowseDialog(provider, start), chosen)
+        self._confirm_replace(
+            name, lambda: self.app.push_screen(BrowseDialog(provider, start), chosen)
+        )
 
     @on(Button.Pressed, "#next")
     @on(Input.Submitted, "#link-name")
@@ -115,7 +160,8 @@ class LinkDialog(Dialog[Link | None]):
         if name is None:
             return
         provider = str(self.query_one("#link-provider", Select).value)
-        self._fields(name, provider, self._current_params(name, provider))
+        values = self._current_params(name, provider)
+        self._confirm_replace(name, lambda: self._fields(name, provider, values))
 
     def _fields(self, name: str, provider: str, values: dict[str, str]) -> None:
         form = FieldsForm(

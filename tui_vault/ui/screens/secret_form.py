@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from tui_vault.core.bulk import parse_bulk  # the one parser of NAME=value lines
@@ -15,6 +17,7 @@ from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.generator import DEFAULT_CLASSES, DEFAULT_LENGTH, generate_value
 from tui_vault.core.model import Secret, parse_domains, validate_name
 from tui_vault.core.vault import Vault
+from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import Dialog
 
 
@@ -49,13 +52,37 @@ def apply_draft(vault: Vault, draft: SecretDraft) -> Secret:
     )
 
 
+class ValueInput(Input):
+    """The masked value field; a paste of several lines asks the form for the multi-line box."""
+
+    @dataclass
+    class MultiLinePasted(Message):
+        text: str
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Textual runs Input's own handler after this one unless the default is prevented.
+        if "\n" in event.text or "\r" in event.text:
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.MultiLinePasted(event.text))
+
+
 class SecretForm(Dialog[SecretDraft | None]):
+    """Add or edit one secret. The form saves itself: a failed save (a name already taken,
+    a vault that cannot be written) keeps the form open with the error, and the typed input.
+
+    `focus` names the field to start in ("name", "value" or "domains").
+    """
+
     DEFAULT_CSS = """
     SecretForm Label.field { margin-top: 1; color: $text-muted; }
     SecretForm Checkbox { margin-top: 1; }
-    SecretForm #value-row { height: auto; }
+    SecretForm #value-row { height: auto; margin-top: 0; }
     SecretForm #value-row Input { width: 1fr; }
-    SecretForm #show { min-width: 8; }
+    SecretForm #value-area { height: 6; display: none; }
+    SecretForm.-multiline #value-area { display: block; }
+    SecretForm.-multiline #value-row { display: none; }
+    SecretForm #show, SecretForm #multiline { min-width: 8; margin-left: 1; }
     SecretForm #generate { min-width: 10; margin-left: 1; }
     """
     BINDINGS = [
@@ -69,23 +96,33 @@ class SecretForm(Dialog[SecretDraft | None]):
             id="form.generate",
             tooltip=f"Fill in {DEFAULT_LENGTH} random characters (letters and digits)",
         ),
+        Binding(
+            "ctrl+o",
+            "multiline",
+            "Multi-line",
+            id="form.multiline",
+            tooltip="Edit the value in a multi-line box (PEM keys, JSON)",
+        ),
     ]
 
-    def __init__(self, secret: Secret | None = None) -> None:
+    def __init__(self, secret: Secret | None = None, focus: str | None = None) -> None:
         super().__init__()
         self.secret = secret
+        self.start_field = focus or ("value" if secret else "name")
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         s = self.secret
         linked = s is not None and s.link is not None
+        value = "" if linked or s is None else s.value
         with Vertical():
             yield Label("Edit secret" if s else "Add secret", classes="title")
             yield Label("Key (letters, digits, - _ .)", classes="field")
             yield Input(value=s.name if s else "", placeholder="api-token", id="name", compact=True)
             yield Label("Value", classes="field")
             with Horizontal(id="value-row"):
-                yield Input(
-                    value="" if linked or s is None else s.value,
+                yield ValueInput(
+                    value="" if "\n" in value or "\r" in value else value,
                     password=True,
                     placeholder="linked: the value lives in the external vault"
                     if linked
@@ -93,15 +130,19 @@ class SecretForm(Dialog[SecretDraft | None]):
                     id="value",
                     disabled=linked,
                     compact=True,
+                    select_on_focus=False,
                 )
-                yield Button("Show", id="show", compact=True)
+                yield Button("Show", id="show", compact=True, disabled=linked)
                 yield Button("Generate", id="generate", compact=True, disabled=linked)
+                yield Button("Multi-line", id="multiline", compact=True, disabled=linked)
+            yield TextArea(value, id="value-area", soft_wrap=True, show_line_numbers=False)
             yield Label("Allowed domains (comma-separated; empty = any)", classes="field")
             yield Input(
                 value=", ".join(s.allowed_domains) if s else "",
                 placeholder="api.example.com, *.example.org",
                 id="domains",
                 compact=True,
+                select_on_focus=False,
             )
             yield Checkbox("Enabled", value=s.enabled if s else True, id="enabled", compact=True)
             yield Static("", id="form-error", classes="error")
@@ -110,7 +151,17 @@ class SecretForm(Dialog[SecretDraft | None]):
                 yield Button("Save", id="save", variant="primary", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#value" if self.secret else "#name", Input).focus()
+        if "\n" in self.query_one("#value-area", TextArea).text:
+            self.set_class(True, "-multiline")
+        field = self.start_field
+        if field == "value" and self.has_class("-multiline"):
+            self.query_one("#value-area", TextArea).focus()
+        elif field == "value" and self.query_one("#value", Input).disabled:
+            self.query_one("#domains", Input).focus()
+        else:
+            target = self.query_one(f"#{field}", Input)
+            target.focus()
+            target.cursor_position = len(target.value)
 
     @on(Button.Pressed, "#show")
     def action_toggle_show(self) -> None:
@@ -128,26 +179,74 @@ class SecretForm(Dialog[SecretDraft | None]):
         value.focus()
         self.notify(f"Generated {DEFAULT_LENGTH} random characters; Save keeps them", timeout=4)
 
+    @on(Button.Pressed, "#multiline")
+    def action_multiline(self) -> None:
+        value = self.query_one("#value", Input)
+        if value.disabled or self.has_class("-multiline"):
+            return
+        area = self.query_one("#value-area", TextArea)
+        area.text = value.value
+        self.set_class(True, "-multiline")
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    @on(ValueInput.MultiLinePasted)
+    def _multiline_pasted(self, event: ValueInput.MultiLinePasted) -> None:
+        value = self.query_one("#value", Input)
+        area = self.query_one("#value-area", TextArea)
+        area.text = value.value + event.text.replace("\r\n", "\n")
+        self.set_class(True, "-multiline")
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def current_value(self) -> str | None:
+        value_input = self.query_one("#value", Input)
+        if value_input.disabled:
+            return None
+        if self.has_class("-multiline"):
+            return self.query_one("#value-area", TextArea).text
+        return value_input.value
+
+    def show_error(self, message: str) -> None:
+        self.saving = False
+        self.query_one("#save", Button).disabled = False
+        self.query_one("#form-error", Static).update(message)
+
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        if self.saving:
+            return
         name = self.query_one("#name", Input).value.strip()
-        error = self.query_one("#form-error", Static)
         try:
             validate_name(name)
             domains = parse_domains(self.query_one("#domains", Input).value)
         except InvalidSecretError as e:
-            error.update(e.message)
+            self.show_error(e.message)
             return
-        value_input = self.query_one("#value", Input)
-        self.dismiss(
-            SecretDraft(
-                original_name=self.secret.name if self.secret else None,
-                name=name,
-                value=None if value_input.disabled else value_input.value,
-                allowed_domains=domains,
-                enabled=self.query_one("#enabled", Checkbox).value,
-            )
+        original = self.secret.name if self.secret else None
+        vault = vapp(self).vault
+        if vault is not None and name != original and name in vault.data.secrets:
+            self.show_error(f"A secret named {name} already exists: choose another name.")
+            self.query_one("#name", Input).focus()
+            return
+        draft = SecretDraft(
+            original_name=original,
+            name=name,
+            value=self.current_value(),
+            allowed_domains=domains,
+            enabled=self.query_one("#enabled", Checkbox).value,
+        )
+        self.saving = True
+        self.query_one("#save", Button).disabled = True
+        verb = "Added" if original is None else "Saved"
+        # Dismissed only once the vault has taken the change; a failure stays in the form.
+        vapp(self).vault_op(
+            lambda v: apply_draft(v, draft),
+            f"{verb} {draft.name}",
+            focus=draft.name,
+            on_done=lambda _: self.dismiss(draft),
+            on_error=self.show_error,
         )
 
     @on(Button.Pressed, "#cancel")
@@ -155,7 +254,23 @@ class SecretForm(Dialog[SecretDraft | None]):
         self.dismiss(None)
 
 
+def bulk_message(summary: Any) -> str:
+    """'Added 3 secrets', with what happened to duplicates."""
+    added = len(summary.added) + len(summary.renamed)
+    parts = [f"Added {added} secret{'s' if added != 1 else ''}"]
+    if summary.replaced:
+        parts.append(f"replaced {len(summary.replaced)}")
+    if summary.skipped:
+        parts.append(f"skipped {len(summary.skipped)} already in the vault")
+    if summary.renamed:
+        parts.append("kept both: " + ", ".join(f"{old} as {new}" for old, new in summary.renamed))
+    return "; ".join(parts)
+
+
 class BulkAddForm(Dialog[list[Secret] | None]):
+    """Paste NAME=value lines; names already in the vault: skip, replace or keep both (as
+    Import does). The form saves itself and stays open when that fails."""
+
     DEFAULT_CSS = """
     BulkAddForm TextArea { height: 12; }
     """
@@ -178,20 +293,64 @@ class BulkAddForm(Dialog[list[Secret] | None]):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Add all", id="save", variant="primary", compact=True)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.saving = False
+
     def on_mount(self) -> None:
         self.query_one("#lines", TextArea).focus()
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        if self.saving:
+            return
         try:
             secrets = parse_bulk(self.query_one("#lines", TextArea).text)
         except InvalidSecretError as e:
-            self.query_one("#bulk-error", Static).update(e.message)
+            self.show_error(e.message)
             return
         if not secrets:
-            self.query_one("#bulk-error", Static).update("Nothing to add.")
+            self.show_error("Nothing to add.")
             return
-        self.dismiss(secrets)
+        from tui_vault.core import transfer
+        from tui_vault.ui.screens.import_dialog import DuplicatesDialog
+
+        vault = vapp(self).vault
+        clashes = transfer.duplicates(vault.data, secrets) if vault is not None else []
+        if not clashes:
+            self._save(secrets, "skip")
+            return
+
+        def chosen(mode: transfer.DuplicateMode | None) -> None:
+            if mode is not None:
+                self._save(secrets, mode)
+            else:
+                self.query_one("#lines", TextArea).focus()  # nothing lost: edit and retry
+
+        self.app.push_screen(DuplicatesDialog(clashes), chosen)
+
+    def _save(self, secrets: list[Secret], mode: str) -> None:
+        from tui_vault.core import transfer
+
+        self.saving = True
+        self.query_one("#save", Button).disabled = True
+        dup_mode: transfer.DuplicateMode = mode  # type: ignore[assignment]
+
+        def apply(v: Vault) -> transfer.ImportSummary:
+            return v.change(lambda d: transfer.merge(d, secrets, dup_mode))
+
+        vapp(self).vault_op(
+            apply,
+            lambda summary: bulk_message(summary),
+            focus=lambda summary: summary.added[0] if summary.added else None,
+            on_done=lambda summary: self.dismiss(secrets),
+            on_error=self.show_error,
+        )
+
+    def show_error(self, message: str) -> None:
+        self.saving = False
+        self.query_one("#save", Button).disabled = False
+        self.query_one("#bulk-error", Static).update(message)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

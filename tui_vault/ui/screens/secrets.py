@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
+from textual.timer import Timer
+from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Static
 
 from tui_vault.core.model import PROVIDERS, Secret
 from tui_vault.core.references import reference
 from tui_vault.core.vault import Vault
-from tui_vault.core.words import noun, plural
+from tui_vault.core.words import noun
 from tui_vault.ui.base import display_path, selected_row_key, subscribe_changes, vapp
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged
 from tui_vault.ui.screens.dialogs import ConfirmDialog
-from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm, apply_draft
+from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm
+from tui_vault.ui.widgets.footer import VaultFooter
 
-COLUMNS = ("Key", "Value", "Allowed domains", "Source", "Status")
+COLUMNS = ("Key", "Value", "Domains", "Source", "Status")
+# The least a column is squeezed to, and the order in which columns give up space when the
+# terminal is narrow (Value first, Status never below its minimum): Status stays visible.
+MIN_WIDTH = {"Key": 10, "Value": 10, "Domains": 8, "Source": 6, "Status": 12}
+SHRINK_ORDER = ("Value", "Domains", "Key", "Source", "Status")
+VALUE_CAP = 32  # a revealed value shows in full in the detail line under the table
+CELL_PADDING = 1  # DataTable's default, on each side of every column
+NEWLINE_MARK = "⏎"
 # Rows put in the table at once. Filtering and sorting always cover every secret; drawing
 # 100,000 rows would take Textual's DataTable tens of seconds, and nobody scrolls that far.
 MAX_ROWS = 500
@@ -39,6 +49,65 @@ def source_label(secret: Secret) -> str:
     return PROVIDERS[secret.link.provider] if secret.link else "local"
 
 
+def one_line(text: str) -> str:
+    """A multi-line value (a PEM, a JSON blob) as one row: line breaks become ⏎."""
+    return (
+        text.replace("\r\n", NEWLINE_MARK).replace("\n", NEWLINE_MARK).replace("\r", NEWLINE_MARK)
+    )
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """n1, n2, n10 (numbers compare as numbers), case-insensitive."""
+    parts = _DIGITS.split(text.lower())
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts))
+
+
+def fit_widths(natural: dict[str, int], available: int) -> dict[str, int]:
+    """Column widths that fit `available` cells (paddings already taken off).
+
+    Each column asks for its natural width (Value capped at VALUE_CAP); when they do not fit,
+    columns give up space in SHRINK_ORDER down to MIN_WIDTH; space left over goes to the
+    columns that were cut, then to Value, so the table spans the whole width.
+    """
+    want = {c: max(1, natural.get(c, 1)) for c in COLUMNS}
+    widths = dict(want)
+    widths["Value"] = min(widths["Value"], max(VALUE_CAP, available // 3))
+    excess = sum(widths.values()) - available
+    for column in SHRINK_ORDER:
+        if excess <= 0:
+            break
+        floor = min(MIN_WIDTH[column], widths[column])
+        give = min(excess, widths[column] - floor)
+        widths[column] -= give
+        excess -= give
+    spare = available - sum(widths.values())
+    for column in ("Key", "Domains", "Value", "Status"):
+        if spare <= 0:
+            break
+        grow = min(spare, want[column] - widths[column])
+        if grow > 0:
+            widths[column] += grow
+            spare -= grow
+    if spare > 0:
+        widths["Value"] += spare
+    return widths
+
+
+def fit(cell: Text | str, width: int) -> Text:
+    """A cell cut to `width` with an ellipsis."""
+    text = cell.copy() if isinstance(cell, Text) else Text(cell)
+    if text.cell_len > width:
+        text.truncate(width, overflow="ellipsis")
+    return text
+
+
+class EmptyState(Static, can_focus=True):
+    """The empty vault's help text; focusable so keys reach the screen, not the filter."""
+
+
 class SecretsScreen(Screen[None]):
     BINDINGS = [
         Binding("a", "add", "Add", id="secrets.add", tooltip="Add a secret"),
@@ -47,9 +116,9 @@ class SecretsScreen(Screen[None]):
         Binding(
             "space",
             "toggle_enabled",
-            "On/off",
+            "Enable/disable",
             id="secrets.toggle",
-            tooltip="Enable or disable",
+            tooltip="Enable or disable the selected secret (on/off)",
             show=False,
         ),
         Binding("r", "reveal", "Reveal", id="secrets.reveal", tooltip="Show or hide this value"),
@@ -94,6 +163,14 @@ class SecretsScreen(Screen[None]):
             "o", "sort", "Sort", id="secrets.sort", tooltip="Sort by the next column", show=False
         ),
         Binding(
+            "O",
+            "sort_reverse",
+            "Reverse sort",
+            id="secrets.sort_reverse",
+            tooltip="Reverse the sort order",
+            show=False,
+        ),
+        Binding(
             "t",
             "troubleshoot",
             "Troubleshoot",
@@ -128,6 +205,10 @@ class SecretsScreen(Screen[None]):
         self.reveal_all = False
         self.sort_column = 0
         self.sort_reverse = False
+        self._widths: dict[str, int] = dict(MIN_WIDTH)
+        self._requested: set[str] = set()  # linked secrets asked for, not answered yet
+        self._status_timer: Timer | None = None
+        self._laid_out_width = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -137,21 +218,102 @@ class SecretsScreen(Screen[None]):
                 yield Label("", id="count")
             yield ProgressBar(id="progress", show_eta=False)
             yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
-            yield Static(EMPTY_STATE, id="empty")
+            yield EmptyState(EMPTY_STATE, id="empty")
+            yield Static("", id="detail")
             yield Static("", id="status-line")
-        yield Footer()
+        yield VaultFooter()
 
     def on_mount(self) -> None:
         app = vapp(self)
         self.sub_title = display_path(app.vault_path)
         self.reveal_all = not app.settings.mask_values
         table = self.query_one("#table", DataTable)
-        for col in COLUMNS:
-            table.add_column(col, key=col)
         self.query_one("#progress", ProgressBar).display = False
         subscribe_changes(self, self._changed, self._progress)
         self.refresh_table()
         table.focus()
+        # Cache ages count down while the table is on screen (stopped under other screens):
+        # refresh_table and on_screen_resume schedule the status timer.
+
+    def on_screen_suspend(self) -> None:
+        if self._status_timer is not None:
+            self._status_timer.stop()
+            self._status_timer = None
+
+    def on_screen_resume(self) -> None:
+        self._tick_statuses()
+        self._focus_body()
+
+    def _soonest_expiry(self) -> float | None:
+        """Seconds until the first cached value on screen expires (None: nothing cached)."""
+        app = vapp(self)
+        session = app.session
+        if session is None:
+            return None
+        vault, cache = session.vault, session.cache
+        ttl = app.settings.expiration_minutes * 60
+        now = app.clock()
+        soonest: float | None = None
+        table = self.query_one("#table", DataTable)
+        for row_key in list(table.rows):
+            secret = vault.data.secrets.get(str(row_key.value))
+            if secret is None or secret.link is None:
+                continue
+            entry = cache.peek(secret.link.fingerprint)
+            if entry is None:
+                continue
+            left = entry.expires_in(ttl, now)
+            if left > 0 and (soonest is None or left < soonest):
+                soonest = left
+        return soonest
+
+    def _schedule_tick(self) -> None:
+        """One timer, only while something counts down: every second in the last minutes
+        (the status shows seconds there), otherwise every 30 s."""
+        if self._status_timer is not None:
+            self._status_timer.stop()
+            self._status_timer = None
+        if not self.screen_stack_top():
+            return
+        soonest = self._soonest_expiry()
+        if soonest is None:
+            return
+        delay = 1.0 if soonest <= 120 else min(30.0, soonest - 119)
+        self._status_timer = self.set_timer(delay, self._tick_statuses)
+
+    def screen_stack_top(self) -> bool:
+        return bool(self.app.screen_stack) and self.app.screen_stack[-1] is self
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._laid_out_width:
+            self._laid_out_width = event.size.width
+            # After the layout: the table's own new width is known then.
+            self.call_after_refresh(self.refresh_table)
+
+    def _focus_body(self) -> None:
+        """Keys go to the table (or the empty state), never silently into the filter."""
+        focused = self.focused
+        if focused is None or (
+            focused.id == "filter" and not self.query_one("#filter", Input).value
+        ):
+            target = self.query_one("#table" if self.query_one("#table").display else "#empty")
+            target.focus()
+
+    def _tick_statuses(self) -> None:
+        """Refresh only the Status cells of linked rows (no rebuild, no scroll jump)."""
+        self._status_timer = None
+        vault = self.vault
+        table = self.query_one("#table", DataTable)
+        if vault is None or not table.row_count:
+            return
+        for row_key in list(table.rows):
+            secret = vault.data.secrets.get(str(row_key.value))
+            if secret is not None and secret.link is not None:
+                table.update_cell(
+                    row_key, "Status", self.status_cell(secret, self._widths["Status"])
+                )
+        if self.screen_stack_top():
+            self._schedule_tick()
 
     # ------------------------------------------------------------------ rendering
 
@@ -172,29 +334,53 @@ class SecretsScreen(Screen[None]):
             or any(needle in d for d in s.allowed_domains)
             or needle in source_label(s).lower()
         ]
-        key = self._sort_key()
-        rows.sort(key=key, reverse=self.sort_reverse)
+        # Ties (same domains, same source...) are broken by name, in natural order; the
+        # name order stays ascending when the column is reversed.
+        rows.sort(key=lambda s: natural_key(s.name))
+        if self.sort_column != 0:
+            rows.sort(key=self._sort_key(), reverse=self.sort_reverse)
+        elif self.sort_reverse:
+            rows.reverse()
         return rows
 
     def _sort_key(self) -> Any:
         col = self.sort_column
-        if col == 0:
-            return lambda s: s.name.lower()
         if col == 1:
             return lambda s: (s.link is not None, s.value == "")
         if col == 2:
-            return lambda s: ",".join(s.allowed_domains)
+            return lambda s: natural_key(",".join(s.allowed_domains))
         if col == 3:
             return lambda s: source_label(s).lower()
-        return lambda s: self.status_of(s)
+        return lambda s: natural_key(self.status_of(s))
+
+    def column_label(self, index: int) -> str:
+        name = COLUMNS[index]
+        if index != self.sort_column:
+            return name
+        return f"{name} {'▼' if self.sort_reverse else '▲'}"
 
     def status_of(self, secret: Secret) -> str:
         app = vapp(self)
         session = app.session
         return session.health(secret, now=app.clock()).status if session is not None else ""
 
+    def is_shown(self, secret: Secret) -> bool:
+        return self.reveal_all or secret.name in self.revealed
+
+    def shown_value(self, secret: Secret) -> str | None:
+        """The value on screen when revealed (None while masked, unknown or unresolved)."""
+        if not self.is_shown(secret):
+            return None
+        if secret.link is None:
+            return secret.value or None
+        session = vapp(self).session
+        resolution = session.resolutions.get(secret.name) if session is not None else None
+        if resolution is None or resolution.status == "unresolved":
+            return None
+        return resolution.value or None
+
     def value_cell(self, secret: Secret) -> Text:
-        shown = self.reveal_all or secret.name in self.revealed
+        shown = self.is_shown(secret)
         session = vapp(self).session
         if secret.link is not None:
             resolution = session.resolutions.get(secret.name) if session is not None else None
@@ -204,10 +390,31 @@ class SecretsScreen(Screen[None]):
                 return Text("fetching…", style="italic dim")
             if resolution.status == "unresolved":
                 return Text("—", style="dim")
-            return Text(resolution.value or "(empty)")
+            return Text(one_line(resolution.value)) if resolution.value else Text("(empty)")
         if secret.value == "":
             return Text("(empty)", style="dim italic")
-        return Text(secret.value) if shown else Text(MASK, style="dim")
+        return Text(one_line(secret.value)) if shown else Text(MASK, style="dim")
+
+    def status_text(self, secret: Secret) -> Text:
+        status = self.status_of(secret)
+        style = "" if status in ("ok",) or status.startswith("cached") else "yellow"
+        if status.startswith("unresolved: "):
+            status = "✗ " + status.removeprefix("unresolved: ")
+        if not secret.enabled:
+            style = "dim"
+        return Text(status, style=style)
+
+    def status_cell(self, secret: Secret, width: int) -> Text:
+        return fit(self.status_text(secret), width)
+
+    def _table_width(self, rows: int) -> int:
+        """Cells for the columns' contents: the table's width less paddings and scrollbar."""
+        table = self.query_one("#table", DataTable)
+        outer = table.size.width or max(self.app.size.width - 2, 20)
+        height = table.size.height or self.app.size.height
+        # The vertical scrollbar takes its cells only when the rows overflow.
+        scrollbar = table.styles.scrollbar_size_vertical if rows + 1 > height else 0
+        return max(outer - scrollbar - 2 * CELL_PADDING * len(COLUMNS), sum(MIN_WIDTH.values()))
 
     def refresh_table(self, focus_name: str | None = None) -> None:
         table = self.query_one("#table", DataTable)
@@ -218,20 +425,30 @@ class SecretsScreen(Screen[None]):
         if current is not None and len(rows) > MAX_ROWS and current in names:
             start = max(0, min(names.index(current) - MAX_ROWS // 2, len(rows) - MAX_ROWS))
         window = rows[start : start + MAX_ROWS]
-        table.clear()
-        for s in window:
-            status = self.status_of(s)
-            style = "" if status in ("ok",) or status.startswith("cached") else "yellow"
-            if status.startswith("unresolved: "):
-                status = "✗ " + status.removeprefix("unresolved: ")
-            if not s.enabled:
-                style = "dim"
-            table.add_row(
+        cells = [
+            (
                 Text(s.name, style="dim" if not s.enabled else "bold"),
                 self.value_cell(s),
-                ", ".join(s.allowed_domains) or Text("any", style="dim"),
-                source_label(s),
-                Text(status, style=style),
+                Text(", ".join(s.allowed_domains))
+                if s.allowed_domains
+                else Text("any", style="dim"),
+                Text(source_label(s)),
+                self.status_text(s),
+            )
+            for s in window
+        ]
+        natural = {
+            c: max([len(self.column_label(i)) + 2] + [row[i].cell_len for row in cells])
+            for i, c in enumerate(COLUMNS)
+        }
+        # Widths are worked out afresh on every refresh and resize: they shrink back too.
+        self._widths = fit_widths(natural, self._table_width(len(cells)))
+        table.clear(columns=True)
+        for i, column in enumerate(COLUMNS):
+            table.add_column(self.column_label(i), key=column, width=self._widths[column])
+        for s, row in zip(window, cells, strict=True):
+            table.add_row(
+                *(fit(cell, self._widths[c]) for c, cell in zip(COLUMNS, row, strict=True)),
                 key=s.name,
             )
         total = len(self.vault.data.secrets) if self.vault else 0
@@ -249,6 +466,50 @@ class SecretsScreen(Screen[None]):
         if current is not None and current in shown:
             table.move_cursor(row=shown.index(current))
         self._update_status_line(rows)
+        self._fetch_shown(window)
+        if self.is_mounted and self.screen_stack_top():
+            self._schedule_tick()
+        self._show_detail()
+        if empty and self.focused is table:
+            self.query_one("#empty").focus()
+        elif not empty and self.focused is self.query_one("#empty"):
+            table.focus()
+
+    def _fetch_shown(self, window: list[Secret]) -> None:
+        """Linked secrets on screen and revealed (masking off, reveal, reveal all) with no
+        value yet are fetched (cached ones come from the cache), once each: none is left
+        saying "fetching…" because nobody asked."""
+        app = vapp(self)
+        session = app.session
+        if session is None:
+            return
+        self._requested.difference_update(session.resolutions.keys())
+        missing = [
+            s.name
+            for s in window
+            if s.link is not None
+            and self.is_shown(s)
+            and s.name not in session.resolutions
+            and s.name not in self._requested
+        ]
+        if missing:
+            self._requested.update(missing)
+            app.resolve_for_display(missing, action="reveal")  # shown on screen
+
+    @on(DataTable.RowHighlighted, "#table")
+    def _show_detail(self) -> None:
+        """The selected revealed value in full (the Value column is capped)."""
+        detail = self.query_one("#detail", Static)
+        name = self.selected_name()
+        secret = self.vault.data.secrets.get(name) if self.vault and name else None
+        value = self.shown_value(secret) if secret is not None else None
+        if secret is None or value is None:
+            detail.display = False
+            detail.update("")
+            return
+        detail.display = True
+        text = Text.assemble((f"{secret.name}: ", "bold"), one_line(value))
+        detail.update(text)
 
     def _update_status_line(self, rows: list[Secret]) -> None:
         problems = [s for s in rows if self._needs_attention(s)]
@@ -298,6 +559,7 @@ class SecretsScreen(Screen[None]):
 
     @on(DataTable.HeaderSelected)
     def _header(self, event: DataTable.HeaderSelected) -> None:
+        # A second press on the same header reverses the order.
         if self.sort_column == event.column_index:
             self.sort_reverse = not self.sort_reverse
         else:
@@ -322,7 +584,11 @@ class SecretsScreen(Screen[None]):
     def action_sort(self) -> None:
         self.sort_column = (self.sort_column + 1) % len(COLUMNS)
         self.sort_reverse = False
-        self.notify(f"Sorted by {COLUMNS[self.sort_column]}", timeout=2)
+        self.notify(f"Sorted by {COLUMNS[self.sort_column]} (O reverses)", timeout=2)
+        self.refresh_table()
+
+    def action_sort_reverse(self) -> None:
+        self.sort_reverse = not self.sort_reverse
         self.refresh_table()
 
     def action_add(self) -> None:
@@ -334,16 +600,13 @@ class SecretsScreen(Screen[None]):
             self.app.push_screen(SecretForm(secret), self._saved)
 
     def _saved(self, draft: SecretDraft | None) -> None:
+        """The form has saved (it saves itself, and stays open when that fails)."""
         if draft is None:
             return
         original = draft.original_name
         if original is not None and draft.name != original and original in self.revealed:
             self.revealed.discard(original)
             self.revealed.add(draft.name)
-        verb = "Added" if original is None else "Saved"
-        vapp(self).vault_op(
-            lambda v: apply_draft(v, draft), f"{verb} {draft.name}", focus=draft.name
-        )
 
     def action_delete(self) -> None:
         secret = self.selected_secret()
@@ -441,15 +704,8 @@ class SecretsScreen(Screen[None]):
         self.notify(f"Copied {ref}", title="Clipboard")
 
     def action_bulk_add(self) -> None:
-        def added(secrets: list[Secret] | None) -> None:
-            if secrets:
-                vapp(self).vault_op(
-                    lambda v: v.add_many(secrets),
-                    f"Added {plural(len(secrets), 'secret')}",
-                    focus=secrets[0].name,
-                )
-
-        self.app.push_screen(BulkAddForm(), added)
+        # The form saves itself (and settles names already in the vault) before closing.
+        self.app.push_screen(BulkAddForm())
 
     def action_link(self) -> None:
         try:

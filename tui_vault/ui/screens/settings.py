@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, TabbedContent, TabPane, Tabs
+from textual.widgets import Header, TabbedContent, TabPane, Tabs
 
 from tui_vault.ui.base import subscribe_changes
 from tui_vault.ui.messages import VaultChanged
@@ -20,6 +20,7 @@ from tui_vault.ui.screens.settings_danger import DangerTab
 from tui_vault.ui.screens.settings_general import NUMBER_SETTINGS, GeneralTab, NumberSetting
 from tui_vault.ui.screens.settings_integrations import IntegrationsTab, integration_text
 from tui_vault.ui.screens.settings_key import KeyringState, KeyTab
+from tui_vault.ui.widgets.footer import VaultFooter
 
 __all__ = [
     "NUMBER_SETTINGS",
@@ -92,7 +93,7 @@ class SettingsScreen(Screen[None]):
                 yield IntegrationsTab()
             with TabPane("Danger zone", id="tab-danger"):
                 yield DangerTab()
-        yield Footer()
+        yield VaultFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Settings"
@@ -123,6 +124,30 @@ class SettingsScreen(Screen[None]):
 
     def action_reset_cache(self) -> None:
         self.query_one(GeneralTab).action_reset_cache()
+
+    # What the command palette reaches from the secrets screen (commands.py).
+
+    def action_copy_key(self) -> None:
+        self.query_one(KeyTab).action_copy_key()
+
+    def action_save_key_file(self) -> None:
+        self.query_one(KeyTab).action_save_key_file()
+
+    def action_clear_vault(self) -> None:
+        self.query_one(DangerTab).action_clear_vault()
+
+    def action_reset_vault(self) -> None:
+        self.query_one(DangerTab).action_reset_vault()
+
+    def action_connect(self, provider: str) -> None:
+        from tui_vault.ui.widgets.integrations import IntegrationsPanel
+
+        self.query_one(IntegrationsPanel).open_connect(provider)
+
+    def action_disconnect(self, provider: str) -> None:
+        from tui_vault.ui.widgets.integrations import IntegrationsPanel
+
+        self.query_one(IntegrationsPanel).ask_disconnect(provider)
 
     def hide_key(self) -> None:
         self.query_one(KeyTab).hide_key()

@@ -249,4 +249,11 @@ class GeneralTab(VerticalScroll, can_focus=False):
 
     def _cache_was_reset(self, text: str) -> None:
         self.notify(text, title="Cache")
-        vapp(self).changed()
+        app = vapp(self)
+        session = app.session
+        # Values fetched before the reset are not shown as if they were still cached.
+        if session is not None:
+            for s in session.vault.data.secrets.values():
+                if s.link is not None:
+                    session.forget(s.name)
+        app.changed()

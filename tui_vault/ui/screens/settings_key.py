@@ -30,6 +30,15 @@ class KeyringState:
     stale: bool = False  # a different key is saved for this vault id
 
 
+def _key_file_problem(path: Path) -> str | None:
+    """Said in the dialog, before it closes: the write would refuse these anyway."""
+    if path.exists() or path.is_symlink():
+        return f"{path} already exists: choose another name (it is never overwritten)."
+    if not path.parent.is_dir():
+        return f"{path.parent} is not a directory."
+    return None
+
+
 class KeyTab(VerticalScroll, can_focus=False):
     """The Vault key tab's contents. The key is shown only after "Reveal key"."""
 
@@ -172,6 +181,7 @@ class KeyTab(VerticalScroll, can_focus=False):
                 "~/tui-vault-key.txt",
                 "Written with mode 0600; an existing file is never overwritten. "
                 "Unlock later with --key-file PATH.",
+                check=_key_file_problem,
             ),
             self._save_key_to,
         )
@@ -189,7 +199,14 @@ class KeyTab(VerticalScroll, can_focus=False):
         except VaultError as e:
             app.call_from_thread(self.notify, e.message, severity="error", title="Key not saved")
             return
-        app.call_from_thread(self.notify, f"Saved the key to {path} (mode 0600)", title="Key")
+        app.call_from_thread(self._key_file_saved, path)
+
+    def _key_file_saved(self, path: Path) -> None:
+        app = vapp(self)
+        self.notify(f"Saved the key to {path} (mode 0600)", title="Key")
+        # Remembered (the path, not the key) so that the unlock screen can offer it.
+        with contextlib.suppress(VaultError):
+            app.update_settings(key_file=str(path))
 
     @work(thread=True, exclusive=True, group="settings-keyring", exit_on_error=False)
     def _check_keyring(self) -> None:

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+from textual.widgets import DataTable, Header, Label, ProgressBar, Static
 
 from tui_vault.core.model import Secret
 from tui_vault.core.resolution import Resolution
@@ -26,7 +26,8 @@ from tui_vault.core.vault import Vault
 from tui_vault.core.words import noun, plural
 from tui_vault.ui.base import selected_row_key, subscribe_changes, vapp
 from tui_vault.ui.messages import VaultChanged
-from tui_vault.ui.screens.secret_form import SecretDraft, SecretForm, apply_draft
+from tui_vault.ui.screens.secret_form import SecretForm
+from tui_vault.ui.widgets.footer import VaultFooter
 
 NOTHING_TO_FIX = "Nothing to fix: every secret resolves."
 
@@ -105,7 +106,7 @@ class TroubleshootScreen(Screen[None]):
             yield Static(NOTHING_TO_FIX, id="trouble-empty")
             yield DataTable(id="trouble-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="trouble-detail")
-        yield Footer()
+        yield VaultFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Troubleshoot"
@@ -261,15 +262,13 @@ class TroubleshootScreen(Screen[None]):
 
     def action_edit(self) -> None:
         secret = self._secret()
-        if secret is not None:
-            self.app.push_screen(SecretForm(secret), self._saved)
-
-    def _saved(self, draft: SecretDraft | None) -> None:
-        if draft is None or draft.original_name is None:
+        if secret is None:
             return
-        vapp(self).vault_op(
-            lambda v: apply_draft(v, draft), f"Saved {draft.name}", focus=draft.name
-        )
+        problem = self.selected_problem()
+        # A domain restriction is fixed in the domains field; the value stays untouched.
+        domains = problem is not None and problem.fix_text.endswith("edit domains")
+        focus = "domains" if domains else "value"
+        self.app.push_screen(SecretForm(secret, focus=focus))
 
     def action_enable(self) -> None:
         secret = self._secret()

@@ -1,14 +1,17 @@
 """Unlock: automatic from the environment, key file, session agent or keyring; otherwise a
-masked input for the key or the passphrase."""
+masked input for the key or the passphrase. The key field has a Show toggle; "Use saved key"
+shows only when one exists; "Key from file…" opens the vault with a key file."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from tui_vault.core.errors import (
     CorruptVaultError,
@@ -18,9 +21,20 @@ from tui_vault.core.errors import (
 )
 from tui_vault.core.passphrase import WRONG as WRONG_PASSPHRASE
 from tui_vault.core.passphrase import has_passphrase
-from tui_vault.core.unlock import KeySource, find_key, open_with, reset_vault_files
+from tui_vault.core.unlock import (
+    KeySource,
+    find_key,
+    open_with,
+    read_key_file,
+    reset_vault_files,
+)
 from tui_vault.ui.base import display_path, vapp
-from tui_vault.ui.screens.dialogs import TypedConfirmDialog
+from tui_vault.ui.screens.dialogs import PathDialog, TypedConfirmDialog
+from tui_vault.ui.widgets.footer import VaultFooter
+
+
+def _key_file_missing(path: Path) -> str | None:
+    return None if path.is_file() else f"{path} is not a file."
 
 
 def explain(error: VaultError) -> str:
@@ -36,6 +50,14 @@ def explain(error: VaultError) -> str:
 class UnlockScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+r", "reset_vault", "Reset vault", id="unlock.reset", tooltip="Lost key"),
+        Binding("ctrl+t", "toggle_show", "Show key", id="unlock.show", tooltip="Show/hide the key"),
+        Binding(
+            "ctrl+o",
+            "key_from_file",
+            "Key from file",
+            id="unlock.key_file",
+            tooltip="Open the vault with a key file",
+        ),
     ]
 
     def __init__(self, message: str = "", auto: bool = True) -> None:
@@ -49,25 +71,66 @@ class UnlockScreen(Screen[None]):
             yield Label("Unlock your vault", classes="entry-title")
             yield Static(display_path(path), classes="hint")
             yield Static(self.message, id="unlock-message", classes="entry-text")
-            yield Input(
-                placeholder="TV1-XXXXX-XXXXX-…  (case, spaces and hyphens don't matter)",
-                password=True,
-                id="key-input",
-            )
+            with Horizontal(id="key-row"):
+                yield Input(
+                    placeholder="TV1-XXXXX-XXXXX-…  (case, spaces and hyphens don't matter)",
+                    password=True,
+                    id="key-input",
+                )
+                yield Button("Show", id="show-key", compact=True)
             yield Label("", id="unlock-error", classes="error")
             with Horizontal(classes="entry-buttons"):
                 yield Button("Open vault", id="open", variant="primary", compact=True)
-                if not self.auto:
-                    yield Button("Use saved key", id="saved-key", compact=True)
+                # Shown only once a saved key is known to exist (see _probe_saved).
+                saved = Button("Use saved key", id="saved-key", compact=True)
+                saved.display = False
+                yield saved
+                yield Button("Key from file…", id="key-file", compact=True)
             with Center():
                 yield Button("Reset vault… (lost key)", id="reset", variant="error", compact=True)
-        yield Footer()
+        yield VaultFooter()
 
     def on_mount(self) -> None:
         self.query_one("#key-input", Input).focus()
         self._check_passphrase()
         if self.auto:
             self._auto_unlock()
+        self._probe_saved()
+
+    # ------------------------------------------------------------------ saved keys
+
+    def _remembered_key_file(self) -> Path | None:
+        """The key file Settings → Vault key saved (its path is remembered in settings)."""
+        remembered = vapp(self).settings.key_file
+        if not remembered:
+            return None
+        path = Path(remembered).expanduser()
+        return path if path.is_file() else None
+
+    def _saved_source(self) -> KeySource | None:
+        """Runs in a worker: the environment, --key-file or keyring, else the saved file."""
+        app = vapp(self)
+        source = find_key(app.vault_path, app.key_file, use_keyring=app.use_keyring)
+        if source is not None:
+            return source
+        path = self._remembered_key_file()
+        return KeySource(read_key_file(path), "key file") if path is not None else None
+
+    @work(thread=True, exclusive=True, group="unlock-probe", exit_on_error=False)
+    def _probe_saved(self) -> None:
+        try:
+            source = self._saved_source()
+        except VaultError:
+            source = None
+        if source is not None:
+            self.app.call_from_thread(self._offer_saved, source.origin)
+
+    def _offer_saved(self, origin: str) -> None:
+        if not self.is_attached:
+            return
+        button = self.query_one("#saved-key", Button)
+        button.label = f"Use saved key ({origin})"
+        button.display = True
 
     @work(thread=True, group="unlock-passphrase", exit_on_error=False)
     def _check_passphrase(self) -> None:
@@ -82,14 +145,48 @@ class UnlockScreen(Screen[None]):
     def _use_saved_key(self) -> None:
         self._auto_unlock(explicit=True)
 
+    @on(Button.Pressed, "#show-key")
+    def action_toggle_show(self) -> None:
+        field = self.query_one("#key-input", Input)
+        field.password = not field.password
+        self.query_one("#show-key", Button).label = "Show" if field.password else "Hide"
+
+    @on(Button.Pressed, "#key-file")
+    def action_key_from_file(self) -> None:
+        remembered = vapp(self).settings.key_file or "~/tui-vault-key.txt"
+        self.app.push_screen(
+            PathDialog(
+                "Open the vault with a key file",
+                remembered,
+                "A file holding the vault key (as written by Save to file… or init --key-file).",
+                check=_key_file_missing,
+                save_label="Open",
+            ),
+            self._key_file_chosen,
+        )
+
+    def _key_file_chosen(self, path: str | None) -> None:
+        if path:
+            self._unlock_from_file(Path(path).expanduser())
+
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def _unlock_from_file(self, path: Path) -> None:
+        app = vapp(self)
+        try:
+            vault = open_with(app.vault_path, KeySource(read_key_file(path), "key file"))
+        except VaultError as e:
+            app.call_from_thread(self._show_error, e)
+            return
+        app.call_from_thread(app.unlocked, vault)
+
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def _auto_unlock(self, explicit: bool = False) -> None:
         app = vapp(self)
         try:
-            source = find_key(
-                app.vault_path,
-                app.key_file,
-                use_keyring=app.use_keyring,
+            source = (
+                self._saved_source()
+                if explicit
+                else find_key(app.vault_path, app.key_file, use_keyring=app.use_keyring)
             )
             if source is None:
                 if explicit:

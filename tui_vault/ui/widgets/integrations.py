@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS
@@ -85,19 +85,35 @@ class IntegrationsPanel(Vertical):
         if action == "connect":
             self.open_connect(provider)
         elif action == "disconnect":
-            self._ask_disconnect(provider)
+            self.ask_disconnect(provider)
 
-    def open_connect(self, provider: str, error: str = "") -> None:
+    def open_connect(
+        self, provider: str, error: str = "", typed: dict[str, str] | None = None
+    ) -> None:
+        """The connect form; after a refusal it comes back with what was typed and why."""
         vault = vapp(self).vault
         current = vault.data.integrations.get(provider, {}) if vault else {}
         form = FieldsForm(
             f"Connect {PROVIDERS[provider]}",
             list(provider_spec(provider).connect_fields),
-            current,
-            intro=error or "The credentials are checked with the server before they are saved.",
+            typed if typed is not None else current,
+            intro="The credentials are checked with the server before they are saved.",
             submit_label="Connect",
         )
         self.app.push_screen(form, lambda values: self._connect(provider, values))
+
+        def refill() -> None:
+            # The form leaves secret fields blank (it never shows a stored token); what was
+            # just typed and refused is put back, so nothing has to be typed again.
+            for spec in provider_spec(provider).connect_fields:
+                if spec.secret and typed and typed.get(spec.name):
+                    for field in form.query(f"#f-{spec.name}").results(Input):
+                        field.value = typed[spec.name]
+            if error:
+                form.show_error(error)
+
+        if error or typed:
+            form.call_after_refresh(refill)
 
     def _connect(self, provider: str, values: dict[str, str] | None) -> None:
         if values is None:
@@ -105,13 +121,15 @@ class IntegrationsPanel(Vertical):
         try:
             config = validate_config(provider, values)
         except VaultError as e:
-            self.open_connect(provider, error=e.message)
+            self.open_connect(provider, error=e.message, typed=values)
             return
         self.notify(f"Checking {PROVIDERS[provider]}…", timeout=3)
-        self._verify_and_save(provider, config)
+        self._verify_and_save(provider, config, values)
 
     @work(exclusive=True, group="integrations", exit_on_error=False)
-    async def _verify_and_save(self, provider: str, config: dict[str, str]) -> None:
+    async def _verify_and_save(
+        self, provider: str, config: dict[str, str], typed: dict[str, str]
+    ) -> None:
         app = vapp(self)
         session = app.session
         if session is None:
@@ -119,7 +137,7 @@ class IntegrationsPanel(Vertical):
         try:
             await session.verify(provider, config)
         except VaultError as e:
-            self.open_connect(provider, error=e.message)
+            self.open_connect(provider, error=e.message, typed=typed)
             return
 
         def done(_: None) -> None:
@@ -133,7 +151,7 @@ class IntegrationsPanel(Vertical):
             on_done=done,
         )
 
-    def _ask_disconnect(self, provider: str) -> None:
+    def ask_disconnect(self, provider: str) -> None:
         def confirmed(ok: bool | None) -> None:
             if not ok:
                 return

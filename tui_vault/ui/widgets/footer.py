@@ -1,0 +1,68 @@
+"""A footer that keeps Help and Quit: when the keys do not fit, the least important go first.
+
+Textual's Footer lays every shown binding out in one row and cuts whatever does not fit at
+the right, which is where the app's own keys (`?` help, `^q` quit) sit. This one measures
+the keys against the terminal's width and leaves out the screen's later bindings instead
+(all of them stay in `?` help and in the command palette).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import events
+from textual.app import ComposeResult
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+# Actions that always stay, in this order of importance.
+KEEP = ("command_palette", "help", "quit", "lock")
+
+
+def key_width(key_display: str, description: str, compact: bool) -> int:
+    """The cells one FooterKey takes (its key and description paddings included)."""
+    if compact:  # key, one space, description, then a margin of one
+        return len(key_display) + (len(description) + 1 if description else 0) + 1
+    return len(key_display) + 2 + (len(description) + 1 if description else 0)
+
+
+def choose(bindings: Iterable[tuple[str, str, str]], width: int, compact: bool) -> set[str]:
+    """The actions to show: every KEEP action first, then the others in order while they fit.
+
+    `bindings` holds (action, key display, description), in footer order.
+    """
+    items = list(bindings)
+    chosen: set[str] = set()
+    used = 0
+    for action, key, description in sorted(
+        items, key=lambda item: KEEP.index(item[0]) if item[0] in KEEP else len(KEEP)
+    ):
+        need = key_width(key, description, compact)
+        if action in KEEP or used + need <= width:
+            chosen.add(action)
+            used += need
+    return chosen
+
+
+class VaultFooter(Footer):
+    """Footer with priorities: see the module docstring."""
+
+    def __init__(self) -> None:
+        super().__init__(compact=True)
+        self._last_width = 0
+
+    def compose(self) -> ComposeResult:
+        widgets = list(super().compose())
+        if not widgets:
+            return
+        keys = [w for w in widgets if isinstance(w, FooterKey)]
+        width = self.app.size.width - 2  # the palette key's border and padding
+        show = choose(((k.action, k.key_display, k.description) for k in keys), width, self.compact)
+        kept = [w for w in widgets if not isinstance(w, FooterKey) or w.action in show]
+        self.styles.grid_size_columns = len(kept)
+        yield from kept
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._last_width:
+            self._last_width = event.size.width
+            self.call_after_refresh(self.recompose)
