@@ -46,7 +46,7 @@ def test_copy_goes_to_terminal_and_local() -> None:
     m, written = make(local)
     res = m.copy(MARKER)
     assert res == CopyResult(terminal=True, local=True)
-    assert res.describe() == "terminal and system clipboard"
+    assert res.describe() == "the terminal (OSC 52) and the system clipboard"
     assert written == [MARKER] and local.text == MARKER
     assert m.holds_ours() and m.clear_after == 30
 
