@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 from tui_vault.cli.common import (
@@ -22,29 +23,42 @@ from tui_vault.core.errors import VaultError
 from tui_vault.core.words import plural
 
 
-def cmd_init(args: argparse.Namespace) -> int:
-    from tui_vault.core.errors import VaultExistsError
+def _create_with_new_key(
+    args: argparse.Namespace, path: Path, before: Callable[[], None] = lambda: None
+) -> tuple[str, str, Path | None]:
+    """Make a key, write it to --key-file first (a key that cannot be kept creates nothing),
+    run `before` (reset deletes the old files here) and create the vault at `path`; returns
+    its id, the key's text and the key file. On failure the key file just written is removed
+    again."""
     from tui_vault.core.unlock import write_key_file
     from tui_vault.core.vault import Vault
     from tui_vault.core.vaultkey import encode_key, generate_key
 
-    path = vault_path(args)
-    if path.exists():
-        raise VaultExistsError(f"a vault already exists at {path}")
     key = generate_key()
     key_text = encode_key(key)
     key_file = Path(args.key_file).expanduser() if args.key_file else None
     if key_file is not None:
         write_key_file(key_file, key_text)
     try:
+        before()
         vault, _ = Vault.create(path, key)
     except VaultError:
         if key_file is not None:
             with contextlib.suppress(OSError):
                 key_file.unlink()
         raise
+    return vault.vault_id, key_text, key_file
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from tui_vault.core.errors import VaultExistsError
+
+    path = vault_path(args)
+    if path.exists():
+        raise VaultExistsError(f"a vault already exists at {path}")
+    vault_id, key_text, key_file = _create_with_new_key(args, path)
     say(f"Created a vault at {path}")
-    save_key_to_keyring(vault.vault_id, key_text, args.no_keyring)
+    save_key_to_keyring(vault_id, key_text, args.no_keyring)
     if key_file is not None:
         say(f"The vault key was written to {key_file} (mode 0600). Keep it safe.")
     else:
@@ -65,9 +79,7 @@ def cmd_clear(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     from tui_vault.core.errors import VaultNotFoundError
-    from tui_vault.core.unlock import reset_vault_files, write_key_file
-    from tui_vault.core.vault import Vault
-    from tui_vault.core.vaultkey import encode_key, generate_key
+    from tui_vault.core.unlock import reset_vault_files
 
     path = vault_path(args)
     if not path.exists() and not path.is_symlink():
@@ -82,20 +94,9 @@ def cmd_reset(args: argparse.Namespace) -> int:
         f"Permanently delete every secret in {path} and make a new vault key?",
         args.yes,
     )
-    key = generate_key()
-    key_text = encode_key(key)
-    if key_file is not None:
-        write_key_file(key_file, key_text)  # first: a key that cannot be kept resets nothing
-    try:
-        reset_vault_files(path)
-        vault, _ = Vault.create(path, key)
-    except VaultError:
-        if key_file is not None:
-            with contextlib.suppress(OSError):
-                key_file.unlink()
-        raise
+    vault_id, key_text, key_file = _create_with_new_key(args, path, lambda: reset_vault_files(path))
     say(f"Reset the vault at {path}: every secret was deleted.")
-    save_key_to_keyring(vault.vault_id, key_text, args.no_keyring)
+    save_key_to_keyring(vault_id, key_text, args.no_keyring)
     if key_file is not None:
         say(f"The new vault key was written to {key_file} (mode 0600). Keep it safe.")
     else:
