@@ -176,40 +176,46 @@ class GeneralTab(VerticalScroll, can_focus=False):
         self._status(f"Saved {setting.describe(value)}.")
         return True
 
+    def _save_switch(self, name: str, value: bool, state_id: str, on: str, off: str) -> bool:
+        """Save one on/off setting if it changed, show its state and say what it now means.
+        False when it already had that value (nothing saved)."""
+        app = vapp(self)
+        if getattr(app.settings, name) == value:
+            return False
+        app.update_settings(**{name: value})
+        self.query_one(f"#{state_id}", Label).update("on" if value else "off")
+        self._status(on if value else off)
+        return True
+
     @on(Switch.Changed, "#setting-mask_values")
     def _mask_changed(self, event: Switch.Changed) -> None:
-        app = vapp(self)
-        if app.settings.mask_values == event.value:
-            return
-        app.update_settings(mask_values=event.value)
-        self.query_one("#mask-state", Label).update("on" if event.value else "off")
-        self._apply_mask_to_open_tables(event.value)
-        self._status(f"Saved: values are {'masked' if event.value else 'shown'} in the table.")
+        if self._save_switch(
+            "mask_values",
+            event.value,
+            "mask-state",
+            "Saved: values are masked in the table.",
+            "Saved: values are shown in the table.",
+        ):
+            self._apply_mask_to_open_tables(event.value)
 
     @on(Switch.Changed, "#setting-tui_unlocks_agent")
     def _agent_changed(self, event: Switch.Changed) -> None:
-        app = vapp(self)
-        if app.settings.tui_unlocks_agent == event.value:
-            return
-        app.update_settings(tui_unlocks_agent=event.value)
-        self.query_one("#agent-state", Label).update("on" if event.value else "off")
-        self._status(
-            "Saved: typing the key here also unlocks the session agent."
-            if event.value
-            else "Saved: typing the key here unlocks this window only."
+        self._save_switch(
+            "tui_unlocks_agent",
+            event.value,
+            "agent-state",
+            "Saved: typing the key here also unlocks the session agent.",
+            "Saved: typing the key here unlocks this window only.",
         )
 
     @on(Switch.Changed, "#setting-access_log")
     def _access_log_changed(self, event: Switch.Changed) -> None:
-        app = vapp(self)
-        if app.settings.access_log == event.value:
-            return
-        app.update_settings(access_log=event.value)
-        self.query_one("#access-log-state", Label).update("on" if event.value else "off")
-        self._status(
-            "Saved: every access is recorded in the access log."
-            if event.value
-            else "Saved: nothing new is recorded in the access log."
+        self._save_switch(
+            "access_log",
+            event.value,
+            "access-log-state",
+            "Saved: every access is recorded in the access log.",
+            "Saved: nothing new is recorded in the access log.",
         )
 
     def _apply_mask_to_open_tables(self, mask: bool) -> None:
