@@ -49,8 +49,9 @@ def run(sizes: Sizes, work: Path) -> list[Row]:
             argv.append("--password-stdin")
             stdin = (PASSWORD + "\n").encode()
         r = check(run_process(argv, ienv, stdin=stdin), f"import {fmt}")
-        if f"imported {n} new" not in r.stdout.decode():
-            raise RuntimeError(f"import {fmt}: unexpected summary {r.stdout[:200]!r}")
+        # The summary is a human message: it goes to stderr (data alone goes to stdout).
+        if f"imported {n} new" not in r.stderr.decode():
+            raise RuntimeError(f"import {fmt}: unexpected summary {r.stderr[:200]!r}")
         for p in target.path.parent.iterdir():
             p.unlink()
         os.rmdir(target.path.parent)

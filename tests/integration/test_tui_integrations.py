@@ -62,6 +62,9 @@ async def until(pilot: Pilot[Any], check: Callable[[], object], timeout: float =
             raise AssertionError(f"timed out waiting; screen is {pilot.app.screen!r}")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause(0.05)
+    # Let the screen that just appeared finish mounting before the next key press:
+    # a key sent in the same tick as a screen switch can reach the old screen.
+    await pilot.pause()
 
 
 def fill(form: FieldsForm, **values: str) -> None:
