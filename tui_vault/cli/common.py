@@ -73,13 +73,23 @@ class Parser(argparse.ArgumentParser):
         return super().format_usage()
 
     def error(self, message: str) -> NoReturn:
-        # One line, like every other failure; the synopsis is one --help away.
-        self.exit(ExitCode.USAGE, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+        # One line, like every other failure; the synopsis is one --help away. The message
+        # quotes argv, which may hold escape sequences: shown made visible.
+        from tui_vault.core.display import visible
+
+        text = visible(f"{PROG}: error: {message} (see `{self.prog} --help`)")
+        self.exit(ExitCode.USAGE, text + "\n")
 
 
 def say(text: str) -> None:
-    """A message for the person (stderr keeps stdout clean for values and JSON)."""
-    print(text, file=sys.stderr)
+    """A message for the person (stderr keeps stdout clean for values and JSON).
+
+    Names, paths, link fields and server messages in it may hold control characters: they
+    are made visible (core/display.py), so no message can drive the terminal.
+    """
+    from tui_vault.core.display import visible
+
+    print(visible(text), file=sys.stderr)
 
 
 def check_name(name: str) -> str:

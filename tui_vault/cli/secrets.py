@@ -104,13 +104,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         say(f"The vault is empty. Add a secret: printf %s VALUE | {PROG} set NAME")
         return 0
     headers = ("NAME", "ENABLED", "ALLOWED DOMAINS", "SOURCE", "STATUS")
+    from tui_vault.core.display import visible
+
     table = [
         (
-            r["name"],
+            visible(r["name"]),
             "yes" if r["enabled"] else "no",
-            ", ".join(r["allowed_domains"]) or "any",
+            visible(", ".join(r["allowed_domains"])) or "any",
             r["source"],
-            r["status"],
+            visible(r["status"]),  # may quote a provider's message
         )
         for r in rows
     ]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui_vault.core import crypto
+from tui_vault.core.display import control_warning
 from tui_vault.core.errors import (
     ImportFormatError,
     InvalidSecretError,
@@ -239,6 +240,14 @@ def read_import(
     validate_link: checks each link's parameters offline (the registry's `validate_link`).
     secrets_only: of a Postman environment, only the variables of type "secret".
     """
+    result = _read_import(raw, password, sniffed)
+    warning = control_warning((s.name, s.value) for s in result.secrets)
+    if warning:
+        result.notes.append(warning)
+    return result
+
+
+def _read_import(raw: bytes, password: str | None, sniffed: tuple[str, Any] | None) -> ImportFile:
     kind, doc = sniffed if sniffed is not None else sniff(raw)
     if kind == "encrypted":
         if password is None:
