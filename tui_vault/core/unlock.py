@@ -22,13 +22,18 @@ class KeySource:
 
 
 def read_key_file(path: Path) -> str:
+    from tui_vault.core.store import read_checked
+
     try:
-        text = path.read_text(encoding="utf-8")
+        # Bounded; a pipe is fine (`--key-file <(pass show vault)`), so not regular-only.
+        raw = read_checked(path, "key file", 64 * 1024, regular=False)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise NoKeyError(f"key file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or "not readable text"
-        raise NoKeyError(f"cannot read key file {path}: {reason}") from None
+    except UnicodeDecodeError:
+        raise NoKeyError(f"cannot read key file {path}: not readable text") from None
+    except VaultError as e:
+        raise NoKeyError(f"key file: {e.message}") from None
     return text.strip()
 
 

@@ -29,6 +29,7 @@ from tui_vault.core.model import Link, Secret, VaultData, parse_domains, validat
 from tui_vault.core.store import (
     Envelope,
     atomic_write,
+    check_private_dir,
     ensure_private_dir,
     file_lock,
     keep_backup,
@@ -66,8 +67,11 @@ class VaultPaths:
 
 
 def _read_vault_bytes(path: Path) -> bytes:
+    # The vault path as named may be a symbolic link (VaultPaths follows it on purpose); the
+    # directory it really lives in must be private.
+    check_private_dir(path.resolve().parent)
     try:
-        return read_file(path)
+        return read_file(path, follow=True)
     except FileNotFoundError:
         raise VaultNotFoundError(f"no vault at {path}; create one with `tui-vault init`") from None
 
@@ -123,6 +127,7 @@ class Vault:
         """Create an empty vault. Refuses to touch an existing file."""
         key = key or generate_key()
         ensure_private_dir(path.parent)
+        check_private_dir(path.resolve().parent)
         vault_id = new_vault_id()
         env = _seal(key, vault_id, 1, VaultData())
         raw = env.to_bytes()
