@@ -37,6 +37,7 @@ from tui_vault.core.store import (
     read_file,
     remove_stale_temps,
 )
+from tui_vault.core.store import scrub_backup as scrub_backup_file
 from tui_vault.core.vaultkey import generate_key
 
 T = TypeVar("T")
@@ -174,8 +175,12 @@ class Vault:
         self._digest = digest
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[VaultData]:
-        """Lock, load the latest contents, let the caller change them, save them."""
+    def transaction(self, *, scrub_backup: bool = False) -> Iterator[VaultData]:
+        """Lock, load the latest contents, let the caller change them, save them.
+
+        scrub_backup: the change deletes things (clear, disconnect) that must not stay
+        readable in the backup generation: the backup becomes the new generation too.
+        """
         with file_lock(self.paths.lock):
             self.reload()
             draft = VaultData(
@@ -184,6 +189,8 @@ class Vault:
             )
             yield draft
             self._write(draft)
+            if scrub_backup:
+                scrub_backup_file(self.path, self.paths.backup)
 
     def _write(self, data: VaultData) -> None:
         # A writer killed mid-save can leave temps of the vault, its backup or its cache.
@@ -199,8 +206,8 @@ class Vault:
         self._envelope = env
         self._digest = _digest(raw)
 
-    def change(self, fn: Callable[[VaultData], T]) -> T:
-        with self.transaction() as draft:
+    def change(self, fn: Callable[[VaultData], T], *, scrub_backup: bool = False) -> T:
+        with self.transaction(scrub_backup=scrub_backup) as draft:
             return fn(draft)
 
     # ---------------------------------------------------------------- secrets
@@ -362,7 +369,7 @@ class Vault:
             d.secrets.clear()
             return count
 
-        return self.change(apply)
+        return self.change(apply, scrub_backup=True)
 
     # ---------------------------------------------------------------- integrations
 
@@ -376,7 +383,7 @@ class Vault:
         def apply(d: VaultData) -> bool:
             return d.integrations.pop(provider, None) is not None
 
-        return self.change(apply)
+        return self.change(apply, scrub_backup=True)
 
 
 def _seal(
