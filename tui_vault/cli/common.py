@@ -197,7 +197,10 @@ def open_vault(args: argparse.Namespace) -> Vault:
                 "save the key to the password manager"
             )
         source = KeySource(getpass.getpass(key_prompt(path)), "prompt")
-    return open_with(path, source)
+    vault = open_with(path, source)
+    if vault.rollback is not None:
+        say(f"{PROG}: {vault.rollback.warning()}")  # reading goes on; saving is refused
+    return vault
 
 
 def key_prompt(path: Path) -> str:
@@ -444,6 +447,12 @@ def add_globals(p: argparse.ArgumentParser, *, suppress: bool, key_file: bool = 
         p.add_argument(
             "--key-file", metavar="PATH", default=d, help="read the vault key from this file"
         )
+    p.add_argument(
+        "--accept-rollback",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="accept a vault or cache older than one this machine has opened (a restore)",
+    )
 
 
 def needs_action(name: str) -> Command:
