@@ -304,7 +304,7 @@ def limits(r: Records) -> list[str]:
         parts = [f"{k}: {fmt(v)}" for k, v in x.items() if isinstance(v, dict)]
         lines.append(
             "- huge imports refused with the size-limit message (sparse files from their size, "
-            "without reading them; /dev/zero read only up to the limit), with the peak memory "
+            "without reading them; /dev/zero refused as not a regular file), with the peak memory "
             "of the whole `tui-vault import` process: " + "; ".join(parts)
         )
     return lines
