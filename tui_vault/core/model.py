@@ -132,6 +132,18 @@ def valid_hostname(host: str) -> bool:
     return 0 < len(host) <= 253 and all(_LABEL_RE.match(label) for label in host.split("."))
 
 
+def _plain_numeric_host(host: str) -> bool:
+    """A host whose last label is a number is an IPv4 address to WHATWG parsers, which also
+    read `443`, `0x7f.1` or `010.0.0.1` as addresses: only the plain dotted quad is allowed."""
+    last = host.rsplit(".", 1)[-1]
+    if not (last.isdigit() or last.startswith("0x")):
+        return True
+    parts = host.split(".")
+    return len(parts) == 4 and all(
+        p.isdigit() and int(p) <= 255 and (p == "0" or not p.startswith("0")) for p in parts
+    )
+
+
 @dataclass(frozen=True)
 class StrictUrl:
     scheme: str
@@ -160,7 +172,14 @@ def parse_url(url: str) -> StrictUrl:
     if m is None:
         raise UsageError(f"invalid --url {shown!r}: not a plain scheme://host[:port]/path URL")
     host = m["host"].lower()
-    if not host.startswith("[") and not valid_hostname(host):
+    if host.startswith("["):
+        import ipaddress
+
+        try:
+            host = "[" + ipaddress.IPv6Address(host[1:-1]).compressed + "]"
+        except ValueError:
+            raise UsageError(f"invalid --url {shown!r}: not a valid IPv6 address") from None
+    elif not valid_hostname(host) or not _plain_numeric_host(host):
         raise UsageError(f"invalid --url {shown!r}: {host!r} is not a valid host name")
     port = int(m["port"]) if m["port"] else None
     if port is not None and not 0 < port < 65536:

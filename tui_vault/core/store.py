@@ -205,7 +205,9 @@ def read_checked(
     with follow=False never through a symbolic link (O_NOFOLLOW on the last component).
     FileNotFoundError passes through; everything else is one StorageError/CorruptVaultError.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    # O_NONBLOCK: opening a planted FIFO must not wait for a writer (it is refused below).
+    # A caller that accepts pipes (regular=False) waits for the writer, as a reader should.
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | (os.O_NONBLOCK if regular else 0)
     if not follow:
         flags |= os.O_NOFOLLOW
     try:
@@ -233,8 +235,6 @@ def read_checked(
             )
         if st.st_size > limit:
             raise CorruptVaultError(f"{path} is too large to be a {what}")
-        if not regular:
-            os.set_blocking(fd, True)  # a pipe (--key-file <(...)) is read as it comes
         chunks: list[bytes] = []
         size = 0
         while size <= limit:

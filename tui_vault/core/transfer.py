@@ -255,14 +255,19 @@ def read_import(
     validate_link: checks each link's parameters offline (the registry's `validate_link`).
     secrets_only: of a Postman environment, only the variables of type "secret".
     """
-    result = _read_import(raw, password, sniffed)
+    result = _read_import(raw, password, sniffed, validate_link)
     warning = control_warning((s.name, s.value) for s in result.secrets)
     if warning:
         result.notes.append(warning)
     return result
 
 
-def _read_import(raw: bytes, password: str | None, sniffed: tuple[str, Any] | None) -> ImportFile:
+def _read_import(
+    raw: bytes,
+    password: str | None,
+    sniffed: tuple[str, Any] | None,
+    validate_link: LinkValidator,
+) -> ImportFile:
     kind, doc = sniffed if sniffed is not None else sniff(raw)
     if kind == "encrypted":
         if password is None:
