@@ -288,8 +288,12 @@ def test_fuzz_import_files(vault_env: tuple[Path, bytes], tmp_path: Path) -> Non
         path.write_bytes(original)  # put back on purpose: the restore is accepted
         import_file.write_bytes(raw)
         code, out, err = run_main(
-            ["--vault", str(path), "--accept-rollback", "import", str(import_file)]
-            + ["--password-stdin"],
+            [
+                *("--vault", str(path), "--accept-rollback"),
+                "import",
+                str(import_file),
+                "--password-stdin",
+            ],
             (PASSWORD + "\n").encode(),
         )
         if parsed is None:
