@@ -32,6 +32,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import read_import
 from tui_vault import cli
 from tui_vault.core import paths as core_paths
 from tui_vault.core import rollback
@@ -39,7 +40,7 @@ from tui_vault.core.cache import Cache
 from tui_vault.core.display import has_controls, needs_escape, visible
 from tui_vault.core.errors import ImportFormatError, StorageError, UsageError, VaultError
 from tui_vault.core.model import VaultData, domain_allowed, parse_domains, parse_url
-from tui_vault.core.transfer import Argon2Params, _encrypted_bytes, export_encrypted, read_import
+from tui_vault.core.transfer import Argon2Params, _encrypted_bytes, export_encrypted
 from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import decode_key, encode_key
 
