@@ -255,7 +255,7 @@ def read_import(
     validate_link: checks each link's parameters offline (the registry's `validate_link`).
     secrets_only: of a Postman environment, only the variables of type "secret".
     """
-    result = _read_import(raw, password, sniffed, validate_link)
+    result = _read_import(raw, password, sniffed, validate_link, secrets_only)
     warning = control_warning((s.name, s.value) for s in result.secrets)
     if warning:
         result.notes.append(warning)
@@ -267,6 +267,7 @@ def _read_import(
     password: str | None,
     sniffed: tuple[str, Any] | None,
     validate_link: LinkValidator,
+    secrets_only: bool,
 ) -> ImportFile:
     kind, doc = sniffed if sniffed is not None else sniff(raw)
     if kind == "encrypted":
