@@ -14,7 +14,6 @@ from tui_vault.cli.common import (
     vault_path,
     write_private,
 )
-from tui_vault.core.display import visible
 from tui_vault.core.errors import UsageError, VaultError
 from tui_vault.core.words import noun, plural
 
