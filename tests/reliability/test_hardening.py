@@ -360,7 +360,7 @@ def test_an_older_vault_copy_is_reported_and_not_written_over(env: Env) -> None:
         cases += 1
         assert done.returncode == 0, done.stderr
         ok = env.cli("set", "TOKEN", stdin=b"rotated-token")
-        assert ok.returncode == 0 and b"older" not in ok.stderr
+        assert ok.returncode == 0 and b"older copy" not in ok.stderr
     # 2. an open process never adopts an older generation than it holds
     holder = env.open()
     before = env.path.read_bytes()
@@ -376,7 +376,7 @@ def test_an_older_vault_copy_is_reported_and_not_written_over(env: Env) -> None:
     doc["vault_generation"] = 10**6
     record_file.write_text(json.dumps(doc))
     assert env.cli("--accept-rollback", "set", "V", stdin=b"v").returncode == 0
-    assert b"older" not in env.cli("get", "V").stderr
+    assert b"older copy" not in env.cli("get", "V").stderr
     cases += 1
     record("rollback", "vault", cases=cases, failures=0)
 

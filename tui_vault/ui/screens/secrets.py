@@ -511,7 +511,7 @@ class SecretsScreen(Screen[None]):
             detail.update("")
             return
         detail.display = True
-        text = Text.assemble((f"{secret.name}: ", "bold"), one_line(value))
+        text = Text.assemble((f"{visible(secret.name)}: ", "bold"), visible(one_line(value)))
         detail.update(text)
 
     def _update_status_line(self, rows: list[Secret]) -> None:
