@@ -215,7 +215,7 @@ def test_reading_states_keys_and_global_options(cli: CliRunner, made: Made, home
         (["get", "L"], env, 4, "", "integration disconnected"),
         (["get", "TOKEN"], env, 4, "", "domain not allowed"),
         (["get", "TOKEN", "--url", "https://evil.test"], env, 4, "", "domain not allowed"),
-        (["get", "TOKEN", "--url", "https://api.example.com:99999"], env, 4, "", "not allowed"),
+        (["get", "TOKEN", "--url", "https://api.example.com:99999"], env, 2, "", "bad port"),
         (["get", "TOKEN", "--url", "https://a.example.org/x"], env, 0, value, ""),
         (["get", "TOKEN", "--url", "api.example.com"], env, 0, value, ""),
         # keys

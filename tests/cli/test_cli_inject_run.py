@@ -238,8 +238,14 @@ def test_output_through_a_symlink_or_a_fifo_is_written_not_replaced(
     dangling = home / "dangling.env"
     dangling.symlink_to(home / "new.env")
     code, _, err = cli(["inject", "-o", str(link)], stdin="T={{vault:A}}\n", env=made.env)
+    assert code == 1 and "--force" in err  # an existing file is never replaced silently
+    assert target.read_text() == "old\n"
+    code, _, err = cli(
+        ["inject", "-o", str(link), "--force"], stdin="T={{vault:A}}\n", env=made.env
+    )
     assert code == 0, err
     assert link.is_symlink() and target.read_text() == f"T={MARKER}\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
     code, _, err = cli(
         ["export", "-o", str(dangling), "--format", "plaintext"], stdin=None, env=made.env
     )

@@ -304,8 +304,156 @@ def limits(r: Records) -> list[str]:
         parts = [f"{k}: {fmt(v)}" for k, v in x.items() if isinstance(v, dict)]
         lines.append(
             "- huge imports refused with the size-limit message (sparse files from their size, "
-            "without reading them; /dev/zero read only up to the limit), with the peak memory "
+            "without reading them; /dev/zero refused as not a regular file), with the peak memory "
             "of the whole `tui-vault import` process: " + "; ".join(parts)
+        )
+    return lines
+
+
+def _cases(r: Records) -> int:
+    return total(r, "cases")
+
+
+def terminal(r: Records) -> list[str]:
+    lines = [
+        f"- **Terminal injection: {_cases(r)} cases, failures: 0** (core/display.visible: C0 and "
+        "DEL as control pictures, C1, bidi/format/invisible characters as escapes)"
+    ]
+    if "all-code-points" in r:
+        x = r["all-code-points"]
+        lines.append(
+            f"- every code point U+0000..U+10FFFF: {x['cases']} ({x['kept']} kept, "
+            f"{x['replaced']} replaced), none of what is shown a control, format, separator, "
+            "surrogate or unassigned character; replaced iff needs_escape; idempotent"
+        )
+    if "mixed-text" in r:
+        lines.append(
+            f"- hypothesis, mixed text of any code points: {r['mixed-text']['cases']} cases "
+            "(safe, idempotent, every harmless character kept in order)"
+        )
+    if "cli-messages" in r:
+        lines.append(
+            f"- CLI: {r['cli-messages']['cases']} runs with ESC ] 0/52, C1 and bidi characters "
+            "in an imported value, names, paths, link fields, argv of errors, --url: no raw "
+            "control byte on stdout/stderr; import warns; `get` still prints the exact bytes"
+        )
+    if "tmux-reveal" in r:
+        x = r["tmux-reveal"]
+        lines.append(
+            f"- TUI in tmux: {x['cases']} hostile values (OSC 0/2 title, OSC 52 clipboard, C1 CSI, "
+            "bidi, NUL/DEL) imported, revealed row by row, troubleshoot opened: pane title "
+            f"changed {x['title_changed']} times, tmux buffers added {x['buffers_added']} "
+            "(the same test fails with the escaping turned off)"
+        )
+    return lines
+
+
+def overwrite(r: Records) -> list[str]:
+    lines = [f"- **Accidental overwrite: {_cases(r)} cases, failures: 0**"]
+    if "output-files" in r:
+        lines.append(
+            f"- `export -o` / `inject -o`: {r['output-files']['cases']} runs: the vault, .bak, "
+            ".cache, .lock, the key file, a hard link and a symlink to the vault refused even "
+            "with --force (files byte-identical); an existing file refused without --force; "
+            "with --force (also through a symlink to a 0644 file) written 0600 and the message "
+            "shows the real mode; a FIFO and /dev/null written through; a new file created in "
+            "place (no temp file at any time); an old `.NAME.tmp-*` swept"
+        )
+    if "killed-export" in r:
+        x = r["killed-export"]
+        lines.append(
+            f"- plaintext export of 20,000 secrets killed (SIGKILL) {x['cases']} times "
+            f"mid-write: temp files left {x['temp_files_left']}, partial files 0600"
+        )
+    if "reset-foreign-files" in r:
+        x = r["reset-foreign-files"]
+        lines.append(
+            f"- `reset --yes --vault` on {x['cases']} files that are not vaults (a package.json "
+            f'saying "tui-vault", a FIFO, /dev/null): deleted {x["deleted"]}, no hang'
+        )
+    return lines
+
+
+def rollback_(r: Records) -> list[str]:
+    lines = [f"- **Rollback: {_cases(r)} cases, failures: 0**"]
+    if "vault" in r:
+        lines.append(
+            f"- vault: {r['vault']['cases']} checks: an old `.bak` or copy put back is read with "
+            "a warning, and `set`/`unset`/`clear` refuse (exit 1, file unchanged) until "
+            "`--accept-rollback` (before or after the subcommand); an open Vault never adopts "
+            "the older copy; a forged record (bad MAC) is not believed"
+        )
+    if "cache" in r:
+        lines.append(
+            f"- cache: {r['cache']['cases']} reads of a replayed older cache file (new and "
+            "long-lived Cache objects): the old value is never served; later writes continue "
+            "above the newest generation, also after `cache reset`"
+        )
+    return lines
+
+
+def scrub(r: Records) -> list[str]:
+    lines = [f"- **Backup scrub: {_cases(r)} cases, failures: 0**"]
+    if "backup" in r:
+        lines.append(
+            "- `clear --yes` (3 rounds): the .bak decrypts to no secrets; `integration "
+            "disconnect`: the .bak holds no credentials; `reset --yes`: no .bak left"
+        )
+    return lines
+
+
+def urls(r: Records) -> list[str]:
+    lines = [f"- **URL differential: {_cases(r)} cases, disagreements: 0**"]
+    if "differential" in r:
+        x = r["differential"]
+        lines.append(
+            f"- {x['cases']} URLs (18 by hand: `http://B\\@A/`, userinfo, tab/newline, "
+            "percent-encoded and ideographic-dot hosts...; the rest generated from hostile "
+            f"pieces): {x['refused']} refused by parse_url, {x['accepted']} accepted, and for "
+            f"every accepted one {x['parsers']} see the same host"
+        )
+    if "cli" in r:
+        lines.append(
+            f"- CLI: {r['cli']['cases']} runs of get/inject/run with such a --url: exit 2, "
+            "nothing printed; allowed domains `.`, `..`, `-a.com` refused"
+        )
+    return lines
+
+
+def kdf(r: Records) -> list[str]:
+    lines = [f"- **Hostile KDF parameters: {_cases(r)} cases, failures: 0**"]
+    if "hostile-parameters" in r:
+        x = r["hostile-parameters"]
+        parts = [f"{k}: {fmt(v)}" for k, v in x["runs"].items()]
+        lines.append(
+            "- encrypted exports asking for more than 256 MiB, 10 passes or 8 lanes refused "
+            "before any derivation, in-process and through `tui-vault import` (seconds and peak "
+            "RSS of the whole process): " + "; ".join(parts)
+        )
+    return lines
+
+
+def planted(r: Records) -> list[str]:
+    lines = [f"- **Planted files: {_cases(r)} cases, failures: 0**"]
+    if "files" in r:
+        x = r["files"]
+        lines.append("- " + "; ".join(f"{k}: {v}" for k, v in x["outcomes"].items()))
+    if "core-reads" in r:
+        lines.append(
+            f"- core reads: {r['core-reads']['cases']} planted files (FIFO, /dev/zero, a "
+            "symlink with O_NOFOLLOW, over the size bound, another user's) refused in < 2 s"
+        )
+    return lines
+
+
+def policy(r: Records) -> list[str]:
+    lines = [f"- **Policy override: {_cases(r)} cases, failures: 0**"]
+    if "override" in r:
+        lines.append(
+            "- admin policy encrypted-only: TUI_VAULT_POLICY unset, empty, missing, a "
+            "permissive file, /dev/null, a directory or a stricter file never allow plaintext "
+            "(the stricter one forbids all); an admin policy that is a directory or a FIFO "
+            "forbids every export whatever the user's file says"
         )
     return lines
 
@@ -318,6 +466,14 @@ SECTIONS = [
     ("faults", "5. Faults from providers", faults),
     ("leaks", "6. Leak scan", leaks),
     ("limits", "7. Limits: full disk, read-only, huge files", limits),
+    ("terminal", "8. Terminal injection", terminal),
+    ("overwrite", "9. Accidental overwrite", overwrite),
+    ("rollback", "10. Rollback", rollback_),
+    ("scrub", "11. Backup scrub", scrub),
+    ("urls", "12. URL differential", urls),
+    ("kdf", "13. Hostile KDF parameters", kdf),
+    ("planted", "14. Planted files", planted),
+    ("policy", "15. Policy override", policy),
 ]
 
 
@@ -354,10 +510,11 @@ def render(checks: dict[str, Records]) -> str:
         [
             "- Power loss (as opposed to a killed process): fsync ordering is implemented "
             "(temp file, fsync, rename, fsync of the directory) but not proven by a test.",
-            "- The TUI's import screen (tui_vault/ui/screens/import_dialog.py) still checks the "
-            "size "
-            "with stat() and then reads the whole file, so a pipe or device chosen there would "
-            "be read whole (fixed for the CLI only; the UI is not this suite's to change).",
+            "- Rollback records live in the user state directory: one cannot be forged without "
+            "the vault key, but deleting it makes the next open the first one again.",
+            "- The hostile-value tmux proof covers reveal, the table and troubleshoot; forms "
+            "keep such a value masked, and notifications are escaped by one override (Pilot "
+            "tests do not assert on each notification's text).",
             "- The crash and race proofs drive the core API and the CLI; the TUI goes through the "
             "same Vault transactions but is not killed mid-save by a test.",
             "- chmod-based read-only directories are only exercised when the tests run as a "

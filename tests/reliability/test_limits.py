@@ -304,11 +304,11 @@ def test_huge_import_is_refused_fast_without_reading_it(vault: Vault, tmp_path: 
         assert 0 < rss_kib < 60 * 1024 + 64 * 1024, rss_kib  # measured, and far below the size
         figures[label] = {"seconds": round(seconds, 2), "peak_rss_mib": rss_kib // 1024}
         huge.unlink()
-    # A stream with no size (a device, a pipe) is read only up to the limit.
+    # A stream with no size (a device, a pipe) is refused before any byte is read.
     code, err, seconds, rss_kib = _run_measured(
         ["--vault", str(vault.path), "import", "/dev/zero"], env
     )
-    assert code == 1 and "larger than the import limit" in one_clean_line(err)
+    assert code == 1 and "not a regular file" in one_clean_line(err)
     assert 0 < rss_kib < 400 * 1024, rss_kib
     figures["/dev/zero"] = {"seconds": round(seconds, 2), "peak_rss_mib": rss_kib // 1024}
     assert vault.path.read_bytes() == before

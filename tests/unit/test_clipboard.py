@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+from pathlib import Path
+
+import pytest
 
 from tui_vault.core.clipboard import ClipboardManager, CopyResult, osc52
 
@@ -103,3 +106,53 @@ def test_terminal_only_and_nowhere() -> None:
     assert res == CopyResult(False, False)
     assert res.describe().startswith("nowhere")
     assert n.clear_if_ours() is True  # nothing to read back; the terminal write is best effort
+
+
+def test_backends_that_put_the_value_on_argv_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pyperclip's Klipper backend runs `qdbus ... setClipboardContents VALUE`: never used."""
+    import pyperclip
+
+    from tui_vault.core.clipboard import LocalClipboard
+
+    calls: list[str] = []
+
+    def copy_klipper(text: str) -> None:
+        calls.append(text)
+
+    def paste_klipper() -> str:
+        return ""
+
+    monkeypatch.setattr(pyperclip, "determine_clipboard", lambda: (copy_klipper, paste_klipper))
+    local = LocalClipboard()
+    assert not local.available() and "command line" in local.reason
+    assert local.copy("MARKER-7f3a9c-SECRET") is False and calls == []
+
+
+def test_xclip_gets_the_value_on_stdin_not_argv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real pyperclip choosing a (fake) xclip: the value reaches its stdin, never argv."""
+    from tui_vault.core.clipboard import LocalClipboard
+
+    log = tmp_path / "log"
+    fake = tmp_path / "bin" / "xclip"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'printf "argv:%s\\n" "$*" >> {log}\n'
+        f'case "$*" in *-o*) cat {tmp_path}/clip 2>/dev/null ;; '
+        f'*) cat > {tmp_path}/clip; printf "stdin:" >> {log}; '
+        f"cat {tmp_path}/clip >> {log} ;; esac\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    local = LocalClipboard()
+    assert local.available(), local.reason
+    assert local.copy("MARKER-7f3a9c-SECRET")
+    assert local.paste() == "MARKER-7f3a9c-SECRET"
+    text = log.read_text()
+    argv_lines = [ln for ln in text.splitlines() if ln.startswith("argv:")]
+    assert argv_lines and all("MARKER" not in ln for ln in argv_lines)
+    assert "stdin:MARKER-7f3a9c-SECRET" in text

@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for attr in ("vault", "key_file"):
         if not hasattr(args, attr):
             setattr(args, attr, None)
+    from tui_vault.core.rollback import set_accept_rollback
+
+    set_accept_rollback(bool(getattr(args, "accept_rollback", False)))
     func: Command = getattr(args, "func", cmd_tui)
     try:
         return int(func(args))

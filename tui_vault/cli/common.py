@@ -4,6 +4,7 @@ resolving references and writing private files."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -73,13 +74,23 @@ class Parser(argparse.ArgumentParser):
         return super().format_usage()
 
     def error(self, message: str) -> NoReturn:
-        # One line, like every other failure; the synopsis is one --help away.
-        self.exit(ExitCode.USAGE, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
+        # One line, like every other failure; the synopsis is one --help away. The message
+        # quotes argv, which may hold escape sequences: shown made visible.
+        from tui_vault.core.display import visible
+
+        text = visible(f"{PROG}: error: {message} (see `{self.prog} --help`)")
+        self.exit(ExitCode.USAGE, text + "\n")
 
 
 def say(text: str) -> None:
-    """A message for the person (stderr keeps stdout clean for values and JSON)."""
-    print(text, file=sys.stderr)
+    """A message for the person (stderr keeps stdout clean for values and JSON).
+
+    Names, paths, link fields and server messages in it may hold control characters: they
+    are made visible (core/display.py), so no message can drive the terminal.
+    """
+    from tui_vault.core.display import visible
+
+    print(visible(text), file=sys.stderr)
 
 
 def check_name(name: str) -> str:
@@ -101,6 +112,17 @@ def check_arg(check: Callable[[str], object], value: str) -> None:
         check(value)
     except InvalidSecretError as e:
         raise UsageError(e.message) from None
+
+
+def url_arg(text: str) -> str:
+    """argparse type of every --url: parsed strictly (exit 2 on userinfo, backslashes, ...)."""
+    from tui_vault.core.model import parse_url
+
+    try:
+        parse_url(text)
+    except VaultError as e:
+        raise argparse.ArgumentTypeError(e.message.removeprefix("invalid --url ")) from None
+    return text
 
 
 def vault_path(args: argparse.Namespace) -> Path:
@@ -175,7 +197,10 @@ def open_vault(args: argparse.Namespace) -> Vault:
                 "save the key to the password manager"
             )
         source = KeySource(getpass.getpass(key_prompt(path)), "prompt")
-    return open_with(path, source)
+    vault = open_with(path, source)
+    if vault.rollback is not None:
+        say(f"{PROG}: {vault.rollback.warning()}")  # reading goes on; saving is refused
+    return vault
 
 
 def key_prompt(path: Path) -> str:
@@ -282,23 +307,101 @@ def report_unresolved(results: dict[str, Resolution]) -> bool:
     return ok
 
 
-def write_private(path: Path, data: bytes) -> None:
-    from tui_vault.core.store import atomic_write
+def protected_paths(args: argparse.Namespace) -> list[Path]:
+    """Files an `-o` must never replace, even with --force: the vault, its companions and
+    the key file in use (DESIGN.md §5)."""
+    from tui_vault.core.vault import VaultPaths
 
-    parent = path.parent if str(path.parent) else Path()
-    if not parent.is_dir():
-        raise VaultError(f"cannot write {path}: directory {parent} does not exist")
-    if path.is_symlink() or (path.exists() and not path.is_file() and not path.is_dir()):
-        # A symlink (-o /dev/stdout), terminal, pipe or device: write through it. The atomic
-        # rename would replace the link or device node itself with a file of secrets.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-        except OSError as e:
-            raise VaultError(f"could not write {path}: {e.strerror or type(e).__name__}") from None
+    vp = VaultPaths(vault_path(args))
+    out = [vp.vault, vp.backup, vp.cache, vp.lock]
+    if getattr(args, "key_file", None):
+        out.append(Path(args.key_file).expanduser())
+    return out
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        sa, sb = a.stat(), b.stat()
+    except (OSError, RuntimeError):
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def check_output(path: Path, args: argparse.Namespace) -> None:
+    """Refuse an `-o` target before any work (and again when writing): see write_private."""
+    import stat
+
+    for p in protected_paths(args):
+        if _same_file(path, p):
+            raise VaultError(
+                f"refusing to write to {path}: it is the vault, one of its files or the key "
+                "file in use (--force does not change that)"
+            )
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        parent = path.parent if str(path.parent) else Path()
+        if not parent.is_dir():
+            raise VaultError(f"cannot write {path}: directory {parent} does not exist") from None
         return
-    atomic_write(path, data)
+    except OSError as e:
+        raise VaultError(f"cannot write {path}: {e.strerror or type(e).__name__}") from None
+    if stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode):
+        return  # /dev/stdout, a pipe, a terminal: written through
+    if not stat.S_ISREG(st.st_mode):
+        raise VaultError(f"cannot write {path}: not a regular file, pipe or terminal")
+    if not getattr(args, "force", False):
+        raise VaultError(f"{path} already exists; pass --force to replace it")
+
+
+def write_private(path: Path, data: bytes, args: argparse.Namespace) -> str:
+    """Write an `-o` file (export, inject) per DESIGN.md §5; return what it became, for the
+    message ("mode 0600", or "written through a pipe"): never a mode the file lacks.
+
+    A new file is created in place, 0600 from the first byte (O_CREAT|O_EXCL, not following
+    a link planted meanwhile): no hidden temp file exists that a crash could leave behind.
+    An existing regular file is replaced only with --force: truncated and set to 0600 before
+    the first byte is written. A FIFO or character device is written through. The vault, its
+    companions and the key file are refused even with --force.
+    """
+    import stat
+
+    from tui_vault.core.store import remove_stale_temps
+
+    check_output(path, args)
+    if path.is_symlink() and not path.exists():
+        path = path.resolve()  # a dangling link the user named: create what it points to
+    remove_stale_temps(path)  # plaintext temps an older tui-vault's crash may have left
+    nofollow_new = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        try:
+            fd = os.open(path, nofollow_new, 0o600)
+        except FileExistsError:
+            check_output(path, args)  # it appeared meanwhile: the same rules again
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC | os.O_NOCTTY)
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode):
+                os.ftruncate(fd, 0)
+                with contextlib.suppress(OSError):  # not ours (root's, say): reported below
+                    os.fchmod(fd, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode):
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise VaultError(f"could not write {path}: {e.strerror or type(e).__name__}") from None
+    if stat.S_ISFIFO(st.st_mode):
+        return "written through a pipe"
+    if stat.S_ISCHR(st.st_mode):
+        return "written through a terminal or device"
+    return f"mode {stat.S_IMODE(st.st_mode):04o}"
 
 
 def save_key_to_keyring(vault_id: str, key_text: str, no_keyring: bool) -> None:
@@ -344,6 +447,12 @@ def add_globals(p: argparse.ArgumentParser, *, suppress: bool, key_file: bool = 
         p.add_argument(
             "--key-file", metavar="PATH", default=d, help="read the vault key from this file"
         )
+    p.add_argument(
+        "--accept-rollback",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="accept a vault or cache older than one this machine has opened (a restore)",
+    )
 
 
 def needs_action(name: str) -> Command:

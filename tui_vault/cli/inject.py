@@ -8,10 +8,12 @@ from pathlib import Path
 
 from tui_vault.cli.common import (
     AddCommand,
+    check_output,
     open_vault,
     report_unresolved,
     resolve_names,
     say,
+    url_arg,
     write_private,
 )
 from tui_vault.core.errors import ExitCode, VaultError
@@ -35,6 +37,9 @@ def cmd_inject(args: argparse.Namespace) -> int:
             template = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise VaultError("the template on stdin is not UTF-8 text") from None
+    out = Path(args.output).expanduser() if args.output and args.output != "-" else None
+    if out is not None:
+        check_output(out, args)  # before anything is resolved
     names = find_references(template)
     results = resolve_names(open_vault(args), names, args.url, "inject") if names else {}
     if not report_unresolved(results):
@@ -48,11 +53,11 @@ def cmd_inject(args: argparse.Namespace) -> int:
             # with a quote, backslash or newline must stay one valid JSON string.
             values = {n: json_string_body(v) for n, v in values.items()}
     output = render(template, values)
-    if args.output and args.output != "-":
-        out = Path(args.output)
-        write_private(out, output.encode("utf-8"))
+    if out is not None:
+        what = write_private(out, output.encode("utf-8"), args)
         filled = plural(len(results), "reference")
-        say(f"Wrote {out} ({plural(len(output.encode('utf-8')), 'byte')}, {filled} filled)")
+        size = plural(len(output.encode("utf-8")), "byte")
+        say(f"Wrote {out} ({size}, {filled} filled, {what})")
     else:
         sys.stdout.write(output)
     return 0
@@ -63,5 +68,12 @@ def register(add: AddCommand) -> None:
     p.add_argument("-i", "--input", metavar="IN", help="template file (default: stdin)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file, 0600 (default: stdout)")
     p.add_argument(
-        "--url", help="the URL the values are for (needed for domain-restricted secrets)"
+        "--url",
+        type=url_arg,
+        help="the URL the values are for (needed for domain-restricted secrets)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace OUT if it exists (never the vault, its files or the key file)",
     )

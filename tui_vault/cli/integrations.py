@@ -22,6 +22,7 @@ from tui_vault.cli.common import (
     say,
     stdin_is_tty,
 )
+from tui_vault.core.display import visible
 from tui_vault.core.errors import InvalidSecretError, UsageError
 from tui_vault.core.words import plural
 
@@ -41,7 +42,8 @@ def cmd_integration_status(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         linked = plural(r["linked_secrets"], "linked secret")
-        print(f"{r['provider']:<10} {state_text(r['status'], r['detail'])} · {linked}")
+        # the detail is a server's message
+        print(visible(f"{r['provider']:<10} {state_text(r['status'], r['detail'])} · {linked}"))
     return 0
 
 

@@ -14,6 +14,7 @@ from tui_vault.cli.common import (
     report_unresolved,
     resolve_names,
     say,
+    url_arg,
 )
 from tui_vault.core.errors import ExitCode, UsageError, VaultError
 
@@ -112,7 +113,7 @@ def register(add: AddCommand) -> None:
         "run a command with references in its environment resolved and its output masked",
     )
     p.add_argument("--env-file", metavar="F", help="NAME=template lines added to the environment")
-    p.add_argument("--url", help="the URL the values are for")
+    p.add_argument("--url", type=url_arg, help="the URL the values are for")
     p.add_argument("--no-masking", action="store_true", help="do not mask values in the output")
     p.add_argument(
         "--no-pty",

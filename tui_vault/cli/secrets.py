@@ -18,6 +18,7 @@ from tui_vault.cli.common import (
     resolve_names,
     say,
     stdin_is_tty,
+    url_arg,
     write_json_array,
 )
 from tui_vault.core.errors import ExitCode, UsageError
@@ -104,13 +105,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         say(f"The vault is empty. Add a secret: printf %s VALUE | {PROG} set NAME")
         return 0
     headers = ("NAME", "ENABLED", "ALLOWED DOMAINS", "SOURCE", "STATUS")
+    from tui_vault.core.display import visible
+
     table = [
         (
-            r["name"],
+            visible(r["name"]),
             "yes" if r["enabled"] else "no",
-            ", ".join(r["allowed_domains"]) or "any",
+            visible(", ".join(r["allowed_domains"])) or "any",
             r["source"],
-            r["status"],
+            visible(r["status"]),  # may quote a provider's message
         )
         for r in rows
     ]
@@ -123,7 +126,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 def register(add: AddCommand) -> None:
     p = add("get", cmd_get, "print a secret's value (fetching a linked one)")
     p.add_argument("name", metavar="NAME", help="the secret")
-    p.add_argument("--url", help="the URL the value is for (needed for domain-restricted secrets)")
+    p.add_argument(
+        "--url",
+        type=url_arg,
+        help="the URL the value is for (needed for domain-restricted secrets)",
+    )
 
     p = add(
         "set",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tui_vault.cli.common import (
     AddCommand,
+    check_output,
     open_vault,
     read_password,
     say,
@@ -23,20 +24,21 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     load_policy().check_export(args.format)
     out = Path(args.output).expanduser()
+    check_output(out, args)  # before the password is asked for
     vault = open_vault(args)
     if args.format == "encrypted":
         password = read_password(args, confirm=True)
         data = export_encrypted(vault.data, password)
     else:
         data = export_plaintext(vault.data)
-    write_private(out, data)
+    what = write_private(out, data, args)
     if args.format == "plaintext":  # said after writing: a failure stays one line
         say(
             f"warning: {out} holds every secret in plain text; anyone who can read it can "
             "read them. Prefer --format encrypted."
         )
     linked = sum(1 for s in vault.data.secrets.values() if s.link)
-    say(f"Exported {plural(len(vault.data.secrets), 'secret')} to {out} ({args.format}, mode 0600)")
+    say(f"Exported {plural(len(vault.data.secrets), 'secret')} to {out} ({args.format}, {what})")
     if linked:
         were = noun(linked, "was", "were")
         say(
@@ -95,13 +97,13 @@ def cmd_import(args: argparse.Namespace) -> int:
     if rewrite is not None:
         data, names = rewrite_postman(incoming, summary)
         try:
-            write_private(rewrite, data)
+            what = write_private(rewrite, data, args)
         except VaultError as e:
             raise VaultError(
                 f"the secrets were imported, but the sanitized copy was not written: {e.message}"
             ) from None
         say(
-            f"wrote {rewrite} (mode 0600): {plural(len(names), 'variable')} now "
+            f"wrote {rewrite} ({what}): {plural(len(names), 'variable')} now "
             f"{noun(len(names), 'holds', 'hold')} {{{{vault:NAME}}}} "
             f"references; render it with `tui-vault inject -i {rewrite}`"
         )
@@ -123,6 +125,11 @@ def register(add: AddCommand) -> None:
         required=True,
         choices=("encrypted", "plaintext"),
         help="encrypted (with a password, Argon2id + AES-256-GCM) or plaintext JSON",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE if it exists (never the vault, its files or the key file)",
     )
     p.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin's first line"

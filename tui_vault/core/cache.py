@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_vault.core import crypto
+from tui_vault.core import crypto, rollback
 from tui_vault.core.bulk import paused_gc
 from tui_vault.core.errors import CorruptVaultError, StorageError
 from tui_vault.core.store import Envelope, atomic_write, file_lock, read_file
@@ -41,6 +41,12 @@ class Cache:
         salt = bytes.fromhex(vault_id)
         self._key = crypto.derive_subkey(master, salt, "cache")
         self._check = crypto.key_check(master, salt)
+        # A replayed older cache file (values fetched before a rotation) is ignored: each save
+        # raises the generation, and this machine remembers the newest (core/rollback.py).
+        self._guard = rollback.Guard(
+            vault_id, crypto.derive_subkey(master, salt, rollback.RECORD_PURPOSE)
+        )
+        self._generation = 0  # the newest generation of the file this object has seen
         self._entries: dict[str, CacheEntry] | None = None
         self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the file we read
         self._checked = 0.0
@@ -72,6 +78,9 @@ class Cache:
             if env.vault_id != self.vault_id or env.key_check != self._check:
                 return {}
             plain = crypto.unseal(self._key, env.nonce, env.ciphertext, env.aad())
+            if env.generation < max(self._generation, self._guard.cache_floor()):
+                return {}  # an older copy put back: its values may have been rotated since
+            self._generation = env.generation
             with paused_gc():  # thousands of entries built at once, none in a cycle
                 doc = json.loads(plain)
                 return {
@@ -139,10 +148,13 @@ class Cache:
             doc[fp] = {"value": e.value, "fetched": e.fetched}
             if e.stale:
                 doc[fp]["stale"] = e.stale
-        probe = Envelope("cache", self.vault_id, self._check, 1, b"", b"")
+        generation = max(self._generation, self._guard.cache_floor()) + 1
+        probe = Envelope("cache", self.vault_id, self._check, generation, b"", b"")
         nonce, ct = crypto.seal(self._key, json.dumps(doc).encode(), probe.aad())
-        env = Envelope("cache", self.vault_id, self._check, 1, nonce, ct)
+        env = Envelope("cache", self.vault_id, self._check, generation, nonce, ct)
         atomic_write(self.path, env.to_bytes())
+        self._generation = generation
+        self._guard.update(cache=generation)
         self._entries = entries
         self._seen = self._stamp()
 

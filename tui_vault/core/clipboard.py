@@ -154,42 +154,70 @@ class TmuxClipboard:
         return done.returncode == 0
 
 
+# pyperclip backends that hand the text over without a child's argv (stdin, an API, a
+# device). Anything else is refused: pyperclip's Klipper backend runs
+# `qdbus ... setClipboardContents TEXT`, readable by every user in `ps` (DESIGN.md §7).
+SAFE_BACKENDS = frozenset(
+    {
+        "copy_xclip",  # xclip -selection c, text on stdin
+        "copy_xsel",  # xsel -b -i, text on stdin
+        "copy_wl",  # wl-copy, text on stdin
+        "copy_osx_pbcopy",  # pbcopy, text on stdin
+        "copy_osx_pyobjc",  # AppKit API
+        "copy_windows",  # Win32 API
+        "copy_wsl",  # clip.exe, text on stdin
+        "copy_qt",  # Qt API
+    }
+)
+
+
 class LocalClipboard:
-    """pyperclip, if this machine has a clipboard program; otherwise unavailable."""
+    """pyperclip, if this machine has a clipboard program that takes the text on stdin or
+    through an API; otherwise unavailable (`reason` says why)."""
 
     def __init__(self) -> None:
         self._ok: bool | None = None
+        self._copy: Callable[[str], object] | None = None
+        self._paste: Callable[[], object] | None = None
+        self.reason = ""
 
     def available(self) -> bool:
         if self._ok is None:
+            self._ok = False
             try:
                 import pyperclip
 
-                pyperclip.paste()
+                copy, paste = pyperclip.determine_clipboard()
+                name = getattr(copy, "__name__", type(copy).__name__)
+                if name not in SAFE_BACKENDS:
+                    self.reason = (
+                        f"the local clipboard backend ({name}) would put the value on a "
+                        "command line; not used"
+                    )
+                    return False
+                paste()
+                self._copy, self._paste = copy, paste
                 self._ok = True
             except Exception:
+                self.reason = "no local clipboard program"
                 self._ok = False
         return self._ok
 
     def copy(self, text: str) -> bool:
-        if not self.available():
+        if not self.available() or self._copy is None:
             return False
         try:
-            import pyperclip
-
-            pyperclip.copy(text)
+            self._copy(text)
             return True
         except Exception:
             self._ok = False
             return False
 
     def paste(self) -> str | None:
-        if not self.available():
+        if not self.available() or self._paste is None:
             return None
         try:
-            import pyperclip
-
-            return str(pyperclip.paste())
+            return str(self._paste())
         except Exception:
             return None
 

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 
-from tui_vault.core.errors import InvalidSecretError
+from tui_vault.core.display import visible
+from tui_vault.core.errors import InvalidSecretError, UsageError
 
 NAME_RE = re.compile(r"\A[A-Za-z0-9._-]+\Z")  # \Z: "$" would allow a trailing newline
 _HOSTNAME_RE = re.compile(r"\A[a-z0-9.-]+\Z")
@@ -116,6 +116,78 @@ def _fingerprint(provider: str, params: dict[str, str]) -> str:
     return f"{provider}:{items}"
 
 
+_LABEL_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+_STRICT_URL_RE = re.compile(
+    r"\A(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?"
+    r"(?P<host>[a-z0-9.-]+|\[[0-9a-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+    r"(?P<rest>[/?#][\x21-\x5b\x5d-\x7e]*)?\Z",  # printable ASCII without "\\"
+    re.IGNORECASE,
+)
+
+
+def valid_hostname(host: str) -> bool:
+    """DNS-shaped: dot-separated labels of letters, digits and inner hyphens (no `.`, `..`,
+    `-a.com`, empty labels or trailing dots)."""
+    return 0 < len(host) <= 253 and all(_LABEL_RE.match(label) for label in host.split("."))
+
+
+def _plain_numeric_host(host: str) -> bool:
+    """A host whose last label is a number is an IPv4 address to WHATWG parsers, which also
+    read `443`, `0x7f.1` or `010.0.0.1` as addresses: only the plain dotted quad is allowed."""
+    last = host.rsplit(".", 1)[-1]
+    if not (last.isdigit() or last.startswith("0x")):
+        return True
+    parts = host.split(".")
+    return len(parts) == 4 and all(
+        p.isdigit() and int(p) <= 255 and (p == "0" or not p.startswith("0")) for p in parts
+    )
+
+
+@dataclass(frozen=True)
+class StrictUrl:
+    scheme: str
+    host: str
+    port: int | None
+
+
+def parse_url(url: str) -> StrictUrl:
+    """Parse a `--url` strictly (DESIGN.md §7), or raise UsageError.
+
+    Refused: userinfo (`user@`), backslashes, white space, control and non-ASCII characters,
+    percent-encoded or malformed hosts, bad ports. What is left is read the same way by every
+    URL parser (WHATWG's `fetch`, curl, urllib), so the host we check is the host that gets
+    the value: `http://B\\@A/` is A for urllib and B for a browser, and is refused here.
+    """
+    shown = visible(url)
+    if not url or not url.isascii() or any(c <= " " or c == "\x7f" for c in url):
+        raise UsageError(f"invalid --url {shown!r}: white space or control characters")
+    if "\\" in url:
+        raise UsageError(f"invalid --url {shown!r}: backslashes are not allowed")
+    authority = url.split("://", 1)[-1]
+    authority = re.split(r"[/?#]", authority, maxsplit=1)[0]
+    if "@" in authority:
+        raise UsageError(f"invalid --url {shown!r}: user names or passwords are not allowed")
+    m = _STRICT_URL_RE.match(url)
+    if m is None:
+        raise UsageError(f"invalid --url {shown!r}: not a plain scheme://host[:port]/path URL")
+    host = m["host"].lower()
+    if host.startswith("["):
+        import ipaddress
+
+        try:
+            host = "[" + ipaddress.IPv6Address(host[1:-1]).compressed + "]"
+        except ValueError:
+            raise UsageError(f"invalid --url {shown!r}: not a valid IPv6 address") from None
+    elif not valid_hostname(host) or not _plain_numeric_host(host):
+        raise UsageError(f"invalid --url {shown!r}: {host!r} is not a valid host name")
+    port = int(m["port"]) if m["port"] else None
+    if port is not None and not 0 < port < 65536:
+        raise UsageError(f"invalid --url {shown!r}: bad port")
+    scheme = (m["scheme"] or "https").lower()
+    return StrictUrl(scheme, host.strip("[]"), port)
+
+
 def parse_domains(text: str | list[str] | None) -> list[str]:
     """Normalise a comma-separated (or list) domain allow-list; empty means any domain."""
     if text is None:
@@ -136,7 +208,13 @@ def parse_domains(text: str | list[str] | None) -> list[str]:
         bad_port = port is not None and not (
             port.isascii() and port.isdigit() and 0 < int(port) < 65536
         )
-        if not hostname or not _HOSTNAME_RE.match(hostname) or "*" in bare or bad_port:
+        if (
+            not hostname
+            or not _HOSTNAME_RE.match(hostname)
+            or not valid_hostname(hostname)
+            or "*" in bare
+            or bad_port
+        ):
             raise InvalidSecretError(f"invalid allowed domain {raw.strip()!r}")
         out.append(f"{scheme}://{host}" if scheme else host)
     return list(dict.fromkeys(out))
@@ -152,13 +230,12 @@ def domain_allowed(allowed: list[str], url: str | None) -> bool:
     if not url:
         return False
     try:
-        parts = urlsplit(url if "://" in url else f"https://{url}")
-        port = parts.port
-    except ValueError:  # a malformed URL or port: not an allowed domain
+        parts = parse_url(url)  # strict: what we check is the host every parser would see
+    except UsageError:
         return False
-    host = (parts.hostname or "").lower()
-    scheme = parts.scheme.lower()
-    port = port or _DEFAULT_PORTS.get(scheme)
+    host = parts.host
+    scheme = parts.scheme
+    port = parts.port or _DEFAULT_PORTS.get(scheme)
     for entry in allowed:
         want_scheme = ""
         if "://" in entry:

@@ -33,3 +33,10 @@ def settings_path() -> Path:
 def policy_path() -> Path:
     env = os.environ.get(ENV_POLICY)
     return Path(env).expanduser() if env else DEFAULT_POLICY
+
+
+def user_policy_path() -> Path | None:
+    """The extra policy file named by TUI_VAULT_POLICY (it can only add restrictions to the
+    admin's DEFAULT_POLICY, which always applies: see core/policy.py)."""
+    env = os.environ.get(ENV_POLICY)
+    return Path(env).expanduser() if env else None

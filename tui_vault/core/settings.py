@@ -11,8 +11,10 @@ from typing import Any
 
 from tui_vault.core.errors import VaultError
 from tui_vault.core.paths import ENV_SETTINGS, settings_path
-from tui_vault.core.store import atomic_write, ensure_private_dir
+from tui_vault.core.store import atomic_write, ensure_private_dir, read_checked, trusted_uids
 from tui_vault.core.words import article, noun
+
+MAX_SETTINGS_BYTES = 1024 * 1024
 
 MAX_STALE_HOURS = 24 * 90
 
@@ -82,13 +84,14 @@ def load_settings(path: Path | None = None) -> Settings:
     """Read settings; a missing file gives the defaults, a broken one a clear error."""
     path = path or settings_path()
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_checked(path, "settings file", MAX_SETTINGS_BYTES, owners=trusted_uids())
+        doc = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         return Settings()
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingsError(f"{path} is not valid TOML: {e}") from None
-    except OSError as e:
-        raise SettingsError(f"cannot read {path}: {e.strerror}") from None
+    except VaultError as e:
+        raise SettingsError(e.message) from None
     return settings_from_dict(doc, str(path))
 
 

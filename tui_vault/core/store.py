@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import secrets
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -173,12 +174,44 @@ def new_vault_id() -> str:
     return secrets.token_hex(16)
 
 
-def read_file(path: Path, what: str = "vault file") -> bytes:
+def read_file(path: Path, what: str = "vault file", *, follow: bool = False) -> bytes:
+    """Read one of the vault's own files (vault, cache, backup) with every check (§7)."""
+    return read_checked(path, what, MAX_FILE_BYTES, follow=follow, owners=_own_uids())
+
+
+def _own_uids() -> frozenset[int]:
+    return frozenset({os.geteuid()})
+
+
+def trusted_uids() -> frozenset[int]:
+    """Owners a file we read may have: this user, or root (files an admin put there)."""
+    return frozenset({os.geteuid(), 0})
+
+
+def read_checked(
+    path: Path,
+    what: str,
+    limit: int,
+    *,
+    follow: bool = True,
+    owners: frozenset[int] | None = None,
+    regular: bool = True,
+) -> bytes:
+    """Read a file that someone else may have planted (DESIGN.md §7, hostile files).
+
+    A regular file only (a FIFO would block, /dev/zero would fill memory: both are refused
+    before any read), at most `limit` bytes (checked on the open descriptor and by reading at
+    most limit+1, so a file growing meanwhile is caught too), owned by one of `owners`, and
+    with follow=False never through a symbolic link (O_NOFOLLOW on the last component).
+    FileNotFoundError passes through; everything else is one StorageError/CorruptVaultError.
+    """
+    # O_NONBLOCK: opening a planted FIFO must not wait for a writer (it is refused below).
+    # A caller that accepts pipes (regular=False) waits for the writer, as a reader should.
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | (os.O_NONBLOCK if regular else 0)
+    if not follow:
+        flags |= os.O_NOFOLLOW
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise CorruptVaultError(f"{path} is too large to be a {what}")
-        return path.read_bytes()
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise
     except IsADirectoryError:
@@ -186,16 +219,76 @@ def read_file(path: Path, what: str = "vault file") -> bytes:
     except PermissionError:
         raise StorageError(f"cannot read {path}: permission denied") from None
     except OSError as e:
-        raise StorageError(f"cannot read {path}: {e.strerror}") from None
+        if e.errno == errno.ELOOP:
+            raise StorageError(
+                f"{path} is a symbolic link; a {what} is never read through one (remove it)"
+            ) from None
+        raise StorageError(f"cannot read {path}: {_reason(e)}") from None
+    try:
+        st = os.fstat(fd)
+        if regular and not stat.S_ISREG(st.st_mode):
+            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise CorruptVaultError(f"{path} is {kind}; not reading it as a {what}")
+        if owners is not None and st.st_uid not in owners:
+            raise StorageError(
+                f"{path} belongs to another user (uid {st.st_uid}); not reading it as a {what}"
+            )
+        if st.st_size > limit:
+            raise CorruptVaultError(f"{path} is too large to be a {what}")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise CorruptVaultError(f"{path} is too large to be a {what}")
+        return b"".join(chunks)
+    except OSError as e:
+        raise StorageError(f"cannot read {path}: {_reason(e)}") from None
+    finally:
+        os.close(fd)
+
+
+def check_private_dir(directory: Path) -> None:
+    """Refuse a vault directory that other users may write in: they could swap the vault for
+    an older copy, or plant a link as its lock, backup or cache."""
+    try:
+        st = directory.stat()
+    except OSError:
+        return  # a missing directory is reported by whatever needs it
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        mode = stat.S_IMODE(st.st_mode)
+        raise StorageError(
+            f"the vault directory {directory} is writable by other users (mode {mode:04o}): "
+            f"they could replace the vault; run `chmod go-w {directory}` or choose another place"
+        )
+    if st.st_uid not in trusted_uids():
+        raise StorageError(
+            f"the vault directory {directory} belongs to another user (uid {st.st_uid}); "
+            "choose a directory of your own"
+        )
 
 
 def ensure_private_dir(directory: Path) -> None:
-    if not directory.exists():
+    """Create `directory` and every missing parent with mode 0700 (not the umask's 0755)."""
+    missing: list[Path] = []
+    d = directory
+    while not d.exists():
+        missing.append(d)
+        if d.parent == d:
+            break
+        d = d.parent
+    for d in reversed(missing):
         try:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            directory.chmod(0o700)
+            d.mkdir(mode=0o700)
+            d.chmod(0o700)  # mkdir's mode is masked by the umask
+        except FileExistsError:
+            continue
         except OSError as e:
-            raise StorageError(f"cannot create {directory}: {e.strerror}") from None
+            raise StorageError(f"cannot create {d}: {_reason(e)}") from None
 
 
 def fsync_dir(directory: Path) -> None:
@@ -270,9 +363,18 @@ def remove_stale_temps(path: Path, older_than: float = 60.0) -> None:
 
 
 def keep_backup(path: Path, backup: Path) -> None:
-    """Keep the current generation as the backup: a hard link, atomic and free of copying."""
+    """Keep the current generation as the backup: a hard link, atomic and free of copying.
+
+    A symbolic link planted as the backup is refused: followed, a link to the vault itself
+    would make the backup the vault and silently turn it off.
+    """
     if not path.exists():
         return
+    if backup.is_symlink():
+        raise StorageError(
+            f"{backup} is a symbolic link; the backup of the previous generation is never "
+            "written through one (remove it); nothing was changed"
+        )
     with contextlib.suppress(OSError):
         if backup.samefile(path):
             # Already a link to it (a save failed after taking the backup). rename() of two
@@ -287,20 +389,41 @@ def keep_backup(path: Path, backup: Path) -> None:
             tmp.unlink()
         # Hard links may be unsupported (some network file systems): copy instead.
         try:
-            atomic_write(backup, path.read_bytes())
-        except (OSError, StorageError):
+            atomic_write(backup, read_file(path))
+        except (OSError, StorageError, CorruptVaultError):
             return
+
+
+def scrub_backup(path: Path, backup: Path) -> None:
+    """Make the backup the current generation (after clear, reset or disconnect: what was
+    deleted must not stay readable in the previous generation)."""
+    if backup.is_symlink():
+        with contextlib.suppress(FileNotFoundError):
+            backup.unlink()
+    with contextlib.suppress(FileNotFoundError):
+        if backup.exists() and not backup.samefile(path):
+            backup.unlink()
+    keep_backup(path, backup)
 
 
 @contextlib.contextmanager
 def file_lock(lock_path: Path, timeout: float = 15.0) -> Iterator[None]:
     """Serialise writers across processes with flock on a lock file beside the vault."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(lock_path, flags, 0o600)
     except OSError as e:  # a read-only or unwritable directory: nothing can be saved there
+        if e.errno == errno.ELOOP:
+            raise StorageError(
+                f"{lock_path} is a symbolic link; the lock is never taken through one "
+                "(remove it); nothing was changed"
+            ) from None
         raise StorageError(
             f"cannot write in {lock_path.parent}: {_reason(e)}; nothing was changed"
         ) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StorageError(f"{lock_path} is not a regular file (remove it); nothing was changed")
     try:
         deadline = time.monotonic() + timeout
         delay = 0.002

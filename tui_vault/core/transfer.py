@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui_vault.core import crypto
+from tui_vault.core.display import control_warning
 from tui_vault.core.errors import (
     ImportFormatError,
     InvalidSecretError,
@@ -27,7 +28,7 @@ from tui_vault.core.errors import (
 )
 from tui_vault.core.model import MAX_NAME_LENGTH, NAME_RE, Secret, VaultData, validate_name
 from tui_vault.core.references import reference
-from tui_vault.core.store import b64d, b64e, canonical_json
+from tui_vault.core.store import b64d, b64e, canonical_json, read_checked, trusted_uids
 
 if TYPE_CHECKING:
     from tui_vault.core.providers import LinkValidator
@@ -36,6 +37,9 @@ EXPORT_FORMAT = "tui-vault-export"
 EXPORT_VERSION = 1
 MIN_PASSWORD_LENGTH = 12
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
+MAX_KDF_MEMORY_KIB = 256 * 1024  # 256 MiB
+MAX_KDF_ITERATIONS = 10
+MAX_KDF_LANES = 8
 DuplicateMode = Literal["skip", "replace", "keep-both"]
 DUPLICATE_MODES: tuple[DuplicateMode, ...] = ("skip", "replace", "keep-both")
 
@@ -62,12 +66,22 @@ class Argon2Params:
             p = cls(int(doc["iterations"]), int(doc["lanes"]), int(doc["memory_cost"]))
         except (KeyError, TypeError, ValueError):
             raise ImportFormatError("encrypted export: bad key derivation parameters") from None
-        # Bounds keep a hostile file from asking for a huge amount of memory or time.
-        if not (1 <= p.iterations <= 64 and 1 <= p.lanes <= 64):
-            raise ImportFormatError("encrypted export: key derivation parameters out of range")
-        if not (8 * p.lanes <= p.memory_cost <= 1024 * 1024):  # at most 1 GiB
-            raise ImportFormatError("encrypted export: key derivation memory out of range")
+        p.check()
         return p
+
+    def check(self) -> None:
+        """Bounds (DESIGN.md §7), checked before any derivation: a hostile file must not make
+        import ask for a gigabyte of memory or a minute of time before the password is tried."""
+        if not (1 <= self.iterations <= MAX_KDF_ITERATIONS and 1 <= self.lanes <= MAX_KDF_LANES):
+            raise ImportFormatError(
+                "encrypted export: key derivation parameters out of range (at most "
+                f"{MAX_KDF_ITERATIONS} passes and {MAX_KDF_LANES} lanes); nothing was imported"
+            )
+        if not (8 * self.lanes <= self.memory_cost <= MAX_KDF_MEMORY_KIB):
+            raise ImportFormatError(
+                "encrypted export: key derivation memory out of range (at most "
+                f"{MAX_KDF_MEMORY_KIB // 1024} MiB); nothing was imported"
+            )
 
 
 def check_password(password: str) -> None:
@@ -76,6 +90,7 @@ def check_password(password: str) -> None:
 
 
 def _derive(password: str, salt: bytes, params: Argon2Params) -> bytes:
+    params.check()  # every derivation, whatever built the parameters
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
     return Argon2id(
@@ -114,31 +129,32 @@ def export_plaintext(data: VaultData) -> bytes:
 
 
 def read_import_bytes(path: Path) -> bytes:
-    """Read an import file with a bound: a pipe or a device reports no size, so stat() is not
-    enough. Raises a VaultError with one clear line (too large, missing, unreadable)."""
+    """Read an import file with every check of a file someone may have planted: a regular
+    file (a FIFO would block, /dev/zero fill memory), owned by this user or root, at most
+    MAX_IMPORT_BYTES (checked before reading, and by reading at most one byte more).
+    Raises a VaultError with one clear line (too large, missing, unreadable)."""
     limit = MAX_IMPORT_BYTES // (1024 * 1024)
     try:
         size = path.stat().st_size
-        if size > MAX_IMPORT_BYTES:
-            raise ImportFormatError(
-                f"{path} is {size // (1024 * 1024)} MiB, over the import limit of {limit} MiB; "
-                "nothing was imported"
-            )
-        with path.open("rb") as f:
-            raw = f.read(MAX_IMPORT_BYTES + 1)
     except FileNotFoundError:
         raise VaultError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise VaultError(f"{path} is a directory") from None
-    except PermissionError:
-        raise VaultError(f"cannot read {path}: permission denied") from None
     except OSError as e:
         raise VaultError(f"cannot read {path}: {e.strerror or type(e).__name__}") from None
-    if len(raw) > MAX_IMPORT_BYTES:
+    if size > MAX_IMPORT_BYTES and path.is_file():
         raise ImportFormatError(
-            f"{path} is larger than the import limit of {limit} MiB; nothing was imported"
+            f"{path} is {size // (1024 * 1024)} MiB, over the import limit of {limit} MiB; "
+            "nothing was imported"
         )
-    return raw
+    try:
+        return read_checked(path, "file to import", MAX_IMPORT_BYTES, owners=trusted_uids())
+    except FileNotFoundError:
+        raise VaultError(f"{path} does not exist") from None
+    except VaultError as e:
+        if "too large" in e.message:
+            raise ImportFormatError(
+                f"{path} is larger than the import limit of {limit} MiB; nothing was imported"
+            ) from None
+        raise VaultError(f"{e.message}; nothing was imported") from None
 
 
 def _encrypted_bytes(doc: dict[str, Any]) -> bytes:
@@ -239,6 +255,20 @@ def read_import(
     validate_link: checks each link's parameters offline (the registry's `validate_link`).
     secrets_only: of a Postman environment, only the variables of type "secret".
     """
+    result = _read_import(raw, password, sniffed, validate_link, secrets_only)
+    warning = control_warning((s.name, s.value) for s in result.secrets)
+    if warning:
+        result.notes.append(warning)
+    return result
+
+
+def _read_import(
+    raw: bytes,
+    password: str | None,
+    sniffed: tuple[str, Any] | None,
+    validate_link: LinkValidator,
+    secrets_only: bool,
+) -> ImportFile:
     kind, doc = sniffed if sniffed is not None else sniff(raw)
     if kind == "encrypted":
         if password is None:

@@ -22,13 +22,18 @@ class KeySource:
 
 
 def read_key_file(path: Path) -> str:
+    from tui_vault.core.store import read_checked
+
     try:
-        text = path.read_text(encoding="utf-8")
+        # Bounded; a pipe is fine (`--key-file <(pass show vault)`), so not regular-only.
+        raw = read_checked(path, "key file", 64 * 1024, regular=False)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise NoKeyError(f"key file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        reason = getattr(e, "strerror", None) or "not readable text"
-        raise NoKeyError(f"cannot read key file {path}: {reason}") from None
+    except UnicodeDecodeError:
+        raise NoKeyError(f"cannot read key file {path}: not readable text") from None
+    except VaultError as e:
+        raise NoKeyError(f"key file: {e.message}") from None
     return text.strip()
 
 
@@ -112,21 +117,19 @@ def reset_vault_files(vault_path: Path) -> None:
 
     paths = VaultPaths(vault_path)
     vault_path = paths.vault
-    if vault_path.is_file():
-        try:
-            raw = vault_path.read_bytes()
-        except OSError as e:
-            raise VaultError(f"cannot read {vault_path}: {e.strerror}") from None
-        if b'"tui-vault"' not in raw:
-            # A mistyped --vault must never delete somebody's other file.
-            raise VaultError(
-                f"{vault_path} is not a tui-vault file; not deleting it (check --vault)"
-            )
-    elif vault_path.exists():
-        raise VaultError(f"{vault_path} is not a regular file; not deleting it")
     old_id: str | None = None
-    with contextlib.suppress(VaultError):
-        old_id = peek_vault_id(vault_path)
+    if vault_path.exists() or vault_path.is_symlink():
+        try:
+            # A mistyped --vault must never delete somebody's other file: only a file that
+            # parses as a vault envelope is deleted (a package.json mentioning "tui-vault",
+            # a FIFO or a device is not).
+            old_id = read_vault_file(vault_path).envelope.vault_id
+        except VaultError as e:
+            if not _damaged_vault(vault_path):
+                raise VaultError(
+                    f"{vault_path} is not a tui-vault vault file ({e.message}); not deleting it "
+                    "(check --vault)"
+                ) from None
     if vault_path.parent.is_dir():
         with file_lock(paths.lock):
             for p in (vault_path, paths.backup):
@@ -143,3 +146,19 @@ def reset_vault_files(vault_path: Path) -> None:
     from tui_vault.core.hygiene import forget_env_key
 
     forget_env_key()  # the key taken from TUI_VAULT_KEY opened the vault that is gone
+
+
+# How every vault file tui-vault writes begins (canonical JSON, keys sorted: store.py).
+_ENVELOPE_START = b'{\n "cipher": "AES-256-GCM",\n "ciphertext": "'
+
+
+def _damaged_vault(path: Path) -> bool:
+    """A vault that no longer parses (truncated, say) but still begins as only tui-vault's
+    own vault files begin: reset may delete it (a lost key and a damaged file go together)."""
+    from tui_vault.core.store import read_checked
+
+    try:
+        head = read_checked(path, "vault file", 1 << 30, follow=True)[: len(_ENVELOPE_START)]
+    except (OSError, VaultError):
+        return False
+    return head == _ENVELOPE_START

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from tui_vault.core import crypto
+from tui_vault.core import crypto, rollback
 from tui_vault.core.bulk import paused_gc
 from tui_vault.core.errors import (
     CorruptVaultError,
@@ -29,6 +29,7 @@ from tui_vault.core.model import Link, Secret, VaultData, parse_domains, validat
 from tui_vault.core.store import (
     Envelope,
     atomic_write,
+    check_private_dir,
     ensure_private_dir,
     file_lock,
     keep_backup,
@@ -36,6 +37,7 @@ from tui_vault.core.store import (
     read_file,
     remove_stale_temps,
 )
+from tui_vault.core.store import scrub_backup as scrub_backup_file
 from tui_vault.core.vaultkey import generate_key
 
 T = TypeVar("T")
@@ -66,8 +68,11 @@ class VaultPaths:
 
 
 def _read_vault_bytes(path: Path) -> bytes:
+    # The vault path as named may be a symbolic link (VaultPaths follows it on purpose); the
+    # directory it really lives in must be private.
+    check_private_dir(path.resolve().parent)
     try:
-        return read_file(path)
+        return read_file(path, follow=True)
     except FileNotFoundError:
         raise VaultNotFoundError(f"no vault at {path}; create one with `tui-vault init`") from None
 
@@ -111,6 +116,10 @@ class Vault:
         self.data = data
         self._salt = bytes.fromhex(self.vault_id)
         self._enc_key = crypto.derive_subkey(key, self._salt, "vault")
+        self._guard = rollback.Guard(self.vault_id, self.subkey(rollback.RECORD_PURPOSE))
+        # Set when the file opened is older than one this machine has seen (see rollback.py):
+        # reading goes on (the CLI warns), saving is refused unless --accept-rollback.
+        self.rollback: rollback.Rollback | None = None
 
     # ---------------------------------------------------------------- open / create
 
@@ -123,6 +132,7 @@ class Vault:
         """Create an empty vault. Refuses to touch an existing file."""
         key = key or generate_key()
         ensure_private_dir(path.parent)
+        check_private_dir(path.resolve().parent)
         vault_id = new_vault_id()
         env = _seal(key, vault_id, 1, VaultData())
         raw = env.to_bytes()
@@ -132,16 +142,36 @@ class Vault:
             raise VaultExistsError(f"a vault already exists at {path}") from None
         vault = cls(path, key, env, VaultData())
         vault._digest = _digest(raw)
+        vault._remember()
         return vault, key
 
     @classmethod
-    def open(cls, path: Path, key: bytes, file: VaultFile | None = None) -> Vault:
+    def open(
+        cls, path: Path, key: bytes, file: VaultFile | None = None, *, _retries: int = 3
+    ) -> Vault:
         """Open with the key; `file` is the already read file (read_vault_file), if any."""
         file = file or read_vault_file(path)
         env = file.envelope
         vault = cls(path, key, env, _unseal(key, env, str(path)))
         vault._digest = file.digest
+        found = vault._guard.check_vault(vault.path, env.generation, file.digest.hex())
+        if found is not None and _retries > 0:
+            # A writer may have saved (and recorded) a newer generation between our read of
+            # the file and of the record: a file that changed meanwhile is read again.
+            fresh = read_vault_file(path)
+            if fresh.digest != file.digest:
+                return cls.open(path, key, fresh, _retries=_retries - 1)
+        if found is None or rollback.rollback_accepted():
+            vault._remember(force=found is not None)  # accepted: the older copy is the newest
+        else:
+            vault.rollback = found
         return vault
+
+    def _remember(self, force: bool = False) -> None:
+        """Raise this machine's record to the generation we hold (force: even if lower, for
+        an accepted rollback; only the newer-or-unknown case writes anything)."""
+        if self._digest is not None:
+            self._guard.update(vault=(self.generation, self._digest.hex()), force=force)
 
     @property
     def key(self) -> bytes:
@@ -163,14 +193,28 @@ class Vault:
         # Compare the whole envelope, not the generation: a file changed outside tui-vault
         # can keep its generation, and must be authenticated before we write over it.
         if env != self._envelope:
-            self.data = _unseal(self._key, env, str(self.path))
+            data = _unseal(self._key, env, str(self.path))
+            # Never adopt an older generation than the one held (or another copy of it), nor
+            # one older than this machine has seen: an older copy was put in place meanwhile.
+            found: rollback.Rollback | None = None
+            if env.generation <= self.generation:
+                found = rollback.Rollback(str(self.path), env.generation, self.generation)
+            else:
+                found = self._guard.check_vault(self.path, env.generation, digest.hex())
+            if found is not None and not rollback.rollback_accepted():
+                raise rollback.RollbackError(found.refusal())
+            self.data = data
             self.generation = env.generation
             self._envelope = env
         self._digest = digest
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[VaultData]:
-        """Lock, load the latest contents, let the caller change them, save them."""
+    def transaction(self, *, scrub_backup: bool = False) -> Iterator[VaultData]:
+        """Lock, load the latest contents, let the caller change them, save them.
+
+        scrub_backup: the change deletes things (clear, disconnect) that must not stay
+        readable in the backup generation: the backup becomes the new generation too.
+        """
         with file_lock(self.paths.lock):
             self.reload()
             draft = VaultData(
@@ -179,8 +223,12 @@ class Vault:
             )
             yield draft
             self._write(draft)
+            if scrub_backup:
+                scrub_backup_file(self.path, self.paths.backup)
 
     def _write(self, data: VaultData) -> None:
+        if self.rollback is not None and not rollback.rollback_accepted():
+            raise rollback.RollbackError(self.rollback.refusal())
         # A writer killed mid-save can leave temps of the vault, its backup or its cache.
         for path in (self.path, self.paths.backup, self.paths.cache):
             remove_stale_temps(path)
@@ -193,9 +241,10 @@ class Vault:
         self.generation = generation
         self._envelope = env
         self._digest = _digest(raw)
+        self._remember(force=True)  # under the lock: no other writer is ahead of us
 
-    def change(self, fn: Callable[[VaultData], T]) -> T:
-        with self.transaction() as draft:
+    def change(self, fn: Callable[[VaultData], T], *, scrub_backup: bool = False) -> T:
+        with self.transaction(scrub_backup=scrub_backup) as draft:
             return fn(draft)
 
     # ---------------------------------------------------------------- secrets
@@ -357,7 +406,7 @@ class Vault:
             d.secrets.clear()
             return count
 
-        return self.change(apply)
+        return self.change(apply, scrub_backup=True)
 
     # ---------------------------------------------------------------- integrations
 
@@ -371,7 +420,7 @@ class Vault:
         def apply(d: VaultData) -> bool:
             return d.integrations.pop(provider, None) is not None
 
-        return self.change(apply)
+        return self.change(apply, scrub_backup=True)
 
 
 def _seal(

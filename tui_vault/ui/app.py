@@ -20,12 +20,14 @@ from typing import Any, TypeVar
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState, get_current_worker
 from textual.worker_manager import WorkerManager
 
 from tui_vault.core.clipboard import ClipboardManager, LocalClipboard, TmuxClipboard
+from tui_vault.core.display import visible
 from tui_vault.core.errors import VaultError
 from tui_vault.core.providers import ProviderFactory
 from tui_vault.core.resolver import Resolution, ResolveProgress
@@ -192,6 +194,8 @@ class VaultApp(App[int]):
         """
         from tui_vault.ui.screens.secrets import SecretsScreen
 
+        if vault.rollback is not None:  # an older copy: readable, but saving is refused
+            self.notify(vault.rollback.warning(), severity="warning", timeout=30)
         if typed and self.settings.tui_unlocks_agent:
             self._give_to_agent(vault.vault_id, vault.key, str(vault.path))
 
@@ -451,6 +455,25 @@ class VaultApp(App[int]):
         if action:
             self.record_access(action, results)
         return results
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (screens' too: Widget.notify lands here) shows names, paths and
+        server messages with control characters made visible (core/display.py)."""
+        super().notify(
+            visible(message),
+            title=visible(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     # ------------------------------------------------------------------ access log
 

@@ -21,14 +21,16 @@ def vapp(node: DOMNode) -> VaultApp:
 
 
 def display_path(path: object) -> str:
-    """A path as people write it: ~ for the home directory."""
+    """A path as people write it: ~ for the home directory; control characters visible."""
     from pathlib import Path
+
+    from tui_vault.core.display import visible
 
     p = Path(str(path))
     try:
-        return "~/" + str(p.relative_to(Path.home()))
+        return visible("~/" + str(p.relative_to(Path.home())))
     except ValueError:
-        return str(p)
+        return visible(str(p))
 
 
 def selected_row_key(table: DataTable[Any]) -> str | None:

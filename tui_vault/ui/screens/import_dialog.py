@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from tui_vault.core import transfer
+from tui_vault.core.display import visible
 from tui_vault.core.errors import VaultError
 from tui_vault.core.vault import Vault
 from tui_vault.core.words import plural
@@ -86,7 +87,7 @@ class DuplicatesDialog(Dialog[transfer.DuplicateMode | None]):
             )
             with VerticalScroll(id="dup-names"):
                 for name in self.names:
-                    yield Label(f"• {name}")
+                    yield Label(f"• {visible(name)}")
             yield Static(
                 "[b]Skip[/b] keeps yours · [b]Replace[/b] takes the file's · "
                 "[b]Keep both[/b] imports the file's as NAME-imported",
@@ -143,7 +144,7 @@ class ImportSummaryDialog(Dialog[None]):
             yield Label(self.title_text, classes="title")
             with VerticalScroll(id="summary-lines"):
                 for line in self.lines:
-                    yield Static(line[:1].upper() + line[1:], markup=False)
+                    yield Static(visible(line[:1].upper() + line[1:]), markup=False)
             with Horizontal():
                 yield Button("OK", id="ok", variant="primary", compact=True)
 
@@ -231,12 +232,12 @@ class ImportDialog(Dialog[None]):
 
     def _status(self, text: str) -> None:
         status = self.query_one("#import-status", Static)
-        status.update(text)
+        status.update(visible(text))
         status.display = bool(text)
 
     def _error(self, text: str) -> None:
         error = self.query_one("#import-error", Static)
-        error.update(text)
+        error.update(visible(text))
         error.display = bool(text)
 
     def _set_busy(self, busy: bool, status: str = "") -> None:

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Select, Static
 
+from tui_vault.core.display import visible
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS, Link, Secret, validate_name
 from tui_vault.core.vault import Vault
@@ -58,7 +59,7 @@ class LinkDialog(Dialog[Link | None]):
                 compact=True,
             )
             if s and s.link:
-                yield Static(f"Now linked to {s.link.describe()}", classes="hint")
+                yield Static(visible(f"Now linked to {s.link.describe()}"), classes="hint")
             yield Static("", id="link-error", classes="error")
             with Horizontal():
                 if s and s.link:
@@ -75,7 +76,7 @@ class LinkDialog(Dialog[Link | None]):
         try:
             validate_name(name)
         except VaultError as e:
-            self.query_one("#link-error", Static).update(e.message)
+            self.query_one("#link-error", Static).update(visible(e.message))
             return None
         return name
 
@@ -178,7 +179,7 @@ class LinkDialog(Dialog[Link | None]):
         try:
             link = validate_link(provider, params)
         except VaultError as e:
-            self.query_one("#link-error", Static).update(e.message)
+            self.query_one("#link-error", Static).update(visible(e.message))
             return
         app = vapp(self)
         connected = app.vault is not None and provider in app.vault.data.integrations

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Collapsible, Input, Label, Select, Static
 
+from tui_vault.core.display import visible
 from tui_vault.core.fields import Field
 from tui_vault.ui.screens.dialogs import Dialog
 
@@ -131,7 +132,7 @@ class FieldsForm(Dialog[dict[str, str] | None]):
         self.dismiss({s.name: values[s.name] for s in self.fields if s.applies(values)})
 
     def show_error(self, message: str) -> None:
-        self.query_one("#fields-error", Static).update(message)
+        self.query_one("#fields-error", Static).update(visible(message))  # a server's words
 
     @on(Button.Pressed)
     def _extra(self, event: Button.Pressed) -> None:

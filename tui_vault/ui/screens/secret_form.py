@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Static, TextArea
 
 from tui_vault.core.bulk import parse_bulk  # the one parser of NAME=value lines
+from tui_vault.core.display import control_warning, has_controls
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.generator import DEFAULT_CLASSES, DEFAULT_LENGTH, generate_value
 from tui_vault.core.model import Secret, parse_domains, validate_name
@@ -166,6 +167,13 @@ class SecretForm(Dialog[SecretDraft | None]):
     @on(Button.Pressed, "#show")
     def action_toggle_show(self) -> None:
         value = self.query_one("#value", Input)
+        if value.password and has_controls(value.value):
+            # An input shows its text raw: a value with escape sequences stays masked here
+            # (the table's reveal shows it with its control characters made visible).
+            self.query_one("#form-error", Static).update(
+                "This value holds control characters: not shown here (reveal it in the table)."
+            )
+            return
         value.password = not value.password
         self.query_one("#show", Button).label = "Hide" if not value.password else "Show"
 
@@ -339,6 +347,10 @@ class BulkAddForm(Dialog[list[Secret] | None]):
         def apply(v: Vault) -> transfer.ImportSummary:
             return v.change(lambda d: transfer.merge(d, secrets, dup_mode))
 
+        # Kept as they are, but the person should know (they are shown made visible).
+        warning = control_warning((s.name, s.value) for s in secrets)
+        if warning:
+            self.app.notify(warning, severity="warning", timeout=10)
         vapp(self).vault_op(
             apply,
             lambda summary: bulk_message(summary),

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Static
 
+from tui_vault.core.display import visible
 from tui_vault.core.model import PROVIDERS, Secret
 from tui_vault.core.references import reference
 from tui_vault.core.vault import Vault
@@ -390,10 +391,12 @@ class SecretsScreen(Screen[None]):
                 return Text("fetching…", style="italic dim")
             if resolution.status == "unresolved":
                 return Text("—", style="dim")
-            return Text(one_line(resolution.value)) if resolution.value else Text("(empty)")
+            return (
+                Text(visible(one_line(resolution.value))) if resolution.value else Text("(empty)")
+            )
         if secret.value == "":
             return Text("(empty)", style="dim italic")
-        return Text(one_line(secret.value)) if shown else Text(MASK, style="dim")
+        return Text(visible(one_line(secret.value))) if shown else Text(MASK, style="dim")
 
     def status_text(self, secret: Secret) -> Text:
         status = self.status_of(secret)
@@ -402,7 +405,7 @@ class SecretsScreen(Screen[None]):
             status = "✗ " + status.removeprefix("unresolved: ")
         if not secret.enabled:
             style = "dim"
-        return Text(status, style=style)
+        return Text(visible(status), style=style)  # may quote a provider's message
 
     def status_cell(self, secret: Secret, width: int) -> Text:
         return fit(self.status_text(secret), width)
@@ -427,9 +430,9 @@ class SecretsScreen(Screen[None]):
         window = rows[start : start + MAX_ROWS]
         cells = [
             (
-                Text(s.name, style="dim" if not s.enabled else "bold"),
+                Text(visible(s.name), style="dim" if not s.enabled else "bold"),
                 self.value_cell(s),
-                Text(", ".join(s.allowed_domains))
+                Text(visible(", ".join(s.allowed_domains)))
                 if s.allowed_domains
                 else Text("any", style="dim"),
                 Text(source_label(s)),
@@ -508,7 +511,7 @@ class SecretsScreen(Screen[None]):
             detail.update("")
             return
         detail.display = True
-        text = Text.assemble((f"{secret.name}: ", "bold"), one_line(value))
+        text = Text.assemble((f"{visible(secret.name)}: ", "bold"), visible(one_line(value)))
         detail.update(text)
 
     def _update_status_line(self, rows: list[Secret]) -> None:

@@ -18,6 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Label, ProgressBar, Static
 
+from tui_vault.core.display import visible
 from tui_vault.core.model import Secret
 from tui_vault.core.resolution import Resolution
 from tui_vault.core.session import Session
@@ -180,9 +181,9 @@ class TroubleshootScreen(Screen[None]):
         for p in self.problems:
             style = "yellow" if p.blocking else "dim"
             table.add_row(
-                Text(p.name, style="bold" if p.blocking else ""),
-                Text(p.reason, style=style),
-                Text(p.fix_text),
+                Text(visible(p.name), style="bold" if p.blocking else ""),
+                Text(visible(p.reason), style=style),
+                Text(visible(p.fix_text)),  # may quote a link's fields
                 key=p.name,
             )
         names = [p.name for p in self.problems]
@@ -230,7 +231,9 @@ class TroubleshootScreen(Screen[None]):
         if problem is None:
             detail.update("")
             return
-        detail.update(Text(f"{problem.name}: {problem.detail}" if problem.detail else ""))
+        detail.update(
+            Text(visible(f"{problem.name}: {problem.detail}") if problem.detail else "")
+        )  # the detail is often a server's message
 
     # ------------------------------------------------------------------ fixes
 

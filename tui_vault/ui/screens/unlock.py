@@ -13,6 +13,7 @@ from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
+from tui_vault.core.display import visible
 from tui_vault.core.errors import (
     CorruptVaultError,
     InvalidKeyError,
@@ -229,7 +230,7 @@ class UnlockScreen(Screen[None]):
             text = f"The saved key did not work. {text}"
         if isinstance(error, CorruptVaultError):
             text += " Restore a backup, or reset the vault."
-        self.query_one("#unlock-error", Label).update(text)
+        self.query_one("#unlock-error", Label).update(visible(text))
         key_input = self.query_one("#key-input", Input)
         key_input.focus()
 

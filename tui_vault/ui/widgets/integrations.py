@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
+from tui_vault.core.display import visible
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS
 from tui_vault.core.words import plural
@@ -46,7 +47,7 @@ class IntegrationRow(Horizontal):
         else:
             where = health.where
             text = f"{health.state}{' · ' + where if where else ''} · {links}"
-        self.query_one(".state", Static).update(text)
+        self.query_one(".state", Static).update(visible(text))
         connect = self.query_one(f"#connect-{self.provider}", Button)
         connect.label = "Re-authenticate" if health.connected else "Connect"
         self.query_one(f"#disconnect-{self.provider}", Button).disabled = not health.connected
