@@ -16,6 +16,14 @@ from tests.helpers import CliResult, run_cli
 CliRunner = Callable[..., CliResult]
 
 
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test, with or without `home`, keeps rollback generation records (and anything
+    else under the user state directory) in its own temp dir, never in the real
+    ~/.local/state: a test's vault must not leave records behind or meet another's."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A temp HOME, also for in-process code: no key, vault path, settings or policy of ours

@@ -225,7 +225,19 @@ def test_output_files_are_never_replaced_by_accident(env: Env, tmp_path: Path) -
     sym.symlink_to(env.path)
     companions = [
         env.path,
-        *(env.path.with_name(env.path.name + s) for s in (".bak", ".cache", ".lock")),
+        *(
+            env.path.with_name(env.path.name + s)
+            for s in (
+                ".bak",
+                ".cache",
+                ".lock",
+                ".passphrase",
+                ".log",
+                ".log.1",
+                ".log.head",
+                ".log.lock",
+            )
+        ),
     ]
     for target in [*companions, env.key_file, hard, sym]:
         before = target.read_bytes() if target.exists() else None

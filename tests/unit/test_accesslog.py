@@ -267,8 +267,10 @@ def test_parse_duration() -> None:
             parse_duration(bad)
 
 
-def test_visible_shows_control_characters() -> None:
-    assert visible("a\x1b[31mb\u202e\x7f") == "a\\x1b[31mb\\u202e\\x7f"
+def test_log_text_is_shown_through_the_one_escaping_function() -> None:
+    # The log's names and notes go through core/display.visible (C0/DEL as control
+    # pictures, bidi overrides as escapes), the same as every other line we print.
+    assert visible("a\x1b[31mb\u202e\x7f") == "a\u241b[31mb\\u202e\u2421"
 
 
 def test_writing_to_a_tampered_log_warns_and_points_at_log_clear(vault: Vault) -> None:

@@ -310,10 +310,13 @@ def report_unresolved(results: dict[str, Resolution]) -> bool:
 def protected_paths(args: argparse.Namespace) -> list[Path]:
     """Files an `-o` must never replace, even with --force: the vault, its companions and
     the key file in use (DESIGN.md §5)."""
+    from tui_vault.core.accesslog import LogPaths
+    from tui_vault.core.passphrase import passphrase_path
     from tui_vault.core.vault import VaultPaths
 
     vp = VaultPaths(vault_path(args))
-    out = [vp.vault, vp.backup, vp.cache, vp.lock]
+    out = [vp.vault, vp.backup, vp.cache, vp.lock, passphrase_path(vp.vault)]
+    out.extend(LogPaths.beside(vp.vault).all())
     if getattr(args, "key_file", None):
         out.append(Path(args.key_file).expanduser())
     return out

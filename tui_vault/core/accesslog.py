@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_vault.core import crypto
+from tui_vault.core.display import visible as visible  # names and notes shown escaped
 from tui_vault.core.errors import StorageError, VaultError
 from tui_vault.core.store import atomic_write, file_lock
 
@@ -484,22 +485,6 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 2h, 7d, 1h30m)")
     unit = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     return sum(float(n) * unit[u] for n, u in parts)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def visible(text: str) -> str:
-    """Control characters (C0, C1, DEL, bidi overrides) made visible as \\xNN / \\uNNNN.
-
-    Local until core/display.py lands; then this should call its escaping function.
-    """
-
-    def show(m: re.Match[str]) -> str:
-        c = ord(m.group())
-        return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
-
-    return _CONTROL.sub(show, text)
 
 
 def remove_log_files(vault_path: Path) -> None:

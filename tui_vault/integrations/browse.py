@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
+from tui_vault.core.display import visible as visible  # server names shown escaped
 from tui_vault.core.providers import ProviderFailure
 
 
@@ -60,15 +61,3 @@ class Browsable(Protocol):
     async def browse(
         self, path: str, *, page: str | None = None, name_filter: str = ""
     ) -> Listing: ...
-
-
-def visible(text: str) -> str:
-    """A server's name made safe for a terminal: control and bidi characters made visible."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code < 32 or 0x7F <= code < 0xA0 or 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
