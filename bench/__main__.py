@@ -23,6 +23,7 @@ from pathlib import Path
 from bench import (
     agent_get,
     cli_get,
+    peers,
     remote,
     report,
     run_throughput,
@@ -45,6 +46,11 @@ SECTIONS: list[tuple[str, SectionFn, list[str]]] = [
     ("scale", scale.run, ["scale_unlock", "scale_list", "scale_edit", "scale_memory"]),
     ("transfer", transfer_rows.run, ["export_plain", "export_enc", "import_plain", "import_enc"]),
     ("run", run_throughput.run, ["run_mask_ten", "run_mask_big"]),
+    (
+        "peers",
+        peers.run,
+        ["peer_dotenvx_get", "peer_dotenvx_run", "peer_harlequin", "first_make_run"],
+    ),
     # Last: its repetitions adapt to the time left.
     ("tui_filter", tui_filter.run, ["scale_filter"]),
 ]
@@ -68,6 +74,10 @@ ROW_KEYS = [
     "import_enc",
     "run_mask_ten",
     "run_mask_big",
+    "peer_dotenvx_get",
+    "peer_dotenvx_run",
+    "peer_harlequin",
+    "first_make_run",
 ]
 assert sorted(ROW_KEYS) == sorted(key for _, _, keys in SECTIONS for key in keys)
 
@@ -119,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - t0
     say(f"[{seconds:5.0f} s] done")
     rows.sort(key=lambda r: ROW_KEYS.index(r.key))
+    for r in rows:
+        r.goal = report.GOALS.get(r.key)
 
     print()
     print("\n".join(report.table(rows)))

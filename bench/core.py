@@ -73,6 +73,21 @@ class Sizes:
         )
 
 
+@dataclass(frozen=True)
+class Goal:
+    """A target: the ratio (or the figure itself) at most / at least `limit`."""
+
+    limit: float
+    at_most: bool = True
+    on: str = "ratio"  # or "value" (seconds, bytes)
+
+    def describe(self, unit: str) -> str:
+        sign = "≤" if self.at_most else "≥"
+        if self.on == "ratio":
+            return f"{sign} {self.limit:g}x"
+        return f"{sign} {fmt_value(self.limit, unit)}"
+
+
 @dataclass
 class Row:
     """One line of the table: a measured median and its baseline from the same run."""
@@ -90,6 +105,17 @@ class Row:
     error: str = ""  # the row's code failed: a bug, not a missing tool
     samples: list[float] = field(default_factory=list)
     baseline_samples: list[float] = field(default_factory=list)
+    goal: Goal | None = None  # issue 15's goal for this row, if it has one
+
+    @property
+    def goal_met(self) -> bool | None:
+        """True/False against the goal; None without a goal or a figure."""
+        if self.goal is None:
+            return None
+        got = self.ratio if self.goal.on == "ratio" else self.value
+        if got is None:
+            return None
+        return got <= self.goal.limit if self.goal.at_most else got >= self.goal.limit
 
     @property
     def ratio(self) -> float | None:
@@ -212,6 +238,33 @@ def run_for_rss(argv: Sequence[str], env: dict[str, str], stdin: bytes | None = 
     if len(text) != 2:
         return r
     return ProcResult(float(text[1]), int(text[0]), r.returncode, r.stdout, r.stderr)
+
+
+def spawn_until_ready(
+    argv: Sequence[str], env: dict[str, str], timeout: float = 60.0
+) -> tuple[float, str]:
+    """Seconds from spawning a start-up driver to its READY line, and that line.
+
+    Raises RuntimeError with the driver's own error when it prints something else."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    elapsed = time.perf_counter() - t0
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    if not line.startswith(b"READY"):
+        raise RuntimeError(f"{Path(argv[1]).name} failed: {driver_failure(err.decode())}")
+    return elapsed, line.decode()
 
 
 def check(result: ProcResult, what: str) -> ProcResult:

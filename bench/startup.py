@@ -7,11 +7,9 @@ moment it reports that the first frame with a focused input was rendered (headle
 from __future__ import annotations
 
 import statistics
-import subprocess
-import time
 from pathlib import Path
 
-from bench.core import PYTHON, ROOT, Row, Sizes, driver_failure, isolated_env, say
+from bench.core import PYTHON, ROOT, Row, Sizes, isolated_env, say, spawn_until_ready
 from bench.fixtures import make_vault
 
 DRIVER = str(ROOT / "bench" / "drivers" / "startup.py")
@@ -20,26 +18,8 @@ TIMEOUT = 60.0
 
 def time_to_ready(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     """Seconds from spawn to the first frame with a focused Input, and what was focused."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [PYTHON, DRIVER, *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    elapsed = time.perf_counter() - t0
-    try:
-        _, err = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    if not line.startswith(b"READY"):
-        raise RuntimeError(f"startup driver {args[0]} failed: {driver_failure(err.decode())}")
-    shown = line.decode().split()[1:]
-    return elapsed, " #".join(shown)
+    elapsed, line = spawn_until_ready([PYTHON, DRIVER, *args], env, timeout=TIMEOUT)
+    return elapsed, " #".join(line.split()[1:])
 
 
 def tui_available() -> str:
