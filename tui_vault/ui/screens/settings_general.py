@@ -33,6 +33,46 @@ class NumberSetting:
         return f"{self.label.lower()}: {value:g} {self.unit}"
 
 
+@dataclass(frozen=True)
+class SwitchSetting:
+    """One on/off preference on the General tab, and what saving it says."""
+
+    name: str
+    label: str
+    state_id: str
+    hint: str
+    saved_on: str
+    saved_off: str
+
+
+SWITCH_SETTINGS = (
+    SwitchSetting(
+        "mask_values",
+        "Mask values in the table",
+        "mask-state",
+        "show values as •••• until revealed",
+        "Saved: values are masked in the table.",
+        "Saved: values are shown in the table.",
+    ),
+    SwitchSetting(
+        "tui_unlocks_agent",
+        "Typed key unlocks the agent",
+        "agent-state",
+        "other terminals open it too",
+        "Saved: typing the key here also unlocks the session agent.",
+        "Saved: typing the key here unlocks this window only.",
+    ),
+    SwitchSetting(
+        "access_log",
+        "Access log",
+        "access-log-state",
+        "record copy, reveal, get, inject, run (h)",
+        "Saved: every access is recorded in the access log.",
+        "Saved: nothing new is recorded in the access log.",
+    ),
+)
+
+
 NUMBER_SETTINGS = (
     NumberSetting(
         "expiration_minutes",
@@ -82,36 +122,13 @@ class GeneralTab(VerticalScroll, can_focus=False):
                 )
                 yield Label(setting.unit, classes="settings-unit")
                 yield Label(setting.hint, classes="settings-hint")
-        with Horizontal(classes="settings-row"):
-            yield Label("Mask values in the table", classes="settings-label")
-            yield Switch(value=settings.mask_values, id="setting-mask_values")
-            yield Label(
-                "on" if settings.mask_values else "off",
-                id="mask-state",
-                classes="settings-unit",
-            )
-            yield Label("show values as •••• until revealed", classes="settings-hint")
-        with Horizontal(classes="settings-row"):
-            yield Label("Typed key unlocks the agent", classes="settings-label")
-            yield Switch(value=settings.tui_unlocks_agent, id="setting-tui_unlocks_agent")
-            yield Label(
-                "on" if settings.tui_unlocks_agent else "off",
-                id="agent-state",
-                classes="settings-unit",
-            )
-            yield Label(
-                "other terminals open it too",
-                classes="settings-hint",
-            )
-        with Horizontal(classes="settings-row"):
-            yield Label("Access log", classes="settings-label")
-            yield Switch(value=settings.access_log, id="setting-access_log")
-            yield Label(
-                "on" if settings.access_log else "off",
-                id="access-log-state",
-                classes="settings-unit",
-            )
-            yield Label("record copy, reveal, get, inject, run (h)", classes="settings-hint")
+        for switch in SWITCH_SETTINGS:
+            value = bool(getattr(settings, switch.name))
+            with Horizontal(classes="settings-row"):
+                yield Label(switch.label, classes="settings-label")
+                yield Switch(value=value, id=f"setting-{switch.name}")
+                yield Label("on" if value else "off", id=switch.state_id, classes="settings-unit")
+                yield Label(switch.hint, classes="settings-hint")
         yield Static("", id="general-status", classes="settings-status")
         with Horizontal(classes="settings-action"):
             yield Button("Reset cache", id="reset-cache", compact=True)
@@ -176,47 +193,20 @@ class GeneralTab(VerticalScroll, can_focus=False):
         self._status(f"Saved {setting.describe(value)}.")
         return True
 
-    def _save_switch(self, name: str, value: bool, state_id: str, on: str, off: str) -> bool:
-        """Save one on/off setting if it changed, show its state and say what it now means.
-        False when it already had that value (nothing saved)."""
+    @on(Switch.Changed)
+    def _switch_changed(self, event: Switch.Changed) -> None:
+        """Save one on/off setting if it changed, show its state and say what it now means."""
+        switch = next((w for w in SWITCH_SETTINGS if event.switch.id == f"setting-{w.name}"), None)
+        if switch is None:
+            return
         app = vapp(self)
-        if getattr(app.settings, name) == value:
-            return False
-        app.update_settings(**{name: value})
-        self.query_one(f"#{state_id}", Label).update("on" if value else "off")
-        self._status(on if value else off)
-        return True
-
-    @on(Switch.Changed, "#setting-mask_values")
-    def _mask_changed(self, event: Switch.Changed) -> None:
-        if self._save_switch(
-            "mask_values",
-            event.value,
-            "mask-state",
-            "Saved: values are masked in the table.",
-            "Saved: values are shown in the table.",
-        ):
+        if getattr(app.settings, switch.name) == event.value:
+            return
+        app.update_settings(**{switch.name: event.value})
+        self.query_one(f"#{switch.state_id}", Label).update("on" if event.value else "off")
+        self._status(switch.saved_on if event.value else switch.saved_off)
+        if switch.name == "mask_values":
             self._apply_mask_to_open_tables(event.value)
-
-    @on(Switch.Changed, "#setting-tui_unlocks_agent")
-    def _agent_changed(self, event: Switch.Changed) -> None:
-        self._save_switch(
-            "tui_unlocks_agent",
-            event.value,
-            "agent-state",
-            "Saved: typing the key here also unlocks the session agent.",
-            "Saved: typing the key here unlocks this window only.",
-        )
-
-    @on(Switch.Changed, "#setting-access_log")
-    def _access_log_changed(self, event: Switch.Changed) -> None:
-        self._save_switch(
-            "access_log",
-            event.value,
-            "access-log-state",
-            "Saved: every access is recorded in the access log.",
-            "Saved: nothing new is recorded in the access log.",
-        )
 
     def _apply_mask_to_open_tables(self, mask: bool) -> None:
         from tui_vault.ui.screens.secrets import SecretsScreen
