@@ -141,6 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     if out is not None:
         report.write_markdown(out, rows, sizes, started, seconds, (load_before, os.getloadavg()))
         say(f"wrote {out}")
+    if (
+        not sizes.smoke
+        and not wanted
+        and args.out is None
+        and report.update_readme(rows, sizes, started)
+    ):
+        say("updated README.md's performance figures")
     return 1 if any(r.error for r in rows) else 0
 
 

@@ -270,3 +270,35 @@ METHOD = """## Method
   pip's cache off and an empty `UV_CACHE_DIR`, a new HOME (so the first screen is the new
   vault's key); the clock stops when the pane shows it. Downloads come from PyPI, so the
   figure depends on the network as much as on the project."""
+
+
+README = ROOT / "README.md"
+README_START = "<!-- bench:start (written by `make bench` from its own run: do not edit) -->"
+README_END = "<!-- bench:end -->"
+
+
+def update_readme(
+    rows: Sequence[Row], sizes: Sizes, started: dt.datetime, path: Path = README
+) -> bool:
+    """Replace the README's performance figures with this run's headlines (between the two
+    markers). False when the README has no markers (nothing written)."""
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    met = [r for r in rows if r.goal_met is not None]
+    goals = (
+        f"Issue 15's goals met: {sum(1 for r in met if r.goal_met)} of {len(met)} "
+        f"(the table in bench/results.md says which)."
+    )
+    body = [
+        f"Run on {started:%Y-%m-%d} on the 2-core machine; each figure against its baseline "
+        "in the same run.",
+        "",
+        *headlines(rows, sizes),
+        "",
+        goals,
+    ]
+    path.write_text(head + README_START + "\n" + "\n".join(body) + "\n" + README_END + tail)
+    return True

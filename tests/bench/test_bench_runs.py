@@ -51,3 +51,30 @@ def test_smoke_run_produces_every_row(tmp_path: Path) -> None:
     for heading in ("## Headline figures", "## Results", "## Machine", "## Method"):
         assert heading in text
     assert all(r["title"] in text for r in rows)
+
+
+def test_readme_figures_are_replaced_between_the_markers_only(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from bench import report
+    from bench.core import Row, Sizes
+
+    readme = tmp_path / "README.md"
+    before, after = "# Title\n\nintro\n\n", "\n\n## Next\nkept\n"
+    readme.write_text(before + report.README_START + "\nold figures\n" + report.README_END + after)
+    rows = [
+        Row("get", "get", value=0.05, baseline=0.04, runs=5, goal=report.GOALS["get"]),
+        Row(
+            "cold_start", "start", value=0.5, baseline=0.3, runs=5, goal=report.GOALS["cold_start"]
+        ),
+    ]
+    started = dt.datetime(2026, 12, 2, tzinfo=dt.UTC)
+    assert report.update_readme(rows, Sizes.full(), started, readme)
+    text = readme.read_text()
+    assert text.startswith(before) and text.endswith(after)
+    assert "old figures" not in text
+    assert "50 ms, against 40 ms for `pass show NAME` (1.25x)" in text
+    assert "goals met: 1 of 2" in text  # get 1.25x <= 2.0 met; start 1.67x > 1.2 not met
+    readme.write_text("no markers here\n")
+    assert not report.update_readme(rows, Sizes.full(), started, readme)
+    assert readme.read_text() == "no markers here\n"
