@@ -148,9 +148,11 @@ class _Matcher:
         """Spans of every occurrence in data, overlapping ones included (unmerged)."""
         found: list[tuple[int, int]] = []
         seen: set[tuple[int, int]] = set()
-        needles, overlaps = self.needles, self.overlaps
+        needles, overlaps, known = self.needles, self.overlaps, self._overlaps
         for i, a, b in self.ac.find_matches_as_indexes(data):
             found.append((a, b))
+            if known.get(i) == []:
+                continue  # the usual case: no needle can begin inside this one
             todo = [(i, b)]
             while todo:  # occurrences that begin inside this one and run past its end
                 i, end = todo.pop()
