@@ -20,7 +20,7 @@ from tui_vault.core.bulk import paused_gc
 from tui_vault.core.cache import Cache
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS, Link, Reason, Secret
-from tui_vault.core.providers import MAX_CONNECTIONS, FetchError, Provider, ProviderFactory
+from tui_vault.core.providers import FetchError, Provider, ProviderFactory
 from tui_vault.core.references import find_references, render
 from tui_vault.core.resolution import (
     Resolution,
@@ -57,7 +57,7 @@ class Resolver:
         timeout: float = 10.0,
         provider_factory: ProviderFactory,
         on_progress: Callable[[ResolveProgress], None] | None = None,
-        max_workers: int = 2 * MAX_CONNECTIONS,
+        max_workers: int = 64,
         serve_stale_hours: float = 0,
     ) -> None:
         self.vault = vault
@@ -69,9 +69,6 @@ class Resolver:
         self.timeout = timeout
         self.on_progress = on_progress
         self._factory = provider_factory
-        # Threads are started on demand, up to this many. Twice a provider's connection cap:
-        # 50 OpenBao reads waiting on the network no longer hold back the AWS fetches queued
-        # behind them (with 64, only 14 of 50 AWS fetches started at once).
         self._executor: ThreadPoolExecutor | None = None
         self._max_workers = max_workers
         self._providers: dict[str, Provider] = {}
