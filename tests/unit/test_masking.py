@@ -231,3 +231,72 @@ def test_streams_never_change_what_is_masked(
         got += m.feed(chunk, streams[i % len(streams)])
     got += m.flush()
     assert b"".join(d for _, d in got) == stream(values, [data])
+
+
+# ------------------------------------------------------- parts (what `run` writes with writev)
+
+encoded_alphabet = st.sampled_from(list('ab/ "\\\né%+&'))
+
+
+@st.composite
+def encoded_outputs(draw: st.DrawFn) -> tuple[list[str], bytes, list[int]]:
+    """Values with characters JSON and percent-encoding change, written in every form."""
+    values = draw(st.lists(st.text(encoded_alphabet, min_size=3, max_size=7), max_size=3))
+    forms = [
+        f(v)
+        for v in values
+        for f in (
+            lambda v: v,
+            lambda v: json.dumps(v)[1:-1],
+            lambda v: json.dumps(v, ensure_ascii=False)[1:-1],
+            urllib.parse.quote,
+            lambda v: urllib.parse.quote(v, safe=""),
+            urllib.parse.quote_plus,
+        )
+    ]
+    filler = st.text(st.sampled_from(list("ab/%xy \n")), max_size=5)
+    pick = st.one_of(st.sampled_from(forms), filler) if forms else filler
+    data = "".join(draw(st.lists(pick, max_size=12))).encode()
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=8)))
+    return values, data, cuts
+
+
+def by_parts(values: list[str], chunks: list[bytes], streams: list[int] | None = None) -> bytes:
+    m = Masker(values)
+    out: list[bytes] = []
+    for i, chunk in enumerate(chunks):
+        stream_no = streams[i % len(streams)] if streams else 1
+        for _, bufs in m.feed_parts(chunk, stream_no):
+            assert bufs and all(len(b) for b in bufs)  # nothing empty handed to writev
+            out += [bytes(b) for b in bufs]
+    for _, bufs in m.flush_parts():
+        out += [bytes(b) for b in bufs]
+    return b"".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(encoded_outputs(), st.lists(st.sampled_from([1, 2]), min_size=1, max_size=4))
+def test_chunked_parts_equal_masking_the_whole_stream(
+    case: tuple[list[str], bytes, list[int]], streams: list[int]
+) -> None:
+    """However the output is cut into reads (and whichever stream each read came from), the
+    buffers `run` writes are the whole stream masked at once; no form of a value survives."""
+    values, data, cuts = case
+    whole = stream(values, [data])
+    assert by_parts(values, chunked(data, cuts)) == whole
+    assert by_parts(values, chunked(data, cuts), streams) == whole
+    for form in mask_forms(values):
+        assert form not in whole
+
+
+@settings(max_examples=200, deadline=None)
+@given(outputs(), st.lists(st.sampled_from([1, 2]), min_size=8, max_size=8))
+def test_parts_are_the_pieces_unjoined(
+    case: tuple[list[str], bytes, list[int]], streams: list[int]
+) -> None:
+    values, data, cuts = case
+    a, b = Masker(values), Masker(values)
+    for i, chunk in enumerate(chunked(data, cuts)):
+        s = streams[i % len(streams)]
+        assert a.feed(chunk, s) == [(st_, b"".join(bufs)) for st_, bufs in b.feed_parts(chunk, s)]
+    assert a.flush() == [(st_, b"".join(bufs)) for st_, bufs in b.flush_parts()]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tui_vault.core.cache import Cache
+from tui_vault.core.cache import Cache, CacheEntry
 from tui_vault.core.model import Link, Reason
 from tui_vault.core.resolver import ResolveProgress, Resolver
 from tui_vault.core.vault import Vault
@@ -375,3 +375,37 @@ async def test_garbage_answers_are_provider_errors(filled: Vault, world: World) 
     r2 = make(filled, world, provider_factory=factory_for(world, GarbageBatch), timeout=2)
     out = await asyncio.wait_for(r2.resolve(["DB", "N"]), 5)
     assert {x.reason for x in out.values()} == {Reason.PROVIDER_ERROR}
+
+
+async def test_cache_is_read_once_per_request_and_never_for_local_names(
+    filled: Vault, world: World
+) -> None:
+    """The resolver takes the cache's entries once per request (not per reference), and a
+    request of local names only never reads (decrypts) the cache file at all."""
+    cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
+    cache.put_many({link("aws", "db").fingerprint: "cached-db"})
+    reads: list[int] = []
+    real = cache.entries
+
+    def counted() -> dict[str, CacheEntry]:
+        reads.append(1)
+        return real()
+
+    cache.entries = counted  # type: ignore[method-assign]
+    r = make(filled, world, cache=cache)
+    out = await r.resolve(["LOCAL", "EMPTY", "RESTRICTED"])
+    assert out["LOCAL"].value == "local-value" and reads == []
+    out = await r.resolve(["DB", "DB2", "LOCAL"])
+    assert (out["DB"].value, out["DB"].origin) == ("cached-db", "cache")
+    assert (out["DB2"].value, out["DB2"].origin) == ("cached-db", "cache")
+    assert reads == [1] and world.calls == []
+
+
+async def test_an_expired_entry_is_fetched_again(filled: Vault, world: World) -> None:
+    cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
+    cache.put_many({link("aws", "db").fingerprint: "old"}, now=time.time() - 61)
+    out = await make(filled, world, cache=cache, ttl_minutes=1).resolve(["DB"])
+    assert (out["DB"].value, out["DB"].origin) == ("db-value", "fetched")
+    fresh = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
+    out = await make(filled, world, cache=fresh, ttl_minutes=0).resolve(["DB"])
+    assert out["DB"].origin == "fetched"  # a ttl of 0 never serves from the cache

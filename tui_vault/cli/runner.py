@@ -40,7 +40,7 @@ import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tui_vault.core.masking import Masker
+from tui_vault.core.masking import Masker, Parts
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 SI_KERNEL = 0x80
@@ -49,6 +49,7 @@ GRACE_QUIET = 0.1  # after the child exits: stop reading after this much quiet .
 GRACE_MAX = 1.0  # ... or this long in all (a background grandchild may hold the pipes)
 CHUNK = 1 << 20
 MAX_ARG_STRLEN = 131072  # Linux: the longest single argument or NAME=value
+IOV_MAX = os.sysconf("SC_IOV_MAX") if "SC_IOV_MAX" in os.sysconf_names else 1024
 
 
 class ExecFailed(Exception):
@@ -204,6 +205,33 @@ class Output:
                 raise
             view = view[n:]
 
+    def write_parts(self, stream: int, parts: list[bytes | memoryview]) -> None:
+        """Write the buffers in order, as one writev each IOV_MAX of them (no joined copy)."""
+        if stream in self.broken:
+            return
+        todo = [memoryview(p) for p in parts]
+        while todo:
+            batch = todo[:IOV_MAX]
+            try:
+                n = os.writev(stream, batch)
+            except BlockingIOError:
+                select.select([], [stream], [])
+                continue
+            except InterruptedError:
+                continue
+            except OSError as e:  # as in write()
+                if e.errno in (errno.EPIPE, errno.EIO, errno.ENXIO):
+                    self.broken.add(stream)
+                    return
+                raise
+            done = 0  # buffers written whole
+            while done < len(batch) and n >= len(batch[done]):
+                n -= len(batch[done])
+                done += 1
+            del todo[:done]
+            if n:
+                todo[0] = todo[0][n:]
+
 
 @dataclass
 class Source:
@@ -233,9 +261,9 @@ def _pump(
         with contextlib.suppress(OSError):
             os.close(src.fd)
 
-    def emit(pieces: list[tuple[int, bytes]]) -> None:
-        for stream, data in pieces:
-            out.write(stream, data)
+    def emit(pieces: Parts) -> None:
+        for stream, bufs in pieces:
+            out.write_parts(stream, bufs)
         for src in list(sources):
             if src.stream in out.broken:  # stop reading: the child's next write gets SIGPIPE
                 close(src)
@@ -267,7 +295,7 @@ def _pump(
                 continue
             if not readable and not writable:
                 if masker.pending and time.monotonic() - last_data >= QUIET:
-                    emit(masker.flush())
+                    emit(masker.flush_parts())
                 continue
             for src in [s for s in sources if s.fd in readable]:
                 try:
@@ -280,7 +308,7 @@ def _pump(
                     close(src)
                     continue
                 last_data = time.monotonic()
-                emit(masker.feed(data, src.stream))
+                emit(masker.feed_parts(data, src.stream))
             if tty_in is not None and tty_in in readable:
                 try:
                     typed = os.read(tty_in, 65536)
@@ -296,7 +324,7 @@ def _pump(
                         del to_child[: os.write(pty_master, to_child)]
                     except OSError:
                         to_child.clear()
-        emit(masker.flush())
+        emit(masker.flush_parts())
     finally:
         for src in list(sources):
             close(src)

@@ -29,6 +29,9 @@ MIN_MASK_LENGTH = 3  # shorter values would garble ordinary output
 SMALL_MULTILINE = 4096
 
 Pieces = list[tuple[int, bytes]]  # (stream, bytes) in the order they were produced
+# (stream, buffers): the bytes of a piece as a list of slices of the input and masks, to be
+# written with one writev; what `Pieces` gives joined, without the copy.
+Parts = list[tuple[int, list[bytes | memoryview]]]
 
 
 def _encode(text: str) -> bytes:
@@ -145,9 +148,11 @@ class _Matcher:
         """Spans of every occurrence in data, overlapping ones included (unmerged)."""
         found: list[tuple[int, int]] = []
         seen: set[tuple[int, int]] = set()
-        needles, overlaps = self.needles, self.overlaps
+        needles, overlaps, known = self.needles, self.overlaps, self._overlaps
         for i, a, b in self.ac.find_matches_as_indexes(data):
             found.append((a, b))
+            if known.get(i) == []:
+                continue  # the usual case: no needle can begin inside this one
             todo = [(i, b)]
             while todo:  # occurrences that begin inside this one and run past its end
                 i, end = todo.pop()
@@ -202,8 +207,18 @@ class Masker:
 
     def feed(self, data: bytes, stream: int = 1) -> Pieces:
         """Return what can be shown now, as (stream, bytes) pieces in order."""
+        return _joined(self.feed_parts(data, stream))
+
+    def flush(self) -> Pieces:
+        """Show everything held back (the child went quiet, or its output ended)."""
+        return _joined(self.flush_parts())
+
+    def feed_parts(self, data: bytes, stream: int = 1) -> Parts:
+        """`feed`, each piece as the list of buffers it is made of (no joining copy). The
+        buffers are slices of `data` (or of bytes held back before) and masks: valid as
+        long as the caller keeps them, nothing here changes them later."""
         if self._matcher is None:
-            return [(stream, data)] if data else []
+            return [(stream, [data])] if data else []
         if not data:
             return []
         if self._streams and self._streams[-1][0] == stream:
@@ -213,11 +228,11 @@ class Masker:
         self._buf = self._buf + data if self._buf else data
         return self._emit(len(self._buf) - self._matcher.partial_tail(self._buf))
 
-    def flush(self) -> Pieces:
-        """Show everything held back (the child went quiet, or its output ended)."""
+    def flush_parts(self) -> Parts:
+        """`flush`, as buffers (see feed_parts)."""
         return self._emit(len(self._buf))
 
-    def _emit(self, end: int) -> Pieces:
+    def _emit(self, end: int) -> Parts:
         """Show _buf[:end] masked; keep the rest (and how much of it is already masked)."""
         if end <= 0:
             return []
@@ -242,16 +257,18 @@ class Masker:
         self._drop_streams(end)
         return pieces
 
-    def _route(self, parts: list[tuple[int, int, bytes | None]], buf: bytes) -> Pieces:
+    def _route(self, parts: list[tuple[int, int, bytes | None]], buf: bytes) -> Parts:
         """Give each part the stream its bytes came from (a mask: the stream it starts in)."""
         if len(self._streams) == 1:
             stream = self._streams[0][0]
             if len(parts) == 1 and parts[0][2] is None:  # nothing masked: no copy
                 a, b, _ = parts[0]
-                return [(stream, buf if (a, b) == (0, len(buf)) else buf[a:b])]
+                return [(stream, [buf if (a, b) == (0, len(buf)) else buf[a:b]])]
             view = memoryview(buf)
-            data = b"".join(view[a:b] if r is None else r for a, b, r in parts)
-            return [(stream, data)] if data else []
+            bufs: list[bytes | memoryview] = [
+                view[a:b] if r is None else r for a, b, r in parts if r is not None or a < b
+            ]
+            return [(stream, bufs)] if bufs else []
         bounds: list[tuple[int, int, int]] = []  # (from, to, stream)
         at = 0
         for stream, length in self._streams:
@@ -280,7 +297,7 @@ class Masker:
                 a = cut
                 if a >= hi and j < len(bounds) - 1:
                     j += 1
-        return pieces
+        return [(stream, [data]) for stream, data in pieces]
 
     def _drop_streams(self, end: int) -> None:
         rest, left = [], end
@@ -306,6 +323,10 @@ class Masker:
             else:
                 runs.append((start, stop))
         return runs
+
+
+def _joined(parts: Parts) -> Pieces:
+    return [(stream, b"".join(bufs)) for stream, bufs in parts]
 
 
 class StreamMasker:

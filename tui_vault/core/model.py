@@ -112,8 +112,12 @@ class Link:
 
 
 def _fingerprint(provider: str, params: dict[str, str]) -> str:
-    items = ",".join(f"{k}={v}" for k, v in sorted(params.items()) if v)
-    return f"{provider}:{items}"
+    """`provider:k=v,...` over the non-empty params in key order (the cache's key, computed
+    for every reference resolved: kept to a sort of the keys and one join)."""
+    if len(params) == 1:  # AWS, Azure, 1Password: nothing to sort or join
+        for k, v in params.items():
+            return f"{provider}:{k}={v}" if v else f"{provider}:"
+    return provider + ":" + ",".join([f"{k}={v}" for k in sorted(params) if (v := params[k])])
 
 
 _LABEL_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")

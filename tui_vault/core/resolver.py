@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tui_vault.core.bulk import paused_gc
-from tui_vault.core.cache import Cache
+from tui_vault.core.cache import Cache, CacheEntry
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS, Link, Reason, Secret
 from tui_vault.core.providers import FetchError, Provider, ProviderFactory
@@ -117,6 +118,11 @@ class Resolver:
         to_fetch: dict[str, list[tuple[str, Link]]] = defaultdict(list)
         secrets = self.vault.data.secrets
         integrations = self.vault.data.integrations
+        # The cache's entries and the clock read once for the whole request (Cache.get per
+        # reference would re-check the file's stamp and the time 10,000 times); the entries
+        # only when a linked reference needs them (local ones never read the cache file).
+        entries: dict[str, CacheEntry] | None = None
+        ttl, now = self.ttl_seconds, time.time()
         with paused_gc():  # thousands of results built at once, none in a cycle
             for name in names:
                 secret = secrets.get(name)
@@ -135,8 +141,11 @@ class Resolver:
                         detail=f"connect {PROVIDERS[link.provider]} to resolve it",
                     )
                     continue
-                cached = self.cache.get(link.fingerprint, self.ttl_seconds) if self.cache else None
-                if cached is not None:
+                if entries is None:
+                    entries = self.cache.entries() if self.cache is not None else {}
+                cached = entries.get(link.fingerprint)
+                # cached.expires_in(ttl, now) > 0, without two calls per reference
+                if cached is not None and ttl > 0 and now - cached.fetched < ttl:
                     results[name] = value_result(name, cached.value, "cache")
                 else:
                     to_fetch[link.provider].append((name, link))
