@@ -353,8 +353,9 @@ def overwrite(r: Records) -> list[str]:
     if "output-files" in r:
         lines.append(
             f"- `export -o` / `inject -o`: {r['output-files']['cases']} runs: the vault, .bak, "
-            ".cache, .lock, .passphrase, the access-log files, the key file, a hard link and a symlink to the vault refused even "
-            "with --force (files byte-identical); an existing file refused without --force; "
+            ".cache, .lock, .passphrase, the access-log files, the key file, a hard link and a "
+            "symlink to the vault refused even with --force (files byte-identical); an existing "
+            "file refused without --force; "
             "with --force (also through a symlink to a 0644 file) written 0600 and the message "
             "shows the real mode; a FIFO and /dev/null written through; a new file created in "
             "place (no temp file at any time); an old `.NAME.tmp-*` swept"
