@@ -86,6 +86,28 @@ def test_yes_into_head_ends_at_once_with_sigpipe(made: Made, home: Path, masking
     assert b"Traceback" not in done.stderr
 
 
+def test_run_widens_a_small_output_pipe_and_never_narrows_one(made: Made, home: Path) -> None:
+    # Masked output leaves in 1 MiB writes; a 64 KiB pipe to the reader would cut each into
+    # sixteen hand-offs. Only the pipe's capacity changes; the bytes are the same.
+    fill(made)
+    for start, expected in ((65536, 1 << 20), (1 << 20, 1 << 20)):
+        r, w = os.pipe()
+        fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, start)
+        proc = subprocess.Popen(
+            [*TV, "run", "--", "sh", "-c", 'echo "$TOKEN"'],
+            env=env_of(made, home),
+            stdout=w,
+            stderr=subprocess.PIPE,
+            cwd=home,
+        )
+        os.close(w)
+        out = read_until(r, b"\n")
+        _, err = proc.communicate(timeout=60)
+        assert (proc.returncode, out) == (0, b"*****\n"), err
+        assert fcntl.fcntl(r, fcntl.F_GETPIPE_SZ) == expected
+        os.close(r)
+
+
 def test_child_exit_is_not_held_up_by_a_background_grandchild(cli: CliRunner, made: Made) -> None:
     fill(made)
     env = {**made.env, "TOKEN": "{{vault:A}}"}
