@@ -178,6 +178,14 @@ class Session:
             self.vault, self.cache, self.ttl_seconds, name, now, self.stale_seconds
         )
 
+    def status_rows_json(self, names: Iterable[str], now: float | None = None) -> list[str]:
+        """`json.dumps(status_row(name))` for each name, built in one pass (`list --json`)."""
+        from tui_vault.core.status import status_rows_json
+
+        return status_rows_json(
+            self.vault, self.cache, self.ttl_seconds, names, now, self.stale_seconds
+        )
+
     def integration_health(self, provider: str) -> IntegrationHealth:
         from tui_vault.core.status import integration_health
 
