@@ -123,11 +123,13 @@ class Envelope:
         """raw == what to_bytes() writes, given the two base64 fields as read from raw."""
         prefix, suffix = self._frame(nonce_b64)
         n = len(ciphertext_b64)
+        # bytes.startswith(x, start) is one memcmp in place; comparing a memoryview slice
+        # goes item by item (~20x slower on a 30 MB vault).
         return (
             len(raw) == len(prefix) + n + len(suffix)
             and raw.startswith(prefix)
             and raw.endswith(suffix)
-            and memoryview(raw)[len(prefix) : len(prefix) + n] == ciphertext_b64.encode("ascii")
+            and raw.startswith(ciphertext_b64.encode("ascii"), len(prefix))
         )
 
     @classmethod
