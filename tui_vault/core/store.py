@@ -13,7 +13,6 @@ import errno
 import fcntl
 import json
 import os
-import secrets
 import stat
 import time
 from collections.abc import Iterator
@@ -173,7 +172,7 @@ class Envelope:
 
 
 def new_vault_id() -> str:
-    return secrets.token_hex(16)
+    return os.urandom(16).hex()  # what secrets.token_hex does, without importing random
 
 
 def read_file(path: Path, what: str = "vault file", *, follow: bool = False) -> bytes:
@@ -307,7 +306,7 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> None:
     exclusive: refuse to replace an existing file (used for key files and new vaults).
     """
     directory = path.parent
-    tmp = directory / f".{path.name}.tmp-{secrets.token_hex(6)}"
+    tmp = directory / f".{path.name}.tmp-{os.urandom(6).hex()}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -382,7 +381,7 @@ def keep_backup(path: Path, backup: Path) -> None:
             # Already a link to it (a save failed after taking the backup). rename() of two
             # links to one file does nothing and would leave the temp link behind.
             return
-    tmp = backup.parent / f".{backup.name}.tmp-{secrets.token_hex(6)}"
+    tmp = backup.parent / f".{backup.name}.tmp-{os.urandom(6).hex()}"
     try:
         os.link(path, tmp)
         tmp.replace(backup)
