@@ -124,7 +124,7 @@ def status_rows_json(
     return out
 
 
-_quote = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_quote = json.encoder.encode_basestring_ascii
 _float_repr = float.__repr__
 _isfinite = math.isfinite
 _DISABLED = f'"disabled", "status": {_quote(f"unresolved: {Reason.DISABLED.value}")}'
