@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui_vault.core.cache import Cache
-from tui_vault.core.integrations_status import public_settings
 from tui_vault.core.model import PROVIDERS, Reason, Secret
 from tui_vault.core.resolution import stale_allowed, stale_note
 
@@ -126,7 +125,7 @@ def status_rows_json(
 
 _quote = json.encoder.encode_basestring_ascii
 _float_repr = float.__repr__
-_isfinite = math.isfinite
+_INF = math.inf
 _DISABLED = f'"disabled", "status": {_quote(f"unresolved: {Reason.DISABLED.value}")}'
 _LOCAL_ROW = (
     '{{"name": {}, "enabled": {}, "allowed_domains": {}, "source": "local", '
@@ -145,8 +144,8 @@ def _local_row_json(s: Secret) -> str | None:
         or type(domains) is not list
         or type(created) is not float
         or type(updated) is not float
-        or not _isfinite(created)
-        or not _isfinite(updated)
+        or not -_INF < created < _INF  # finite (NaN fails too): no call per secret
+        or not -_INF < updated < _INF
     ):
         return None
     if domains:
@@ -327,6 +326,9 @@ class IntegrationHealth:
 def integration_health(
     vault: Vault, provider: str, needs_reauth: AbstractSet[str] = frozenset()
 ) -> IntegrationHealth:
+    # integrations_status imports asyncio: not at module level (`list` never needs it).
+    from tui_vault.core.integrations_status import public_settings
+
     config = vault.data.integrations.get(provider)
     linked = sum(1 for s in vault.data.secrets.values() if s.link and s.link.provider == provider)
     return IntegrationHealth(
