@@ -41,7 +41,7 @@ def _cli(args: list[str], key_text: str, stdin: str = "") -> None:
             code = cli.main(args)
     finally:
         sys.stdin = old_stdin
-        del os.environ["TUI_VAULT_KEY"]
+        os.environ.pop("TUI_VAULT_KEY", None)  # main() takes it out itself
     if code != 0:
         raise RuntimeError(f"tui-vault {' '.join(args)} exited {code}")
 

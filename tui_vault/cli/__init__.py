@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from tui_vault.cli import parser as _parser
 from tui_vault.cli.common import PROG, Command, say, vault_path
 from tui_vault.cli.parser import build_parser
 from tui_vault.core.errors import ExitCode, VaultError
@@ -42,7 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # First of all: TUI_VAULT_KEY leaves the environment (and the block /proc/<pid>/environ
     # shows), before any SDK is imported or any child started.
     take_env_key()
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Tests may swap build_parser for a prebuilt one: then that one parses everything.
+    parser = _parser.parser_for(argv) if build_parser is _parser.build_parser else build_parser()
     args = parser.parse_args(argv)
     for attr in ("vault", "key_file"):
         if not hasattr(args, attr):

@@ -287,10 +287,15 @@ def log_access(vault: Vault, action: str, results: dict[str, Resolution]) -> Non
 def write_json_array(rows: list[dict[str, Any]]) -> None:
     """A JSON array with one object per line: readable, and fast for 100,000 rows (indent=
     would switch Python to its pure-Python encoder)."""
-    out = sys.stdout
-    out.write("[\n" if rows else "[")
-    out.write(",\n".join(json.dumps(r) for r in rows))
-    out.write("\n]\n" if rows else "]\n")
+    write_json_texts([json.dumps(r) for r in rows])
+
+
+def write_json_texts(texts: list[str]) -> None:
+    """What write_json_array writes, from each row's json.dumps text: in one write."""
+    if texts:
+        sys.stdout.write("[\n" + ",\n".join(texts) + "\n]\n")
+    else:
+        sys.stdout.write("[]\n")
 
 
 def report_unresolved(results: dict[str, Resolution]) -> bool:

@@ -1,32 +1,28 @@
 """The argument parser, assembled from each command module's `register`.
 
-A new command is a new module with `cmd_*` handlers and a `register(add)`, plus one line here.
+A new command is a new module with `cmd_*` handlers and a `register(add)`, plus one line in
+REGISTER below (a test checks that line against what the module registers).
+
+A command line naming its command plainly (`tui-vault [--vault P] get NAME`) gets a parser
+with only that command's module: the same parse and the same errors for that command, without
+importing the other command modules or building their ~100 subparsers (about a third of a
+local `get`'s own start-up). Anything else (no command, --help, an unknown word or option
+before the command) gets the whole tree.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Sequence
 from typing import Any
 
 from tui_vault import __version__
-from tui_vault.cli import (
-    agent,
-    browse,
-    completion,
-    generate,
-    inject,
-    integrations,
-    lifecycle,
-    log,
-    push,
-    run,
-    secrets,
-    transfer,
-)
 from tui_vault.cli.common import PROG, Command, Parser, add_globals
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (only=COMMAND) the parser with just the module adding COMMAND."""
     parser = Parser(
         prog=PROG,
         description=(
@@ -52,18 +48,55 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    # The order here is the order of `tui-vault --help`.
-    lifecycle.register_init(add)
-    secrets.register(add)
-    inject.register(add)
-    run.register(add)
-    transfer.register(add)
-    lifecycle.register(add)
-    integrations.register(add)
-    agent.register(add)
-    browse.register(add)
-    push.register(add)
-    log.register(add)
-    generate.register(add)
-    completion.register(add)
+    for module, function, _names in REGISTER if only is None else _registering(only):
+        getattr(importlib.import_module(f"tui_vault.cli.{module}"), function)(add)
     return parser
+
+
+# (module, its register function, the commands it adds), in the order of `tui-vault --help`.
+REGISTER: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("lifecycle", "register_init", ("init",)),
+    ("secrets", "register", ("get", "set", "unset", "list")),
+    ("inject", "register", ("inject",)),
+    ("run", "register", ("run",)),
+    ("transfer", "register", ("export", "import")),
+    ("lifecycle", "register", ("clear", "reset", "cache")),
+    ("integrations", "register", ("integration", "link", "unlink")),
+    ("agent", "register", ("unlock", "lock", "agent", "passphrase")),
+    ("browse", "register", ("browse",)),
+    ("push", "register", ("push",)),
+    ("log", "register", ("log",)),
+    ("generate", "register", ("generate",)),
+    ("completion", "register", ("completion", "__complete-names")),
+)
+
+# The main parser's own options (add_globals with suppress=False, and --version).
+_VALUE_OPTIONS = ("--vault", "--key-file")
+_FLAG_OPTIONS = ("--accept-rollback",)
+
+
+def _registering(command: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [r for r in REGISTER if command in r[2]]
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command `argv` names, when it is plainly there: only the main parser's own options,
+    spelled in full, before it. None: anything else (the whole parser decides)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _VALUE_OPTIONS:
+            i += 2
+        elif arg in _FLAG_OPTIONS or (arg.split("=", 1)[0] in _VALUE_OPTIONS and "=" in arg):
+            i += 1
+        elif arg.startswith("-"):
+            return None  # --help, --version, an abbreviation, "--", a typo: the full parser
+        else:
+            return arg if _registering(arg) else None
+    return None
+
+
+def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
+    """The parser for this command line: only its command's module when argv names one."""
+    command = command_of(argv)
+    return build_parser() if command is None else build_parser(only=command)

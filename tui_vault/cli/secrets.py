@@ -19,7 +19,7 @@ from tui_vault.cli.common import (
     say,
     stdin_is_tty,
     url_arg,
-    write_json_array,
+    write_json_texts,
 )
 from tui_vault.core.errors import ExitCode, UsageError
 
@@ -97,10 +97,10 @@ def describe_status(session: Session, name: str) -> dict[str, Any]:
 
 def cmd_list(args: argparse.Namespace) -> int:
     session = open_session(args)
-    rows = [describe_status(session, n) for n in session.vault.names()]
     if args.json:
-        write_json_array(rows)
+        write_json_texts(session.status_rows_json(session.vault.names()))
         return 0
+    rows = [describe_status(session, n) for n in session.vault.names()]
     if not rows:
         say(f"The vault is empty. Add a secret: printf %s VALUE | {PROG} set NAME")
         return 0

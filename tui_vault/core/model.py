@@ -396,9 +396,17 @@ def _wire_is_canonical(wire: Any) -> bool:
     times = [s.created for s in secrets] + [s.updated for s in secrets]
     if not (min(times) > -1e12 and max(times) < 1e12):
         return False  # NaN cannot come from JSON, so min/max see every value
+    # Many secrets share one allow-list: each distinct list is parsed once (parse_domains
+    # depends on nothing but the list).
+    checked: dict[tuple[str, ...], bool] = {}
     for s in [s for s in secrets if s.allowed_domains or s.link is not None]:
-        if s.allowed_domains and parse_domains(s.allowed_domains) != s.allowed_domains:
-            return False
+        if s.allowed_domains:
+            domains = tuple(s.allowed_domains)
+            ok = checked.get(domains)
+            if ok is None:
+                ok = checked[domains] = parse_domains(s.allowed_domains) == s.allowed_domains
+            if not ok:
+                return False
         if s.link is not None and s.value:
             return False  # from_json drops a linked secret's stored value
     return True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -85,13 +84,16 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or settings_path()
     try:
         raw = read_checked(path, "settings file", MAX_SETTINGS_BYTES, owners=trusted_uids())
-        doc = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         return Settings()
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise SettingsError(f"{path} is not valid TOML: {e}") from None
     except VaultError as e:
         raise SettingsError(e.message) from None
+    import tomllib  # only when there is a file to parse (not on every `get` without one)
+
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SettingsError(f"{path} is not valid TOML: {e}") from None
     return settings_from_dict(doc, str(path))
 
 

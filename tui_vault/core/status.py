@@ -7,13 +7,15 @@ the table, its attention counter and troubleshoot; `integration_health` is one p
 
 from __future__ import annotations
 
+import json
+import math
 import time
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui_vault.core.cache import Cache
-from tui_vault.core.integrations_status import public_settings
 from tui_vault.core.model import PROVIDERS, Reason, Secret
 from tui_vault.core.resolution import stale_allowed, stale_note
 
@@ -90,6 +92,82 @@ def secret_status(
         row["state"] = "not-fetched"
         row["status"] = f"not fetched yet · from {PROVIDERS[s.link.provider]}"
     return row
+
+
+def status_rows_json(
+    vault: Vault,
+    cache: Cache | None,
+    ttl_seconds: float,
+    names: Iterable[str],
+    now: float | None = None,
+    stale_seconds: float = 0,
+) -> list[str]:
+    """`json.dumps(secret_status(...))` for each name: the same text, for a whole vault.
+
+    Local secrets (most of a big vault) are written from a template with the encoder's own
+    string escaper (`encode_basestring_ascii`, what json.dumps calls) and `float.__repr__`
+    (what it calls for a finite float), without building a dict per secret; anything else
+    (a link, a time that is not a finite float, unexpected types) goes through
+    secret_status and json.dumps. A test compares the two on hostile input.
+    """
+    now = now or time.time()
+    secrets = vault.data.secrets
+    out: list[str] = []
+    append = out.append
+    for name in names:
+        s = secrets.get(name)
+        text = _local_row_json(s) if s is not None else None
+        if text is None:
+            text = json.dumps(secret_status(vault, cache, ttl_seconds, name, now, stale_seconds))
+        append(text)
+    return out
+
+
+_quote = json.encoder.encode_basestring_ascii
+_float_repr = float.__repr__
+_INF = math.inf
+_DISABLED = f'"disabled", "status": {_quote(f"unresolved: {Reason.DISABLED.value}")}'
+_LOCAL_ROW = (
+    '{{"name": {}, "enabled": {}, "allowed_domains": {}, "source": "local", '
+    '"created": {}, "updated": {}, "state": {}}}'
+).format
+
+
+def _local_row_json(s: Secret) -> str | None:
+    """The row of a local secret as json.dumps writes it, or None to take the general path."""
+    name, enabled, domains = s.name, s.enabled, s.allowed_domains
+    created, updated = s.created, s.updated
+    if (
+        s.link is not None
+        or type(name) is not str
+        or type(enabled) is not bool
+        or type(domains) is not list
+        or type(created) is not float
+        or type(updated) is not float
+        or not -_INF < created < _INF  # finite (NaN fails too): no call per secret
+        or not -_INF < updated < _INF
+    ):
+        return None
+    if domains:
+        if not all(type(d) is str for d in domains):
+            return None
+        listed = "[" + ", ".join([_quote(d) for d in domains]) + "]"
+    else:
+        listed = "[]"
+    if not enabled:
+        state = _DISABLED
+    elif s.value == "":
+        state = '"empty", "status": "empty"'
+    else:
+        state = '"ok", "status": "ok"'
+    return _LOCAL_ROW(
+        _quote(name),
+        "true" if enabled else "false",
+        listed,
+        _float_repr(created),
+        _float_repr(updated),
+        state,
+    )
 
 
 # ---------------------------------------------------------------------------- health
@@ -248,6 +326,9 @@ class IntegrationHealth:
 def integration_health(
     vault: Vault, provider: str, needs_reauth: AbstractSet[str] = frozenset()
 ) -> IntegrationHealth:
+    # integrations_status imports asyncio: not at module level (`list` never needs it).
+    from tui_vault.core.integrations_status import public_settings
+
     config = vault.data.integrations.get(provider)
     linked = sum(1 for s in vault.data.secrets.values() if s.link and s.link.provider == provider)
     return IntegrationHealth(

@@ -3,7 +3,7 @@ then (the caller's) prompt. Wherever key text is given, the vault's passphrase w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_vault.core import keystore
@@ -11,7 +11,7 @@ from tui_vault.core.errors import InvalidKeyError, NoKeyError, StorageError, Vau
 from tui_vault.core.hygiene import ENV_KEY as ENV_KEY
 from tui_vault.core.hygiene import take_env_key
 from tui_vault.core.store import atomic_write
-from tui_vault.core.vault import Vault, peek_vault_id, read_vault_file
+from tui_vault.core.vault import Vault, VaultFile, read_vault_file
 from tui_vault.core.vaultkey import PREFIX, decode_key, encode_key
 
 
@@ -19,6 +19,9 @@ from tui_vault.core.vaultkey import PREFIX, decode_key, encode_key
 class KeySource:
     text: str
     origin: str  # "environment", "key file", "agent", "keyring", "prompt"
+    # The vault file as read to look the key up by vault id (agent, keyring): open_with
+    # opens that one instead of reading and checking the file a second time.
+    file: VaultFile | None = field(default=None, compare=False, repr=False)
 
 
 def read_key_file(path: Path) -> str:
@@ -63,20 +66,21 @@ def find_key(
     if not use_keyring and not use_agent:
         return None
     try:
-        vault_id = peek_vault_id(vault_path)
+        file = read_vault_file(vault_path)
     except VaultError:
         return None
+    vault_id = file.envelope.vault_id
     if use_agent:
         from tui_vault.core import agent
 
         held = agent.fetch_key(vault_id)
         if held is not None:
-            return KeySource(encode_key(held), "agent")
+            return KeySource(encode_key(held), "agent", file)
     if not use_keyring:
         return None
     saved = keystore.load(vault_id)
     if saved:
-        return KeySource(saved, "keyring")
+        return KeySource(saved, "keyring", file)
     return None
 
 
@@ -94,7 +98,8 @@ def open_with(vault_path: Path, source: KeySource) -> Vault:
     from tui_vault.core.hygiene import make_non_dumpable
 
     make_non_dumpable()  # this process is about to hold a key: no ptrace, no core dump
-    file = read_vault_file(vault_path)  # a missing or foreign file is reported before the key
+    # A missing or foreign file is reported before the key.
+    file = source.file or read_vault_file(vault_path)
     try:
         key = decode_key(source.text)
     except InvalidKeyError:

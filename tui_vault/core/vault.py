@@ -77,8 +77,12 @@ def _read_vault_bytes(path: Path) -> bytes:
         raise VaultNotFoundError(f"no vault at {path}; create one with `tui-vault init`") from None
 
 
-def _digest(raw: bytes) -> bytes:
-    return hashlib.sha256(raw).digest()
+def _digest(*pieces: bytes) -> bytes:
+    """SHA-256 of the file's bytes (given whole, or as the pieces written one after another)."""
+    h = hashlib.sha256()
+    for piece in pieces:
+        h.update(piece)
+    return h.digest()
 
 
 def read_envelope(path: Path, kind: str = "vault") -> Envelope:
@@ -234,13 +238,13 @@ class Vault:
             remove_stale_temps(path)
         generation = self.generation + 1
         env = _seal(self._key, self.vault_id, generation, data, self._enc_key)
-        raw = env.to_bytes()
+        parts = env.to_parts()  # written and hashed piece by piece: no 30 MB join
         keep_backup(self.path, self.paths.backup)
-        atomic_write(self.path, raw)
+        atomic_write(self.path, parts)
         self.data = data
         self.generation = generation
         self._envelope = env
-        self._digest = _digest(raw)
+        self._digest = _digest(*parts)
         self._remember(force=True)  # under the lock: no other writer is ahead of us
 
     def change(self, fn: Callable[[VaultData], T], *, scrub_backup: bool = False) -> T:

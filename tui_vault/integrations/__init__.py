@@ -7,10 +7,11 @@ never imports this package, it is given the factory from the top.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # concurrent.futures (with logging, threading) costs a local `get` ~8 ms
+    from concurrent.futures import Executor
+
     from tui_vault.core.providers import Provider
 
 
