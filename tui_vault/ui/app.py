@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events, on, work
 from textual.app import App
@@ -29,16 +29,28 @@ from textual.worker_manager import WorkerManager
 from tui_vault.core.clipboard import ClipboardManager, LocalClipboard, TmuxClipboard
 from tui_vault.core.display import visible
 from tui_vault.core.errors import VaultError
-from tui_vault.core.providers import ProviderFactory
-from tui_vault.core.resolver import Resolution, ResolveProgress
-from tui_vault.core.session import Session
 from tui_vault.core.settings import Settings, SettingsError, load_settings, save_settings
-from tui_vault.core.vault import Vault
-from tui_vault.ui.commands import VaultCommands
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged, VaultLocked
 from tui_vault.ui.styles import stylesheet
 
+if TYPE_CHECKING:
+    # Only what an unlocked vault needs: loaded on unlock, not on the way to the unlock
+    # screen's first paint (bench row cold_start).
+    from textual.command import Provider
+
+    from tui_vault.core.providers import ProviderFactory
+    from tui_vault.core.resolver import Resolution, ResolveProgress
+    from tui_vault.core.session import Session
+    from tui_vault.core.vault import Vault
+
 T = TypeVar("T")
+
+
+def _vault_commands() -> type[Provider]:
+    """The palette's own commands, imported when the palette first opens."""
+    from tui_vault.ui.commands import VaultCommands
+
+    return VaultCommands
 
 
 class _ReportingWorkers(WorkerManager):
@@ -73,7 +85,7 @@ class VaultApp(App[int]):
     TITLE = "tui-vault"
     CSS_PATH = [stylesheet("app.tcss")]
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = App.COMMANDS | {VaultCommands}
+    COMMANDS = App.COMMANDS | {_vault_commands}
 
     BINDINGS = [
         # priority: lock works while a dialog (and its inputs) has the focus too
@@ -168,12 +180,15 @@ class VaultApp(App[int]):
             self.notify(problem, severity="warning", timeout=10)
 
     def show_entry_screen(self, message: str = "", auto: bool = True) -> None:
-        from tui_vault.ui.screens.create import CreateScreen
-        from tui_vault.ui.screens.unlock import UnlockScreen
+        screen: Screen[Any]
+        if self.vault_path.exists():
+            from tui_vault.ui.screens.unlock import UnlockScreen
 
-        screen: Screen[Any] = (
-            UnlockScreen(message=message, auto=auto) if self.vault_path.exists() else CreateScreen()
-        )
+            screen = UnlockScreen(message=message, auto=auto)
+        else:
+            from tui_vault.ui.screens.create import CreateScreen
+
+            screen = CreateScreen()
         if len(self.screen_stack) > 1:
             while len(self.screen_stack) > 2:
                 self.pop_screen()
@@ -192,6 +207,7 @@ class VaultApp(App[int]):
         typed: the key (or passphrase) was typed here; then, unless turned off in Settings,
         the session agent gets it too, so other terminals need not ask for it again.
         """
+        from tui_vault.core.session import Session
         from tui_vault.ui.screens.secrets import SecretsScreen
 
         if vault.rollback is not None:  # an older copy: readable, but saving is refused
