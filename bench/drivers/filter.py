@@ -47,9 +47,7 @@ async def main(vault_path: str, key_file: str, char: str) -> None:
                     table = screen.query_one("#table", DataTable)
                 except NoMatches:  # the screen is switched to but not composed yet
                     table = None
-                if table is not None and table.row_count == min(
-                    len(vault.data.secrets), max_rows
-                ):
+                if table is not None and table.row_count == min(len(vault.data.secrets), max_rows):
                     break
             if time.monotonic() > deadline:
                 raise TimeoutError("the secrets table never filled")

@@ -87,8 +87,10 @@ def settle_gc() -> None:
     no cycles. Left in the oldest generation, every full collection walks all of them: about
     0.2 s at 100,000 secrets, paid by whatever keystroke happens to trigger it. Frozen
     (`gc.freeze`), they are still freed by reference counting when dropped; `action_lock`
-    unfreezes them so that cycles among them can be collected again.
+    unfreezes them so that cycles among them can be collected again; so does the next call
+    here (a reload, or another app in the same process, as in the tests).
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 

@@ -277,7 +277,10 @@ class SecretsScreen(Screen[None]):
             with Horizontal(id="filter-row"):
                 yield Input(placeholder="Filter secrets  ( / )", id="filter", compact=True)
                 yield Label("", id="count")
-            yield ProgressBar(id="progress", show_eta=False)
+            # Hidden until a fetch reports progress (which sets the real total). Without a
+            # total, the bar would run its indeterminate animation at 15 frames a second
+            # even while hidden: the idle TUI's only busy timer.
+            yield ProgressBar(total=1, id="progress", show_eta=False)
             yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
             yield EmptyState(EMPTY_STATE, id="empty")
             yield Static("", id="detail")
