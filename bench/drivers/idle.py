@@ -5,9 +5,10 @@
 
 tui-vault: unlocks with the key file and waits until the secrets table is drawn (every
 secret, or the window of rows the table draws at most) and that frame is rendered. Then it
-reads the process's peak resident memory so far (maxrss: decrypting and parsing included),
-and measures the CPU time of the whole process (every thread) over SECONDS of idling: no
-key, no mouse, the app's own timers only. Prints
+lets SETTLE_SECONDS pass (one-time start-up work still running in threads: the unlock
+screen's probes import the keyring), reads the process's peak resident memory so far
+(maxrss: decrypting and parsing included), and measures the CPU time of the whole process
+(every thread) over SECONDS of idling: no key, no mouse, the app's own timers only. Prints
 `IDLE <cpu seconds> <wall seconds> <maxrss bytes> <secrets> <rows drawn>`.
 """
 
@@ -20,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+SETTLE_SECONDS = 2.0
 
 
 async def settle(app: Any) -> None:
@@ -52,6 +55,7 @@ async def minimal(seconds: float) -> str:
         while not isinstance(app.focused, Input):
             await asyncio.sleep(0.01)
         await settle(app)
+        await asyncio.sleep(SETTLE_SECONDS)
         rss = maxrss()
         cpu, wall = await idle(seconds)
     return f"IDLE {cpu} {wall} {rss} 0 0"
@@ -82,6 +86,7 @@ async def tui_vault(vault_path: str, key_file: str, seconds: float) -> str:
                 raise TimeoutError("the secrets table never filled")
             await asyncio.sleep(0.01)
         await settle(app)
+        await asyncio.sleep(SETTLE_SECONDS)
         rss = maxrss()
         cpu, wall = await idle(seconds)
         if type(app.screen).__name__ != "SecretsScreen":  # locked or crashed meanwhile
