@@ -11,6 +11,7 @@ the window is one second.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from pathlib import Path
 
 from bench.core import PYTHON, ROOT, Row, Sizes, driver_failure, fmt_value, isolated_env
@@ -25,9 +26,17 @@ SMOKE_IDLE_SECONDS = 1.0
 
 def measure(args: list[str], env: dict[str, str]) -> tuple[float, float, int, int, int]:
     """(CPU seconds, wall seconds, maxrss bytes, secrets, rows drawn) of one run."""
-    done = subprocess.run(
-        [PYTHON, DRIVER, *args], env=env, capture_output=True, text=True, timeout=900
-    )
+    # Through drivers/rss.py, a small parent: a child forked straight from this process
+    # (which built the 100,000-secret vault) would count this process's peak RSS as its own.
+    rss_parent = str(ROOT / "bench" / "drivers" / "rss.py")
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as report:
+        done = subprocess.run(
+            [PYTHON, rss_parent, report.name, PYTHON, DRIVER, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
     line = next((x for x in done.stdout.splitlines() if x.startswith("IDLE")), "")
     if not line:
         raise RuntimeError(f"idle driver failed: {driver_failure(done.stderr)}")
