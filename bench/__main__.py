@@ -31,6 +31,7 @@ from bench import (
     startup,
     transfer_rows,
     tui_filter,
+    tui_idle,
     warm,
 )
 from bench.core import ROOT, WORK, Row, Sizes, say, start_clock
@@ -51,6 +52,7 @@ SECTIONS: list[tuple[str, SectionFn, list[str]]] = [
         peers.run,
         ["peer_dotenvx_get", "peer_dotenvx_run", "peer_harlequin", "first_make_run"],
     ),
+    ("tui_idle", tui_idle.run, ["tui_memory", "tui_idle"]),
     # Last: its repetitions adapt to the time left.
     ("tui_filter", tui_filter.run, ["scale_filter"]),
 ]
@@ -68,6 +70,8 @@ ROW_KEYS = [
     "scale_edit",
     "scale_filter",
     "scale_memory",
+    "tui_memory",
+    "tui_idle",
     "export_plain",
     "export_enc",
     "import_plain",

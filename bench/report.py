@@ -174,6 +174,11 @@ def headlines(rows: Sequence[Row], sizes: Sizes) -> list[str]:
         f"`list --json` {v('scale_list')}, one edit saved {v('scale_edit')}{filter_part}; "
         f"peak memory {v('scale_memory')}."
     )
+    if k.get("tui_memory") and k["tui_memory"].value is not None and k.get("tui_idle"):
+        out.append(
+            f"- **The TUI at rest, {sizes.scale_secrets:,} secrets unlocked:** peak memory "
+            f"{v('tui_memory')}; CPU over its idle window {v('tui_idle')}."
+        )
     out.append(
         f"- **Export / import of {sizes.transfer_secrets:,} secrets:** encrypted "
         f"{v('export_enc')} / {v('import_enc')}, plaintext {v('export_plain')} / "

@@ -21,6 +21,7 @@ from pathlib import Path
 
 async def main(vault_path: str, key_file: str, char: str) -> None:
     from textual import events
+    from textual.css.query import NoMatches
     from textual.widgets import DataTable, Input
 
     from tui_vault.ui.app import make_app
@@ -42,18 +43,28 @@ async def main(vault_path: str, key_file: str, char: str) -> None:
             vault = getattr(app, "vault", None)
             screen = app.screen
             if vault is not None and type(screen).__name__ == "SecretsScreen":
-                table = screen.query_one("#table", DataTable)
-                if table.row_count == min(len(vault.data.secrets), max_rows):
+                try:
+                    table = screen.query_one("#table", DataTable)
+                except NoMatches:  # the screen is switched to but not composed yet
+                    table = None
+                if table is not None and table.row_count == min(len(vault.data.secrets), max_rows):
                     break
             if time.monotonic() > deadline:
                 raise TimeoutError("the secrets table never filled")
             await asyncio.sleep(0.01)
         loaded = time.perf_counter() - t_start
         needle = screen.query_one("#filter", Input)
-        needle.focus()
-        settled = asyncio.Event()
-        app.call_after_refresh(settled.set)
-        await settled.wait()
+        # The screen moves the focus to the table when it is shown (on_screen_resume), which
+        # can come after this focus() on a fast start: focus until it stays.
+        while True:
+            needle.focus()
+            settled = asyncio.Event()
+            app.call_after_refresh(settled.set)
+            await settled.wait()
+            if app.focused is needle:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError("the filter never kept the focus")
         before = table.row_count
         matches = sum(1 for s in vault.data.secrets.values() if char in s.name.lower())
         expected = min(matches, max_rows)
@@ -70,6 +81,8 @@ async def main(vault_path: str, key_file: str, char: str) -> None:
         while not (
             needle.value == char and table.row_count == expected and shows_only_matches(table)
         ):
+            if time.monotonic() > deadline:
+                raise TimeoutError("the filtered table never showed")
             await asyncio.sleep(0)
         painted = asyncio.Event()
         app.call_after_refresh(painted.set)

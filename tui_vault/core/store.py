@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
-from tui_vault.core.crypto import CIPHER_NAME, KDF_NAME
+# msgspec and core.crypto (cryptography) load with the first envelope read or written: the
+# settings file is read through this module before the TUI's first paint, which needs neither.
 from tui_vault.core.errors import CorruptVaultError, LockTimeoutError, StorageError
 
 FORMAT = "tui-vault"
@@ -112,6 +111,8 @@ class Envelope:
     ciphertext: bytes
 
     def header(self) -> dict[str, Any]:
+        from tui_vault.core.crypto import CIPHER_NAME, KDF_NAME
+
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -164,6 +165,10 @@ class Envelope:
 
     @classmethod
     def from_bytes(cls, raw: bytes, where: str, kind: str) -> Envelope:
+        import msgspec
+
+        from tui_vault.core.crypto import CIPHER_NAME, KDF_NAME
+
         try:
             # msgspec checks the UTF-8 itself: no 30 MB str copy first.
             doc = msgspec.json.decode(raw)

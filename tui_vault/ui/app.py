@@ -11,11 +11,12 @@ subscribed (a table under a modal too) through two signals: `vault_changed` and
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events, on, work
 from textual.app import App
@@ -29,16 +30,28 @@ from textual.worker_manager import WorkerManager
 from tui_vault.core.clipboard import ClipboardManager, LocalClipboard, TmuxClipboard
 from tui_vault.core.display import visible
 from tui_vault.core.errors import VaultError
-from tui_vault.core.providers import ProviderFactory
-from tui_vault.core.resolver import Resolution, ResolveProgress
-from tui_vault.core.session import Session
 from tui_vault.core.settings import Settings, SettingsError, load_settings, save_settings
-from tui_vault.core.vault import Vault
-from tui_vault.ui.commands import VaultCommands
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged, VaultLocked
 from tui_vault.ui.styles import stylesheet
 
+if TYPE_CHECKING:
+    # Only what an unlocked vault needs: loaded on unlock, not on the way to the unlock
+    # screen's first paint (bench row cold_start).
+    from textual.command import Provider
+
+    from tui_vault.core.providers import ProviderFactory
+    from tui_vault.core.resolver import Resolution, ResolveProgress
+    from tui_vault.core.session import Session
+    from tui_vault.core.vault import Vault
+
 T = TypeVar("T")
+
+
+def _vault_commands() -> type[Provider]:
+    """The palette's own commands, imported when the palette first opens."""
+    from tui_vault.ui.commands import VaultCommands
+
+    return VaultCommands
 
 
 class _ReportingWorkers(WorkerManager):
@@ -67,13 +80,28 @@ def _stat_of(path: Path) -> tuple[int, int, int] | None:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+def settle_gc() -> None:
+    """Collect once, then keep what survives out of the cyclic GC's later passes.
+
+    An unlocked vault is a few objects per secret that live as long as the session and form
+    no cycles. Left in the oldest generation, every full collection walks all of them: about
+    0.2 s at 100,000 secrets, paid by whatever keystroke happens to trigger it. Frozen
+    (`gc.freeze`), they are still freed by reference counting when dropped; `action_lock`
+    unfreezes them so that cycles among them can be collected again; so does the next call
+    here (a reload, or another app in the same process, as in the tests).
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class VaultApp(App[int]):
     """tui-vault: a local, encrypted secrets vault."""
 
     TITLE = "tui-vault"
     CSS_PATH = [stylesheet("app.tcss")]
     ENABLE_COMMAND_PALETTE = True
-    COMMANDS = App.COMMANDS | {VaultCommands}
+    COMMANDS = App.COMMANDS | {_vault_commands}
 
     BINDINGS = [
         # priority: lock works while a dialog (and its inputs) has the focus too
@@ -168,12 +196,15 @@ class VaultApp(App[int]):
             self.notify(problem, severity="warning", timeout=10)
 
     def show_entry_screen(self, message: str = "", auto: bool = True) -> None:
-        from tui_vault.ui.screens.create import CreateScreen
-        from tui_vault.ui.screens.unlock import UnlockScreen
+        screen: Screen[Any]
+        if self.vault_path.exists():
+            from tui_vault.ui.screens.unlock import UnlockScreen
 
-        screen: Screen[Any] = (
-            UnlockScreen(message=message, auto=auto) if self.vault_path.exists() else CreateScreen()
-        )
+            screen = UnlockScreen(message=message, auto=auto)
+        else:
+            from tui_vault.ui.screens.create import CreateScreen
+
+            screen = CreateScreen()
         if len(self.screen_stack) > 1:
             while len(self.screen_stack) > 2:
                 self.pop_screen()
@@ -192,6 +223,7 @@ class VaultApp(App[int]):
         typed: the key (or passphrase) was typed here; then, unless turned off in Settings,
         the session agent gets it too, so other terminals need not ask for it again.
         """
+        from tui_vault.core.session import Session
         from tui_vault.ui.screens.secrets import SecretsScreen
 
         if vault.rollback is not None:  # an older copy: readable, but saving is refused
@@ -209,6 +241,7 @@ class VaultApp(App[int]):
         )
         self.last_activity = self.clock()
         self._vault_stat = _stat_of(vault.path)
+        settle_gc()
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(SecretsScreen())
@@ -264,6 +297,7 @@ class VaultApp(App[int]):
         self._forget_in_agent(session.vault.vault_id)  # locking here locks it everywhere
         session.close()
         self.session = None
+        gc.unfreeze()  # what the session held may be collected again (settle_gc)
         self.workers.cancel_group(self, "vault")
         # No automatic unlock after a lock: that would undo it. A saved key is one press away.
         self.show_entry_screen(
@@ -351,6 +385,7 @@ class VaultApp(App[int]):
             for s in session.vault.data.secrets.values():
                 if s.link is not None:
                     session.forget(s.name)
+        settle_gc()  # a whole new set of secrets was read
         self.changed()
 
     # ------------------------------------------------------------------ settings

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from textual.dom import DOMNode
-from textual.widgets import DataTable
 
 # The one helper for counted nouns (core/words.py), re-exported for the screens.
 from tui_vault.core.words import plural as plural
 
 if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
     from tui_vault.ui.app import VaultApp
     from tui_vault.ui.messages import ResolveProgressed, VaultChanged
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -15,7 +16,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Static
 
 from tui_vault.core.display import visible
-from tui_vault.core.model import PROVIDERS, Secret
+from tui_vault.core.model import PROVIDERS, Secret, VaultData
 from tui_vault.core.references import reference
 from tui_vault.core.vault import Vault
 from tui_vault.core.words import noun
@@ -107,6 +108,64 @@ def fit(cell: Text | str, width: int) -> Text:
 
 class EmptyState(Static, can_focus=True):
     """The empty vault's help text; focusable so keys reach the screen, not the filter."""
+
+
+class _SecretIndex:
+    """One vault's secrets, in natural name order, with what filtering and sorting read.
+
+    Matching is the same test as ever (the needle in the lowercased name, in a domain, or in
+    the lowercased source label); the lowercased fields and the sort keys are worked out once
+    here. `local_blocking` tells whether a local secret needs attention: for a secret without
+    a link that depends on the secret alone (disabled, or an empty value), so it is cached;
+    linked secrets depend on the session's fetches and are asked every time.
+    """
+
+    SEP = "\n"  # never in a name, a domain or a source label (all single-line)
+
+    def __init__(self, data: VaultData, local_blocking: Callable[[Secret], bool]) -> None:
+        self.data = data
+        ordered = sorted(data.secrets.values(), key=lambda s: natural_key(s.name))
+        self.secrets = ordered
+        sep = self.SEP
+        self.haystacks = [
+            sep.join((s.name.lower(), *s.allowed_domains, source_label(s).lower())) for s in ordered
+        ]
+        self._blocking = {s.name for s in ordered if s.link is None and local_blocking(s)}
+        self._sort_keys: dict[int, dict[str, Any]] = {}
+
+    def matching(self, needle: str) -> list[Secret]:
+        """The secrets the filter shows, in natural name order (a new list)."""
+        if not needle:
+            return list(self.secrets)
+        if self.SEP in needle:  # could match across two fields: test them one by one
+            return [s for s in self.secrets if _matches(s, needle)]
+        return [s for s, h in zip(self.secrets, self.haystacks, strict=True) if needle in h]
+
+    def blocking(self, secret: Secret) -> bool:
+        return secret.name in self._blocking
+
+    def sort_keys(self, column: int) -> dict[str, Any]:
+        """Sort keys of the Value, Domains and Source columns, by name (built on first use)."""
+        keys = self._sort_keys.get(column)
+        if keys is None:
+            key = _COLUMN_KEYS[column]
+            keys = self._sort_keys[column] = {s.name: key(s) for s in self.secrets}
+        return keys
+
+
+def _matches(s: Secret, needle: str) -> bool:
+    return (
+        needle in s.name.lower()
+        or any(needle in d for d in s.allowed_domains)
+        or needle in source_label(s).lower()
+    )
+
+
+_COLUMN_KEYS: dict[int, Callable[[Secret], Any]] = {
+    1: lambda s: (s.link is not None, s.value == ""),
+    2: lambda s: natural_key(",".join(s.allowed_domains)),
+    3: lambda s: source_label(s).lower(),
+}
 
 
 class SecretsScreen(Screen[None]):
@@ -210,6 +269,7 @@ class SecretsScreen(Screen[None]):
         self._requested: set[str] = set()  # linked secrets asked for, not answered yet
         self._status_timer: Timer | None = None
         self._laid_out_width = 0
+        self._index: _SecretIndex | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -217,7 +277,10 @@ class SecretsScreen(Screen[None]):
             with Horizontal(id="filter-row"):
                 yield Input(placeholder="Filter secrets  ( / )", id="filter", compact=True)
                 yield Label("", id="count")
-            yield ProgressBar(id="progress", show_eta=False)
+            # Hidden until a fetch reports progress (which sets the real total). Without a
+            # total, the bar would run its indeterminate animation at 15 frames a second
+            # even while hidden: the idle TUI's only busy timer.
+            yield ProgressBar(total=1, id="progress", show_eta=False)
             yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
             yield EmptyState(EMPTY_STATE, id="empty")
             yield Static("", id="detail")
@@ -322,37 +385,36 @@ class SecretsScreen(Screen[None]):
     def vault(self) -> Vault | None:
         return vapp(self).vault
 
-    def visible_secrets(self) -> list[Secret]:
+    def _secret_index(self) -> _SecretIndex | None:
+        """The vault's secrets prepared for filtering and sorting, built once per vault change
+        (every change replaces `vault.data`), not once per keystroke."""
         vault = self.vault
         if vault is None:
+            self._index = None
+            return None
+        if self._index is None or self._index.data is not vault.data:
+            self._index = _SecretIndex(vault.data, self._local_blocking)
+        return self._index
+
+    def _local_blocking(self, secret: Secret) -> bool:
+        return self._needs_attention(secret)
+
+    def visible_secrets(self) -> list[Secret]:
+        index = self._secret_index()
+        if index is None:
             return []
         needle = self.query_one("#filter", Input).value.strip().lower()
-        rows = [
-            s
-            for s in vault.data.secrets.values()
-            if not needle
-            or needle in s.name.lower()
-            or any(needle in d for d in s.allowed_domains)
-            or needle in source_label(s).lower()
-        ]
-        # Ties (same domains, same source...) are broken by name, in natural order; the
-        # name order stays ascending when the column is reversed.
-        rows.sort(key=lambda s: natural_key(s.name))
-        if self.sort_column != 0:
-            rows.sort(key=self._sort_key(), reverse=self.sort_reverse)
+        # In natural name order already (ties, e.g. the same domains or source, stay in name
+        # order; the name order stays ascending when another column is reversed).
+        rows = index.matching(needle)
+        if self.sort_column == 4:  # status: changes with time and fetches, never cached
+            rows.sort(key=lambda s: natural_key(self.status_of(s)), reverse=self.sort_reverse)
+        elif self.sort_column != 0:
+            keys = index.sort_keys(self.sort_column)
+            rows.sort(key=lambda s: keys[s.name], reverse=self.sort_reverse)
         elif self.sort_reverse:
             rows.reverse()
         return rows
-
-    def _sort_key(self) -> Any:
-        col = self.sort_column
-        if col == 1:
-            return lambda s: (s.link is not None, s.value == "")
-        if col == 2:
-            return lambda s: natural_key(",".join(s.allowed_domains))
-        if col == 3:
-            return lambda s: source_label(s).lower()
-        return lambda s: natural_key(self.status_of(s))
 
     def column_label(self, index: int) -> str:
         name = COLUMNS[index]
@@ -515,7 +577,15 @@ class SecretsScreen(Screen[None]):
         detail.update(text)
 
     def _update_status_line(self, rows: list[Secret]) -> None:
-        problems = [s for s in rows if self._needs_attention(s)]
+        index = self._secret_index()
+        if index is not None:  # local secrets' verdicts depend on the secret alone: cached
+            problems = [
+                s
+                for s in rows
+                if index.blocking(s) or (s.link is not None and self._needs_attention(s))
+            ]
+        else:
+            problems = [s for s in rows if self._needs_attention(s)]
         line = self.query_one("#status-line", Static)
         if problems:
             line.update(

@@ -5,6 +5,7 @@ shows only when one exists; "Key from file…" opens the vault with a key file."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,18 +21,14 @@ from tui_vault.core.errors import (
     VaultError,
     WrongKeyError,
 )
-from tui_vault.core.passphrase import WRONG as WRONG_PASSPHRASE
-from tui_vault.core.passphrase import has_passphrase
-from tui_vault.core.unlock import (
-    KeySource,
-    find_key,
-    open_with,
-    read_key_file,
-    reset_vault_files,
-)
 from tui_vault.ui.base import display_path, vapp
-from tui_vault.ui.screens.dialogs import PathDialog, TypedConfirmDialog
 from tui_vault.ui.widgets.footer import VaultFooter
+
+if TYPE_CHECKING:
+    from tui_vault.core.unlock import KeySource
+
+# Opening a vault (core.unlock: crypto, the vault format, the keyring) is imported by the
+# workers that do it, after the first paint: the screen shows without waiting for it.
 
 
 def _key_file_missing(path: Path) -> str | None:
@@ -42,6 +39,8 @@ def explain(error: VaultError) -> str:
     if isinstance(error, InvalidKeyError):
         return "That is not a valid vault key: check it for a typo."
     if isinstance(error, WrongKeyError):
+        from tui_vault.core.passphrase import WRONG as WRONG_PASSPHRASE
+
         if error.message == WRONG_PASSPHRASE:
             return "Wrong passphrase or key: check it and try again."
         return "Wrong key for this vault: it is a valid key, but not this vault's."
@@ -93,6 +92,13 @@ class UnlockScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#key-input", Input).focus()
+        # The probes (their imports, the keyring's above all) start once the screen is on
+        # screen: in threads, they would otherwise hold the GIL while it is being drawn.
+        self.call_after_refresh(self._start_probes)
+
+    def _start_probes(self) -> None:
+        if not self.is_attached:
+            return
         self._check_passphrase()
         if self.auto:
             self._auto_unlock()
@@ -110,6 +116,8 @@ class UnlockScreen(Screen[None]):
 
     def _saved_source(self) -> KeySource | None:
         """Runs in a worker: the environment, --key-file or keyring, else the saved file."""
+        from tui_vault.core.unlock import KeySource, find_key, read_key_file
+
         app = vapp(self)
         source = find_key(app.vault_path, app.key_file, use_keyring=app.use_keyring)
         if source is not None:
@@ -135,6 +143,8 @@ class UnlockScreen(Screen[None]):
 
     @work(thread=True, group="unlock-passphrase", exit_on_error=False)
     def _check_passphrase(self) -> None:
+        from tui_vault.core.passphrase import has_passphrase
+
         app = vapp(self)
         if has_passphrase(app.vault_path):
             app.call_from_thread(self._offer_passphrase)
@@ -154,6 +164,8 @@ class UnlockScreen(Screen[None]):
 
     @on(Button.Pressed, "#key-file")
     def action_key_from_file(self) -> None:
+        from tui_vault.ui.screens.dialogs import PathDialog
+
         remembered = vapp(self).settings.key_file or "~/tui-vault-key.txt"
         self.app.push_screen(
             PathDialog(
@@ -172,6 +184,8 @@ class UnlockScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def _unlock_from_file(self, path: Path) -> None:
+        from tui_vault.core.unlock import KeySource, open_with, read_key_file
+
         app = vapp(self)
         try:
             vault = open_with(app.vault_path, KeySource(read_key_file(path), "key file"))
@@ -182,6 +196,8 @@ class UnlockScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def _auto_unlock(self, explicit: bool = False) -> None:
+        from tui_vault.core.unlock import find_key, open_with
+
         app = vapp(self)
         try:
             source = (
@@ -215,6 +231,8 @@ class UnlockScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def _unlock(self, text: str) -> None:
+        from tui_vault.core.unlock import KeySource, open_with
+
         app = vapp(self)
         try:
             vault = open_with(app.vault_path, KeySource(text, "prompt"))
@@ -236,6 +254,8 @@ class UnlockScreen(Screen[None]):
 
     @on(Button.Pressed, "#reset")
     def action_reset_vault(self) -> None:
+        from tui_vault.ui.screens.dialogs import TypedConfirmDialog
+
         self.app.push_screen(
             TypedConfirmDialog(
                 "Reset vault",
@@ -253,6 +273,8 @@ class UnlockScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
     def _reset(self) -> None:
+        from tui_vault.core.unlock import reset_vault_files
+
         app = vapp(self)
         try:
             reset_vault_files(app.vault_path)

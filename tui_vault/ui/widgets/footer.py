@@ -59,10 +59,18 @@ class VaultFooter(Footer):
         width = self.app.size.width - 2  # the palette key's border and padding
         show = choose(((k.action, k.key_display, k.description) for k in keys), width, self.compact)
         kept = [w for w in widgets if not isinstance(w, FooterKey) or w.action in show]
+        if self.compact:
+            # FooterKey sets this class from a watcher once mounted, which restyles every
+            # key one by one (tens of ms on the first paint); set before mounting, the
+            # watcher has nothing left to do. Same class, same looks.
+            for w in keys:
+                w.add_class("-compact", update=False)
         self.styles.grid_size_columns = len(kept)
+        self._last_width = self.app.size.width  # laid out for this width already
         yield from kept
 
     def on_resize(self, event: events.Resize) -> None:
-        if event.size.width != self._last_width:
-            self._last_width = event.size.width
+        width = self.app.size.width
+        if width != self._last_width:
+            self._last_width = width
             self.call_after_refresh(self.recompose)

@@ -1,0 +1,146 @@
+"""The secrets table's index (ui/screens/secrets.py `_SecretIndex`): built once per vault
+change, it must show exactly what filtering and sorting every secret on each keystroke
+showed, in the same order, including on names and needles chosen to trip it up."""
+
+from __future__ import annotations
+
+import gc
+import random
+from typing import Any
+
+from textual.widgets import DataTable, Input
+
+from tests.ui.conftest import VaultEnv, wait_until
+from tui_vault.core.model import Link, Secret, VaultData
+from tui_vault.ui.screens.secrets import (
+    SecretsScreen,
+    _SecretIndex,
+    natural_key,
+    source_label,
+)
+
+
+def reference(
+    data: VaultData, needle: str, column: int, reverse: bool, status: Any = None
+) -> list[str]:
+    """What the table showed before the index: filter every secret, then sort."""
+    rows = [
+        s
+        for s in data.secrets.values()
+        if not needle
+        or needle in s.name.lower()
+        or any(needle in d for d in s.allowed_domains)
+        or needle in source_label(s).lower()
+    ]
+    rows.sort(key=lambda s: natural_key(s.name))
+    keys = {
+        1: lambda s: (s.link is not None, s.value == ""),
+        2: lambda s: natural_key(",".join(s.allowed_domains)),
+        3: lambda s: source_label(s).lower(),
+    }
+    if column != 0:
+        rows.sort(key=keys[column], reverse=reverse)
+    elif reverse:
+        rows.reverse()
+    return [s.name for s in rows]
+
+
+def indexed(index: _SecretIndex, needle: str, column: int, reverse: bool) -> list[str]:
+    """The same steps as SecretsScreen.visible_secrets, for the cached columns."""
+    rows = index.matching(needle)
+    if column != 0:
+        keys = index.sort_keys(column)
+        rows.sort(key=lambda s: keys[s.name], reverse=reverse)
+    elif reverse:
+        rows.reverse()
+    return [s.name for s in rows]
+
+
+def tricky_vault() -> VaultData:
+    names = [
+        "a1", "A1", "a01", "a001", "a10", "a2", "b", "B", "n10x", "n9x", "abc", "ABC_DEF",
+        "x_9", "x_10", "x_010", "def", "cdef", "Zeta", "zeta", "mixed42Case7",
+    ]  # fmt: skip
+    rng = random.Random(15)
+    names += [
+        "".join(rng.choice("aAbB019_-.") for _ in range(rng.randint(1, 8))) for _ in range(300)
+    ]
+    data = VaultData()
+    for i, name in enumerate(dict.fromkeys(n for n in names if n[0].isalnum())):
+        domains = [["api.example.com"], ["def.example.org", "*.abc.net"], []][i % 3]
+        if i % 7 == 0:
+            secret = Secret(name=name, link=Link("aws", {"secret_id": f"s{i}"}))
+        else:
+            secret = Secret(name=name, value="" if i % 5 == 0 else "v", allowed_domains=domains)
+        data.secrets[name] = secret
+    return data
+
+
+NEEDLES = [
+    "", "a", "a1", "1", "01", "b", "abc", "c\ndef", "cdef", "1\n", "\n", "def", "example",
+    "aws", "local", "secrets manager", "x_", ".", "*", "ß", "zzz", "e\nl",
+]  # fmt: skip
+
+
+def test_index_matches_and_orders_like_filtering_every_secret() -> None:
+    data = tricky_vault()
+    index = _SecretIndex(data, lambda s: False)
+    for needle in NEEDLES:
+        for column in (0, 1, 2, 3):
+            for reverse in (False, True):
+                got = indexed(index, needle, column, reverse)
+                assert got == reference(data, needle, column, reverse), (needle, column, reverse)
+
+
+def test_a_needle_never_matches_across_two_fields() -> None:
+    data = VaultData()
+    data.secrets["abc"] = Secret(name="abc", value="v", allowed_domains=["def.example.com"])
+    index = _SecretIndex(data, lambda s: False)
+    assert index.matching("cdef") == []  # end of the name + start of the domain
+    assert index.matching("c\ndef") == []  # the separator itself, typed or pasted
+    assert [s.name for s in index.matching("def")] == ["abc"]
+
+
+def test_local_attention_is_cached_linked_is_not() -> None:
+    data = tricky_vault()
+    asked: list[str] = []
+
+    def blocking(s: Secret) -> bool:
+        asked.append(s.name)
+        return s.value == ""
+
+    index = _SecretIndex(data, blocking)
+    assert all(data.secrets[n].link is None for n in asked)  # linked: asked per refresh
+    for s in data.secrets.values():
+        assert index.blocking(s) == (s.link is None and s.value == "")
+
+
+def table_names(app: Any) -> list[str]:
+    return [str(k.value) for k in app.screen.query_one("#table", DataTable).rows]
+
+
+async def test_filter_follows_vault_changes(unlocked_app: Any, vault_env: VaultEnv) -> None:
+    """The index is rebuilt when the vault changes: a secret added while a filter is typed
+    shows at once, in its natural place; one removed goes."""
+    vault = vault_env.open()
+    for name in ("key2", "key10", "other"):
+        vault.set_value(name, "v")
+    async with unlocked_app() as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, SecretsScreen)
+        screen.query_one("#filter", Input).value = "key"
+        await wait_until(pilot, lambda: table_names(app) == ["key2", "key10"])
+        app.vault_op(lambda v: v.set_value("key3", "v"))
+        await wait_until(pilot, lambda: table_names(app) == ["key2", "key3", "key10"])
+        app.vault_op(lambda v: v.delete("key2"))
+        await wait_until(pilot, lambda: table_names(app) == ["key3", "key10"])
+
+
+async def test_unlock_freezes_the_vault_out_of_the_gc_and_lock_undoes_it(
+    unlocked_app: Any,
+) -> None:
+    async with unlocked_app() as (app, pilot):
+        assert gc.get_freeze_count() > 0
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: app.vault is None)
+        assert gc.get_freeze_count() == 0
