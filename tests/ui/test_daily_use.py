@@ -606,3 +606,36 @@ async def test_a_cli_change_shows_up_while_the_app_is_open(
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
         assert "from-cli" in [str(k.value) for k in table_of(app).rows]
+
+
+# ---------------------------------------------------------------------- keys read together
+
+
+async def test_slash_and_a_letter_read_in_one_batch_filter_instead_of_adding(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    # Over SSH or in a paste, "/" and the next keys arrive in one read: they are queued
+    # together. The letter must land in the filter, not trigger the table's "a" (Add).
+    from textual.events import Key
+
+    def batch(*keys: tuple[str, str]) -> None:
+        """Queue keys as the driver does for one read from the terminal: all at once."""
+        assert app._driver is not None
+        for key, char in keys:
+            event = Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)
+
+    vault_env.open().add(Secret("alpha", "v1"))
+    vault_env.open().add(Secret("beta", "v2"))
+    async with unlocked_app() as (app, pilot):
+        batch(("slash", "/"), ("a", "a"), ("l", "l"), ("p", "p"))  # "a" alone would be Add
+        await pilot.pause()
+        await wait_until(pilot, lambda: app.screen.query_one("#filter", Input).value == "alp")
+        assert isinstance(app.screen, SecretsScreen)
+        table = app.screen.query_one("#table", DataTable)
+        assert table.row_count == 1
+        # A "/" typed while in the filter keeps the filter as it is (nothing can hold one).
+        batch(("slash", "/"), ("h", "h"))
+        await wait_until(pilot, lambda: app.screen.query_one("#filter", Input).value == "alph")
+        assert table.row_count == 1

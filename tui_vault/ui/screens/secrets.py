@@ -218,7 +218,18 @@ class SecretsScreen(Screen[None]):
             tooltip="Push to a team vault, link",
             show=False,
         ),
-        Binding("slash", "filter", "Filter", id="secrets.filter", tooltip="Filter as you type"),
+        # Priority: handled as the key is read, before the next keys are routed, so "/be"
+        # arriving in one read (a paste, typing over SSH) filters by "be" instead of
+        # sending "b" and "e" to the table. The filter never needs a "/" itself: names,
+        # domains and sources cannot hold one.
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="secrets.filter",
+            tooltip="Filter as you type",
+            priority=True,
+        ),
         Binding(
             "o", "sort", "Sort", id="secrets.sort", tooltip="Sort by the next column", show=False
         ),
@@ -628,7 +639,7 @@ class SecretsScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.query_one("#table", DataTable).focus()
+        self.set_focus(self.query_one("#table", DataTable))
 
     @on(DataTable.HeaderSelected)
     def _header(self, event: DataTable.HeaderSelected) -> None:
@@ -645,14 +656,17 @@ class SecretsScreen(Screen[None]):
 
     # ------------------------------------------------------------------ actions
 
+    # Focus moves here with Screen.set_focus, at once: Widget.focus() only queues the move
+    # behind keys already read, so the letters after "/" in one read would still go to the
+    # table.
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        self.set_focus(self.query_one("#filter", Input))
 
     def action_clear_filter(self) -> None:
         f = self.query_one("#filter", Input)
         if f.value:
             f.value = ""
-        self.query_one("#table", DataTable).focus()
+        self.set_focus(self.query_one("#table", DataTable))
 
     def action_sort(self) -> None:
         self.sort_column = (self.sort_column + 1) % len(COLUMNS)
