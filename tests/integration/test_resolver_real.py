@@ -190,14 +190,17 @@ async def test_openbao_fetches_overlap(
     assert elapsed < loose_bound(single, N), (elapsed, single)
     assert proxy.stats.max_in_flight > N // 2, proxy.stats
 
-    # A warm resolver (as in the TUI) reuses its connections: no new ones for the next burst.
+    # A warm resolver (as in the TUI) reuses its connections for the next burst. A cold one
+    # would open about N; a few new ones are fair when this burst happens to have more
+    # requests in flight at once than the first had connections (scheduling decides).
     connections = proxy.stats.connections
     again, warm = await timed(r.resolve(names))
     assert all(res.ok for res in again.values())
-    assert proxy.stats.connections == connections, (connections, proxy.stats.connections)
+    new = proxy.stats.connections - connections
+    assert new <= N // 8, (connections, proxy.stats.connections)
     report(
         "openbao",
-        f"{N} in {elapsed:.3f}s (warm again: {warm:.3f}s, 0 new connections) vs 1 in "
+        f"{N} in {elapsed:.3f}s (warm again: {warm:.3f}s, {new} new connections) vs 1 in "
         f"{single:.3f}s, max_in_flight={proxy.stats.max_in_flight}",
     )
 
