@@ -18,10 +18,11 @@ import sys
 import time
 from pathlib import Path
 
+from table_ready import wait_for_full_table  # beside this script
+
 
 async def main(vault_path: str, key_file: str, char: str) -> None:
     from textual import events
-    from textual.css.query import NoMatches
     from textual.widgets import DataTable, Input
 
     from tui_vault.ui.app import make_app
@@ -38,20 +39,8 @@ async def main(vault_path: str, key_file: str, char: str) -> None:
     t_start = time.perf_counter()
     app = make_app(vault_path=Path(vault_path), key_file=Path(key_file))
     async with app.run_test(size=(100, 30)):
+        vault, screen, table = await wait_for_full_table(app)
         deadline = time.monotonic() + 600
-        while True:
-            vault = getattr(app, "vault", None)
-            screen = app.screen
-            if vault is not None and type(screen).__name__ == "SecretsScreen":
-                try:
-                    table = screen.query_one("#table", DataTable)
-                except NoMatches:  # the screen is switched to but not composed yet
-                    table = None
-                if table is not None and table.row_count == min(len(vault.data.secrets), max_rows):
-                    break
-            if time.monotonic() > deadline:
-                raise TimeoutError("the secrets table never filled")
-            await asyncio.sleep(0.01)
         loaded = time.perf_counter() - t_start
         needle = screen.query_one("#filter", Input)
         # The screen moves the focus to the table when it is shown (on_screen_resume), which

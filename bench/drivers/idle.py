@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from table_ready import wait_for_full_table  # beside this script
+
 SETTLE_SECONDS = 2.0
 
 
@@ -62,29 +64,11 @@ async def minimal(seconds: float) -> str:
 
 
 async def tui_vault(vault_path: str, key_file: str, seconds: float) -> str:
-    from textual.css.query import NoMatches
-    from textual.widgets import DataTable
-
     from tui_vault.ui.app import make_app
-    from tui_vault.ui.screens import secrets as secrets_screen
 
-    max_rows = getattr(secrets_screen, "MAX_ROWS", sys.maxsize)
     app = make_app(vault_path=Path(vault_path), key_file=Path(key_file))
     async with app.run_test(size=(100, 30)):
-        deadline = time.monotonic() + 600
-        while True:
-            vault = getattr(app, "vault", None)
-            screen = app.screen
-            if vault is not None and type(screen).__name__ == "SecretsScreen":
-                try:
-                    table = screen.query_one("#table", DataTable)
-                except NoMatches:  # switched to, not composed yet
-                    table = None
-                if table is not None and table.row_count == min(len(vault.data.secrets), max_rows):
-                    break
-            if time.monotonic() > deadline:
-                raise TimeoutError("the secrets table never filled")
-            await asyncio.sleep(0.01)
+        vault, _screen, table = await wait_for_full_table(app)
         await settle(app)
         await asyncio.sleep(SETTLE_SECONDS)
         rss = maxrss()
