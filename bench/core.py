@@ -267,6 +267,16 @@ def spawn_until_ready(
     return elapsed, line.decode()
 
 
+def first_line(argv: list[str], timeout: float = 30) -> str:
+    """The first line a tool prints (a version, say): stdout, else stderr; or why not."""
+    try:
+        out = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not installed"
+    text = (out.stdout or out.stderr).decode(errors="replace").strip().splitlines()
+    return text[0] if text else "unknown"
+
+
 def check(result: ProcResult, what: str) -> ProcResult:
     if result.returncode != 0:
         tail = result.stderr.decode(errors="replace").strip().splitlines()[-3:]

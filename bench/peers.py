@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import subprocess
 import time
@@ -28,6 +29,7 @@ from bench.core import (
     Row,
     Sizes,
     check,
+    first_line,
     isolated_env,
     run_process,
     say,
@@ -41,6 +43,7 @@ NODE_DIR = PEERS / "node"
 DOTENVX = NODE_DIR / "node_modules" / ".bin" / "dotenvx"
 HARLEQUIN_VENV = PEERS / "harlequin"
 HARLEQUIN_PY = HARLEQUIN_VENV / "bin" / "python"
+HARLEQUIN_VERSION = "from importlib.metadata import version; print(version('harlequin'))"
 HARLEQUIN_DRIVER = str(ROOT / "bench" / "drivers" / "harlequin_start.py")
 UV = ROOT / ".uv" / "bin" / "uv"
 COUNT = 10
@@ -90,14 +93,6 @@ def ensure_harlequin(allow_install: bool) -> str:
     if reason:
         shutil.rmtree(HARLEQUIN_VENV, ignore_errors=True)
     return reason
-
-
-def _dotenvx_version() -> str:
-    try:
-        out = subprocess.run([str(DOTENVX), "--version"], capture_output=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
-    return out.stdout.decode(errors="replace").strip() or "?"
 
 
 def dotenvx_rows(sizes: Sizes, work: Path) -> list[Row]:
@@ -166,21 +161,21 @@ def dotenvx_rows(sizes: Sizes, work: Path) -> list[Row]:
             samples["tr"].append(their_run())
     get_row.measured(samples["og"], samples["tg"] or None)
     run_row.measured(samples["or"], samples["tr"] or None)
+    versions = (
+        ""
+        if reason
+        else (
+            f"dotenvx {first_line([str(DOTENVX), '--version'], 60)} on Node.js "
+            f"{first_line(['node', '--version'])}"
+        )
+    )
     for row in (get_row, run_row):
         if reason:
             row.na = reason
             row.baseline_title += f" — {reason}"
         else:
-            row.note = f"dotenvx {_dotenvx_version()} on Node.js {_node_version()}"
+            row.note = versions
     return [get_row, run_row]
-
-
-def _node_version() -> str:
-    try:
-        out = subprocess.run(["node", "--version"], capture_output=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
-    return out.stdout.decode().strip() or "?"
 
 
 def harlequin_start(env: dict[str, str]) -> float:
@@ -218,17 +213,9 @@ def harlequin_row(sizes: Sizes, work: Path) -> Row:
         row.na = reason
         row.baseline_title += f" — {reason}"
     else:
-        row.note = f"harlequin {_harlequin_version()}, first focus: its query editor"
+        version = first_line([str(HARLEQUIN_PY), "-c", HARLEQUIN_VERSION], 60)
+        row.note = f"harlequin {version}, first focus: its query editor"
     return row
-
-
-def _harlequin_version() -> str:
-    code = "from importlib.metadata import version; print(version('harlequin'))"
-    try:
-        out = subprocess.run([str(HARLEQUIN_PY), "-c", code], capture_output=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return "?"
-    return out.stdout.decode().strip() or "?"
 
 
 def _du(path: Path) -> int:
@@ -243,8 +230,8 @@ def _du(path: Path) -> int:
 def _make_run_in_tmux(clone: Path, env: dict[str, str], socket: str) -> float:
     """Seconds from starting `make run` in a fresh tmux pane to the app's first screen."""
     tmux = ["tmux", "-L", socket]
-    shell_env = " ".join(f"{k}={_quote(v)}" for k, v in env.items())
-    cmd = f"cd {_quote(str(clone))} && env -i {shell_env} make run; sleep 600"
+    shell_env = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    cmd = f"cd {shlex.quote(str(clone))} && env -i {shell_env} make run; sleep 600"
     t0 = time.perf_counter()
     subprocess.run(
         [*tmux, "new-session", "-d", "-x", "100", "-y", "30", "-s", "first", cmd], check=True
@@ -261,12 +248,6 @@ def _make_run_in_tmux(clone: Path, env: dict[str, str], socket: str) -> float:
         raise RuntimeError(f"`make run` showed no first screen in 15 min: {pane[-300:]!r}")
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
-
-
-def _quote(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def first_make_run_row(sizes: Sizes, work: Path) -> Row:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
-import subprocess
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-from bench.core import BIN, ROOT, Goal, Row, Sizes, fmt_ratio, fmt_value
+from bench.core import BIN, ROOT, Goal, Row, Sizes, first_line, fmt_ratio, fmt_value
 
 NOTES = ROOT / "bench" / "PROFILING.md"
 
@@ -29,15 +28,6 @@ GOALS: dict[str, Goal] = {
     "tui_memory": Goal(300 * 1024 * 1024, on="value"),
     "tui_idle": Goal(0.1, on="value"),  # "≈ 0": at most 0.1 s of CPU over the idle window
 }
-
-
-def _first_line(argv: list[str]) -> str:
-    try:
-        out = subprocess.run(argv, capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return "not installed"
-    text = (out.stdout or out.stderr).decode(errors="replace").strip().splitlines()
-    return text[0] if text else "unknown"
 
 
 def _version(dist: str) -> str:
@@ -71,7 +61,7 @@ def machine() -> list[tuple[str, str]]:
                 system = f"{line.split('=', 1)[1].strip(chr(34))}, Linux {platform.release()}"
     except OSError:
         pass
-    pass_version = _first_line(["dpkg-query", "-W", "-f=${Version}", "pass"])
+    pass_version = first_line(["dpkg-query", "-W", "-f=${Version}", "pass"])
     return [
         ("CPU", f"{cpu}, {os.cpu_count()} logical CPUs"),
         ("Memory", mem),
@@ -82,8 +72,8 @@ def machine() -> list[tuple[str, str]]:
             f"textual {_version('textual')}, cryptography {_version('cryptography')}, "
             f"hvac {_version('hvac')}, boto3 {_version('boto3')}, moto {_version('moto')}",
         ),
-        ("OpenBao", _first_line([str(BIN / "bao"), "version"])),
-        ("pass / gpg", f"pass {pass_version}; {_first_line(['gpg', '--version'])}"),
+        ("OpenBao", first_line([str(BIN / "bao"), "version"])),
+        ("pass / gpg", f"pass {pass_version}; {first_line(['gpg', '--version'])}"),
     ]
 
 

@@ -362,16 +362,12 @@ def _take(proc: subprocess.Popen[bytes], name: str) -> int:
     return fd
 
 
-def _bigger_pipe(fd: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, CHUNK)  # fewer, larger reads
-
-
-def _widen_our_pipe(fd: int) -> None:
-    """If run's own stdout/stderr is a pipe smaller than CHUNK, widen it to CHUNK (never
-    narrow it): each masked read then leaves in one write instead of sixteen 64 KiB
-    hand-offs to the reader. Only the buffer's capacity changes, not what the reader gets;
-    where the kernel refuses (a per-user limit), the pipe stays as it was."""
+def _widen_pipe(fd: int) -> None:
+    """If fd is a pipe smaller than CHUNK, widen it to CHUNK (never narrow it). The child's
+    pipes: fewer, larger reads. run's own stdout/stderr: each masked read leaves in one write
+    instead of sixteen 64 KiB hand-offs to the reader. Only the buffer's capacity changes, not
+    what the reader gets; where the kernel refuses (a per-user limit), the pipe stays as it
+    was."""
     with contextlib.suppress(OSError, AttributeError):
         if stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) < CHUNK:
             fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, CHUNK)
@@ -380,10 +376,8 @@ def _widen_our_pipe(fd: int) -> None:
 def _run_pipes(launch: Launch, masker: Masker) -> int:
     proc = _spawn(launch, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     sources = [Source(_take(proc, "stdout"), 1), Source(_take(proc, "stderr"), 2)]
-    for src in sources:
-        _bigger_pipe(src.fd)
-    for fd in (1, 2):
-        _widen_our_pipe(fd)
+    for fd in (*(src.fd for src in sources), 1, 2):
+        _widen_pipe(fd)
     signals = Signals(proc.pid, from_terminal_too=False, on_winch=None)
     signals.start()
     try:

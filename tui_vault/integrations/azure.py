@@ -19,7 +19,7 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.fields import Field, InvalidConfigError, ProviderSpec, check_url, need
@@ -37,6 +37,15 @@ from tui_vault.integrations.browse import BrowseDenied, Entry, Listing
 _NAME_RE = re.compile(r"\A[0-9A-Za-z-]{1,127}\Z")
 _VERSION_RE = re.compile(r"\A[0-9A-Za-z-]{1,64}\Z")
 KEY_VAULT_SCOPE = "https://vault.azure.net/.default"
+
+
+def _plain_https(parts: SplitResult) -> bool:
+    """An https URL with a host and nothing else around it: no user info, query or fragment."""
+    return (
+        parts.scheme == "https"
+        and bool(parts.hostname)
+        and not (parts.username or parts.password or parts.query or parts.fragment)
+    )
 
 
 def parse_secret_id(secret_id: str) -> tuple[str, str, str | None]:
@@ -57,16 +66,7 @@ def parse_secret_id(secret_id: str) -> tuple[str, str, str | None]:
     except ValueError:
         raise InvalidSecretError(bad) from None
     segments = [s for s in parts.path.split("/") if s]
-    if (
-        parts.scheme != "https"
-        or not parts.hostname
-        or parts.username
-        or parts.password
-        or parts.query
-        or parts.fragment
-        or len(segments) not in (2, 3)
-        or segments[0] != "secrets"
-    ):
+    if not _plain_https(parts) or len(segments) not in (2, 3) or segments[0] != "secrets":
         raise InvalidSecretError(bad)
     name = str(ident.name)
     version = str(ident.version) if ident.version else None
@@ -92,12 +92,7 @@ def _browse_target(path: str) -> tuple[str, str | None]:
         raise ProviderFailure(bad) from None
     segments = [s for s in parts.path.split("/") if s]
     if (
-        parts.scheme != "https"
-        or not parts.hostname
-        or parts.username
-        or parts.password
-        or parts.query
-        or parts.fragment
+        not _plain_https(parts)
         or len(segments) not in (0, 2)
         or (segments and (segments[0] != "secrets" or not _NAME_RE.match(segments[1])))
     ):
