@@ -16,7 +16,8 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from weakref import WeakKeyDictionary
 
 from textual import events, on, work
 from textual.app import App
@@ -45,6 +46,14 @@ if TYPE_CHECKING:
     from tui_vault.core.vault import Vault
 
 T = TypeVar("T")
+
+
+@runtime_checkable
+class TakesKeys(Protocol):
+    """A screen that can take keys typed before it opened (the dialogs hold them until their
+    first field has focus)."""
+
+    def take_key(self, key: str, character: str | None) -> None: ...
 
 
 def _vault_commands() -> type[Provider]:
@@ -167,6 +176,8 @@ class VaultApp(App[int]):
         )
         self.last_activity = clock()
         self._vault_stat: tuple[int, int, int] | None = None
+        # The screen each key was typed at, until it comes back unused (_follows_the_screen).
+        self._typed_at: WeakKeyDictionary[events.Key, Screen[object]] = WeakKeyDictionary()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -339,7 +350,28 @@ class VaultApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.Paste)):
             self.last_activity = self.clock()
+        if isinstance(event, events.Key) and self._follows_the_screen(event):
+            return
         await super().on_event(event)
+
+    def _follows_the_screen(self, event: events.Key) -> bool:
+        """Keys read together (a paste, typing over SSH) are all routed before the first of
+        them runs: after `a` opens Add, the letters typed after it were on their way to the
+        table underneath and came back here unused, after the switch. Send such a key on to
+        the screen that is showing now, as if it had been typed a moment later. True when
+        the key was taken."""
+        if not event.is_forwarded:
+            self._typed_at[event] = self.screen
+            return False
+        typed_at = self._typed_at.pop(event, None)
+        if typed_at is None or typed_at is self.screen:
+            return False
+        screen = self.screen
+        if isinstance(screen, TakesKeys):
+            screen.take_key(event.key, event.character)
+        else:
+            (self.focused or screen)._forward_event(events.Key(event.key, event.character))
+        return True
 
     def _check_idle(self) -> None:
         minutes = self.settings.idle_lock_minutes

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.scalar import Unit
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Static
 
 ResultType = TypeVar("ResultType")
@@ -47,9 +48,58 @@ class Dialog(ModalScreen[ResultType]):
     Dialog > ToastRack { dock: top; align: right top; margin-bottom: 0; }
     """
 
+    def __init__(
+        self, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        # Keys that reach the dialog before its first field has focus: the key that opened
+        # it and the letters after it often arrive in one read (a paste, typing over SSH).
+        self._held_keys: list[tuple[str, str | None]] = []
+        self._holding = True
+
     def on_mount(self) -> None:
         # Textual calls the on_mount of every class in the MRO: subclasses keep theirs.
         self.call_after_refresh(self.fit_to_screen)
+        self.call_after_refresh(self._stop_holding)
+
+    def on_key(self, event: events.Key) -> None:
+        """While nothing in the dialog has focus yet, keep the keys for the field that gets it:
+        without this a burst such as `a` + a name opened Add with the name lost."""
+        if self._holding and self.focused is None:
+            self._held_keys.append((event.key, event.character))
+            event.stop()
+            event.prevent_default()
+
+    def take_key(self, key: str, character: str | None) -> None:
+        """A key typed before this dialog opened, meant for it (see VaultApp.on_event)."""
+        if self._holding:
+            self._held_keys.append((key, character))
+        else:
+            (self.focused or self)._forward_event(events.Key(key, character))
+
+    def watch_focused(self, focused: Widget | None) -> None:
+        # Called at once when the focus moves, before the app reads its next key: the held
+        # keys reach the field ahead of anything typed later, in the order they came.
+        if self._holding and focused is not None:
+            self._release_keys(focused)
+
+    def _stop_holding(self) -> None:
+        if not self._holding:
+            return
+        if self.focused is not None:
+            self._release_keys(self.focused)
+        else:
+            # Focus is set through the app's queue; give it one more turn, then let the keys
+            # go to the dialog itself (its bindings still see Escape and the rest).
+            self.app.call_later(lambda: self._release_keys(self.focused or self))
+
+    def _release_keys(self, target: Widget) -> None:
+        if not self._holding:
+            return
+        self._holding = False
+        held, self._held_keys = self._held_keys, []
+        for key, character in held:
+            target._forward_event(events.Key(key, character))
 
     def on_resize(self, event: events.Resize) -> None:
         self.call_after_refresh(self.fit_to_screen)
