@@ -1,0 +1,351 @@
+"""The masker as it was before the matcher was rewritten (main at cc51271), kept verbatim as
+the reference the new one is checked against (tests/unit/test_masking_equivalence.py): same
+output bytes for the same reads. Not used by the application.
+
+Mask secret values in a child's output, even when a value is split across reads or streams.
+
+What counts as an occurrence of a value (each form of 3 or more characters):
+- the value itself, and with its line endings as `\\r\\n` or `\\n` (a terminal turns `\\n`
+  into `\\r\\n`);
+- each line of a multi-line value, without its leading indentation (a PEM key or a kubeconfig
+  printed line by line, or indented inside YAML);
+- the JSON-escaped form (`json.dumps` without the quotes, ASCII-escaped or not) and the
+  percent-encoded forms (`urllib.parse.quote` with and without `/` kept, `quote_plus`) of the
+  value and of each of its lines.
+Not masked: values shorter than 3 characters (they would garble ordinary output) and any
+other encoding (base64, hex, a hash, a value written backwards or cut by other text).
+
+Matching uses one Aho-Corasick automaton over every form (`ahocorasick_rs`, the Rust
+`aho-corasick` crate with its SIMD prefilter), so the cost hardly grows with the number of
+values; overlapping occurrences (rare) are found by re-scanning just after each match.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+
+from ahocorasick_rs import BytesAhoCorasick, Implementation, MatchKind
+
+MASK = b"*****"
+MIN_MASK_LENGTH = 3  # shorter values would garble ordinary output
+SMALL_MULTILINE = 4096
+
+Pieces = list[tuple[int, bytes]]  # (stream, bytes) in the order they were produced
+# (stream, buffers): the bytes of a piece as a list of slices of the input and masks, to be
+# written with one writev; what `Pieces` gives joined, without the copy.
+Parts = list[tuple[int, list[bytes | memoryview]]]
+
+
+def _encode(text: str) -> bytes:
+    try:
+        return text.encode("utf-8", "surrogateescape")  # as os.environ passes it on
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _json_forms(text: str) -> set[str]:
+    return {text, json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}
+
+
+def _url_forms(text: str) -> set[str]:
+    return {quote(text), quote(text, safe=""), quote_plus(text)}
+
+
+def _forms(value: str) -> set[str]:
+    if "\n" not in value and "\r" not in value:
+        return _json_forms(value) | _url_forms(value)
+    unix = value.replace("\r\n", "\n")
+    forms = _url_forms(value) | _url_forms(unix)
+    for line in unix.split("\n"):
+        forms |= _json_forms(line.rstrip("\r").lstrip(" \t"))
+    if len(value) <= SMALL_MULTILINE:  # else its lines and URL forms are enough (and cheap)
+        for whole in (value, unix, unix.replace("\n", "\r\n")):
+            forms |= _json_forms(whole)
+    return forms
+
+
+def mask_forms(values: Iterable[str]) -> list[bytes]:
+    """Every byte string that counts as an occurrence of one of `values`, longest first."""
+    out: set[bytes] = set()
+    for value in values:
+        if len(value) < MIN_MASK_LENGTH:
+            continue
+        for form in _forms(value):
+            if len(form) >= MIN_MASK_LENGTH:
+                out.add(_encode(form))
+    return sorted(out, key=len, reverse=True)
+
+
+class _Matcher:
+    """Finds the union of all occurrences of the needles, and a tail that may start one."""
+
+    def __init__(self, needles: list[bytes]) -> None:
+        self.needles = needles
+        self.maxlen = max(len(n) for n in needles)
+        # A contiguous NFA builds ten times faster than a DFA for long values and scans at
+        # memory speed behind the prefilter.
+        self.ac = BytesAhoCorasick(
+            needles,
+            matchkind=MatchKind.LeftmostLongest,
+            implementation=Implementation.ContiguousNFA,
+        )
+        # Needles by their first three bytes, and by their shorter prefixes.
+        self.by_start: dict[bytes, list[int]] = {}
+        self.by_short: dict[bytes, list[int]] = {}
+        for j, n in enumerate(needles):
+            self.by_start.setdefault(n[:MIN_MASK_LENGTH], []).append(j)
+            for k in range(1, MIN_MASK_LENGTH):
+                self.by_short.setdefault(n[:k], []).append(j)
+        self.starts = BytesAhoCorasick(
+            list(self.by_start),
+            matchkind=MatchKind.Standard,
+            implementation=Implementation.ContiguousNFA,
+        )
+        # (k, j) where the last k bytes of needle i start the longer needle j: an occurrence
+        # of j may begin inside an occurrence of i and run past its end. Worked out for a
+        # needle when it first matches (most never do).
+        self._overlaps: dict[int, list[tuple[int, int]]] = {}
+
+    def overlaps(self, i: int) -> list[tuple[int, int]]:
+        got = self._overlaps.get(i)
+        if got is None:
+            got = self._overlaps[i] = self._tails(self.needles[i])
+        return got
+
+    def _prefix_of(self, data: bytes, at: int) -> list[int]:
+        """Needles longer than data[at:] that start with it."""
+        size = len(data) - at
+        if size <= 0 or size >= self.maxlen:
+            return []
+        if size < MIN_MASK_LENGTH:
+            return [j for j in self.by_short.get(data[at:], []) if len(self.needles[j]) > size]
+        out = []
+        for j in self.by_start.get(data[at : at + MIN_MASK_LENGTH], []):
+            n = self.needles[j]
+            # The last few bytes first: most candidates differ there; no long copies.
+            if (
+                len(n) > size
+                and n[max(0, size - 8) : size] == data[-8:][-size:]
+                and n.startswith(data[at:])
+            ):
+                out.append(j)
+        return out
+
+    def _tail_starts(self, data: bytes, first: int) -> list[int]:
+        """Positions p >= first where data[p:] is a proper prefix of a needle, ascending."""
+        size = len(data)
+        window = memoryview(data)[first:]
+        spots = {first + a for _, a, _ in self.starts.find_matches_as_indexes(window, True)}
+        spots.update(range(max(first, size - MIN_MASK_LENGTH + 1), size))
+        return [p for p in sorted(spots) if self._prefix_of(data, p)]
+
+    def _tails(self, needle: bytes) -> list[tuple[int, int]]:
+        first = max(1, len(needle) - self.maxlen + 1)
+        out = []
+        for p in self._tail_starts(needle, first):
+            out += [(len(needle) - p, j) for j in self._prefix_of(needle, p)]
+        return out
+
+    def spans(self, data: bytes) -> list[tuple[int, int]]:
+        """Spans of every occurrence in data, overlapping ones included (unmerged)."""
+        found: list[tuple[int, int]] = []
+        seen: set[tuple[int, int]] = set()
+        needles, overlaps, known = self.needles, self.overlaps, self._overlaps
+        for i, a, b in self.ac.find_matches_as_indexes(data):
+            found.append((a, b))
+            if known.get(i) == []:
+                continue  # the usual case: no needle can begin inside this one
+            todo = [(i, b)]
+            while todo:  # occurrences that begin inside this one and run past its end
+                i, end = todo.pop()
+                for k, j in overlaps(i):
+                    p = end - k
+                    if (p, j) not in seen and data.startswith(needles[j], p):
+                        seen.add((p, j))
+                        found.append((p, p + len(needles[j])))
+                        todo.append((j, p + len(needles[j])))
+        return found
+
+    def partial_tail(self, data: bytes) -> int:
+        """Length of the longest tail of data that is a proper prefix of some needle."""
+        size = len(data)
+        first = max(0, size - self.maxlen + 1)
+        window = memoryview(data)[first:]
+        matches = self.starts.find_matches_as_indexes(window, overlapping=True)
+        for p in sorted({first + a for _, a, _ in matches}):
+            if self._prefix_of(data, p):
+                return size - p
+        for p in range(max(first, size - MIN_MASK_LENGTH + 1), size):
+            if self._prefix_of(data, p):
+                return size - p
+        return 0
+
+
+class Masker:
+    """One masker for all of a child's output streams (stdout and stderr, or a terminal).
+
+    Every byte that belongs to an occurrence of a value is hidden; overlapping occurrences
+    become one mask, so no part of any value shows, even a value written half to stdout and
+    half to stderr. The result is the same however the input is cut into reads. A tail that
+    may be the start of a value is held back until more output decides it, or `flush()`.
+    """
+
+    def __init__(self, values: Iterable[str]) -> None:
+        needles = mask_forms(values)
+        self._matcher = _Matcher(needles) if needles else None
+        self._buf = b""
+        self._streams: list[tuple[int, int]] = []  # (stream, length) of each part of _buf
+        self._covered = 0  # leading bytes of _buf hidden behind a mask already shown
+
+    @property
+    def active(self) -> bool:
+        """False when there is nothing to mask (every value is shorter than 3 characters)."""
+        return self._matcher is not None
+
+    @property
+    def pending(self) -> bool:
+        """Bytes are held back (a possible start of a value)."""
+        return bool(self._buf)
+
+    def feed(self, data: bytes, stream: int = 1) -> Pieces:
+        """Return what can be shown now, as (stream, bytes) pieces in order."""
+        return _joined(self.feed_parts(data, stream))
+
+    def flush(self) -> Pieces:
+        """Show everything held back (the child went quiet, or its output ended)."""
+        return _joined(self.flush_parts())
+
+    def feed_parts(self, data: bytes, stream: int = 1) -> Parts:
+        """`feed`, each piece as the list of buffers it is made of (no joining copy). The
+        buffers are slices of `data` (or of bytes held back before) and masks: valid as
+        long as the caller keeps them, nothing here changes them later."""
+        if self._matcher is None:
+            return [(stream, [data])] if data else []
+        if not data:
+            return []
+        if self._streams and self._streams[-1][0] == stream:
+            self._streams[-1] = (stream, self._streams[-1][1] + len(data))
+        else:
+            self._streams.append((stream, len(data)))
+        self._buf = self._buf + data if self._buf else data
+        return self._emit(len(self._buf) - self._matcher.partial_tail(self._buf))
+
+    def flush_parts(self) -> Parts:
+        """`flush`, as buffers (see feed_parts)."""
+        return self._emit(len(self._buf))
+
+    def _emit(self, end: int) -> Parts:
+        """Show _buf[:end] masked; keep the rest (and how much of it is already masked)."""
+        if end <= 0:
+            return []
+        assert self._matcher is not None
+        buf = self._buf
+        runs = self._runs(buf)
+        out: list[tuple[int, int, bytes | None]] = []  # (from, to, replacement or None)
+        pos, covered = 0, max(0, self._covered - end)
+        for start, stop in runs:
+            if start >= end:
+                break
+            if pos < start:
+                out.append((pos, start, None))
+            if not (start == 0 and self._covered):  # else it continues the last mask
+                out.append((start, start, MASK))
+            pos = min(stop, end)
+            covered = max(0, stop - end)
+        if pos < end:
+            out.append((pos, end, None))
+        pieces = self._route(out, buf)
+        self._buf, self._covered = buf[end:], covered
+        self._drop_streams(end)
+        return pieces
+
+    def _route(self, parts: list[tuple[int, int, bytes | None]], buf: bytes) -> Parts:
+        """Give each part the stream its bytes came from (a mask: the stream it starts in)."""
+        if len(self._streams) == 1:
+            stream = self._streams[0][0]
+            if len(parts) == 1 and parts[0][2] is None:  # nothing masked: no copy
+                a, b, _ = parts[0]
+                return [(stream, [buf if (a, b) == (0, len(buf)) else buf[a:b]])]
+            view = memoryview(buf)
+            bufs: list[bytes | memoryview] = [
+                view[a:b] if r is None else r for a, b, r in parts if r is not None or a < b
+            ]
+            return [(stream, bufs)] if bufs else []
+        bounds: list[tuple[int, int, int]] = []  # (from, to, stream)
+        at = 0
+        for stream, length in self._streams:
+            bounds.append((at, at + length, stream))
+            at += length
+        pieces: Pieces = []
+
+        def add(stream: int, data: bytes) -> None:
+            if pieces and pieces[-1][0] == stream:
+                pieces[-1] = (stream, pieces[-1][1] + data)
+            elif data:
+                pieces.append((stream, data))
+
+        i = 0
+        for a, b, replacement in parts:
+            while i < len(bounds) - 1 and bounds[i][1] <= a:
+                i += 1
+            if replacement is not None:
+                add(bounds[i][2], replacement)
+                continue
+            j = i
+            while a < b:
+                _lo, hi, stream = bounds[j]
+                cut = min(b, hi)
+                add(stream, buf[a:cut])
+                a = cut
+                if a >= hi and j < len(bounds) - 1:
+                    j += 1
+        return [(stream, [data]) for stream, data in pieces]
+
+    def _drop_streams(self, end: int) -> None:
+        rest, left = [], end
+        for stream, length in self._streams:
+            if left >= length:
+                left -= length
+                continue
+            rest.append((stream, length - left))
+            left = 0
+        self._streams = rest
+
+    def _runs(self, data: bytes) -> list[tuple[int, int]]:
+        """Merged spans of every occurrence of every value (overlaps merge, neighbours don't)."""
+        assert self._matcher is not None
+        spans = self._matcher.spans(data)
+        if self._covered:
+            spans.append((0, self._covered))
+        spans.sort()
+        runs: list[tuple[int, int]] = []
+        for start, stop in spans:
+            if runs and start < runs[-1][1]:
+                runs[-1] = (runs[-1][0], max(runs[-1][1], stop))
+            else:
+                runs.append((start, stop))
+        return runs
+
+
+def _joined(parts: Parts) -> Pieces:
+    return [(stream, b"".join(bufs)) for stream, bufs in parts]
+
+
+class StreamMasker:
+    """A Masker for a single stream: feed bytes, get bytes."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._masker = Masker(values)
+
+    def feed(self, data: bytes) -> bytes:
+        return b"".join(d for _, d in self._masker.feed(data))
+
+    def flush(self) -> bytes:
+        return b"".join(d for _, d in self._masker.flush())
+
+
+def mask_text(text: str, values: Iterable[str]) -> str:
+    m = StreamMasker(values)
+    return (m.feed(text.encode()) + m.flush()).decode(errors="replace")
