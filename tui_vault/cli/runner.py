@@ -112,15 +112,23 @@ def _exec_failure(e: OSError, launch: Launch) -> ExecFailed:
 
 
 class Signals:
-    """Forward SIGINT/SIGTERM/SIGHUP/SIGQUIT to the child once; SIGWINCH to a callback."""
+    """Forward SIGINT/SIGTERM/SIGHUP/SIGQUIT to the child once; SIGWINCH to a callback.
+
+    SIGWINCH is always waited for (ignored when there is no callback, as it is by default):
+    `stop` sends it to the waiting thread to wake it at once, so run does not sit out the
+    rest of a wait once the child is done."""
+
+    WAIT = 0.1  # seconds per wait (the thread checks for stop at least this often)
 
     def __init__(self, pid: int, from_terminal_too: bool, on_winch: Callable[[], None] | None):
         self.pid = pid
         self.from_terminal_too = from_terminal_too
         self.on_winch = on_winch
-        self.waited = set(FORWARDED) | ({signal.SIGWINCH} if on_winch else set())
+        self.waited = set(FORWARDED) | {signal.SIGWINCH}
         self._stop = False
         self._thread: threading.Thread | None = None
+        self._running = False  # the thread is in its loop (it can still be sent a signal)
+        self._lock = threading.Lock()  # _stop and _running, and each forwarding
         self._previous: dict[int, object] = {}
         self._masked = False
 
@@ -146,19 +154,32 @@ class Signals:
         signal.pthread_sigmask(signal.SIG_BLOCK, self.waited)
         self._masked = True
         self._thread = threading.Thread(target=self._loop, name="run-signals", daemon=True)
+        self._running = True
         self._thread.start()
 
     def _handler(self, signum: int, _frame: object) -> None:
         self._forward(signum, 0)
 
     def _loop(self) -> None:
-        while not self._stop:
-            info = signal.sigtimedwait(self.waited, 0.1)
-            if info is not None:
-                self._forward(info.si_signo, info.si_code)
+        try:
+            while True:
+                info = signal.sigtimedwait(self.waited, self.WAIT)
+                with self._lock:
+                    if self._stop:
+                        return  # (a SIGWINCH from stop, or one that came too late)
+                    if info is not None:
+                        self._forward(info.si_signo, info.si_code)
+        finally:
+            with self._lock:
+                self._running = False
 
     def stop(self) -> None:
-        self._stop = True
+        with self._lock:
+            self._stop = True
+            # Still in its loop (it leaves only under this lock): wake it up now.
+            if self._running and self._thread is not None and self._thread.ident is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    signal.pthread_kill(self._thread.ident, signal.SIGWINCH)
         if self._thread is not None:
             self._thread.join()
         if self._masked:
@@ -210,9 +231,9 @@ class Output:
         """Write the buffers in order, as one writev each IOV_MAX of them (no joined copy)."""
         if stream in self.broken:
             return
-        todo = [memoryview(p) for p in parts]
+        todo = parts
         while todo:
-            batch = todo[:IOV_MAX]
+            batch = todo if len(todo) <= IOV_MAX else todo[:IOV_MAX]
             try:
                 n = os.writev(stream, batch)
             except BlockingIOError:
@@ -225,13 +246,16 @@ class Output:
                     self.broken.add(stream)
                     return
                 raise
+            if n == sum(map(len, batch)):  # the usual case: all of it
+                todo = todo[len(batch) :]
+                continue
             done = 0  # buffers written whole
-            while done < len(batch) and n >= len(batch[done]):
+            while n >= len(batch[done]):
                 n -= len(batch[done])
                 done += 1
-            del todo[:done]
+            todo = todo[done:]
             if n:
-                todo[0] = todo[0][n:]
+                todo[0] = memoryview(todo[0])[n:]
 
 
 @dataclass
