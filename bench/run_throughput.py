@@ -2,10 +2,12 @@
 
 The file is log lines with the values in it (10 values of 40 characters, one every 100
 lines; or one 100 KB value, a few times); the bench reads the output from a pipe in 1 MiB
-reads and checks that exactly the expected bytes came out (every value masked). The figure
-is the time from the first byte of output to the last (throughput while streaming; the note also
-gives spawn to last byte, start-up included). Issue 15's goal is
-masked throughput at least half of cat's (a time ratio of at most 2).
+reads and checks that exactly the expected bytes came out (every value masked). Issue 15's
+goal is masked throughput at least half of cat's, so the figure is a rate: the bytes after
+the first read over the time from the first read to the last byte, given as the time that
+rate needs for the whole file (a time ratio of at most 2). Fixed costs are not throughput
+and are in the note instead: spawn to the last byte (start-up included) and the last byte
+to end of file (the process's exit, which a reader waits for too).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import random
 import statistics
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.core import PYTHON, ROOT, TUI_VAULT, Row, Sizes, isolated_env
@@ -64,22 +67,33 @@ def _data(values: list[str], size: int, rng: random.Random) -> tuple[bytes, int]
     return data, len(data) - masked
 
 
-def _read_all(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Seconds from spawn to the last byte, seconds from the first byte to the last, bytes."""
+@dataclass(frozen=True)
+class _Stream:
+    total: float  # spawn to the last byte
+    streaming: float  # seconds the rate from the first read to the last byte needs for all
+    eof: float  # the last byte to end of file
+    size: int  # bytes read
+
+
+def _read_all(argv: list[str], env: dict[str, str]) -> _Stream:
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     first = os.read(fd, 1 << 20)
-    t_first = time.perf_counter()
+    t_first = t_last = time.perf_counter()
     n = len(first)
     while chunk := os.read(fd, 1 << 20):
+        t_last = time.perf_counter()
         n += len(chunk)
-    t_last = time.perf_counter()
+    t_eof = time.perf_counter()
     code = proc.wait()
     if code != 0:
         raise RuntimeError(f"{argv[0]} exited {code}")
-    return t_last - t0, t_last - t_first, n
+    if n == len(first):
+        raise RuntimeError(f"{argv[0]} wrote everything in one read: no rate to measure")
+    rate = (n - len(first)) / (t_last - t_first)  # bytes per second after the first read
+    return _Stream(t_last - t0, n / rate, t_eof - t_last, n)
 
 
 def _row(kind: str, sizes: Sizes, work: Path) -> Row:
@@ -102,34 +116,39 @@ def _row(kind: str, sizes: Sizes, work: Path) -> Row:
     path.write_bytes(data)
     ours_argv = [TUI_VAULT, "--vault", str(bv.path), "run", "--", "cat", str(path)]
     relay_argv = [PYTHON, str(ROOT / "bench" / "drivers" / "relay.py"), "cat", str(path)]
-    mine, base, mine_total, base_total, relay = [], [], [], [], []
-    runs = 1 if sizes.smoke else 3
+    ours: list[_Stream] = []
+    cats: list[_Stream] = []
+    relays: list[_Stream] = []
+    runs = 1 if sizes.smoke else 5
     _read_all(ours_argv, env)  # warm caches
     for _ in range(runs):
-        total, streaming, n = _read_all(ours_argv, env)
-        if n != expected:
-            raise RuntimeError(f"run passed {n} bytes on, expected {expected} once masked")
-        mine.append(streaming)
-        mine_total.append(total)
-        total, streaming, n = _read_all(["cat", str(path)], env)
-        if n != len(data):
+        got = _read_all(ours_argv, env)
+        if got.size != expected:
+            raise RuntimeError(f"run passed {got.size} bytes on, expected {expected} once masked")
+        ours.append(got)
+        got = _read_all(["cat", str(path)], env)
+        if got.size != len(data):
             raise RuntimeError("cat lost bytes")
-        base.append(streaming)
-        base_total.append(total)
-        _, streaming, n = _read_all(relay_argv, env)
-        if n != len(data):
+        cats.append(got)
+        got = _read_all(relay_argv, env)
+        if got.size != len(data):
             raise RuntimeError("the relay lost bytes")
-        relay.append(streaming)
-    row.measured(mine, base)
+        relays.append(got)
+    row.measured([r.streaming for r in ours], [r.streaming for r in cats])
     assert row.value and row.baseline
-    ours_total, cats_total = statistics.median(mine_total), statistics.median(base_total)
+
+    def ms(streams: list[_Stream], field: str) -> str:
+        return f"{statistics.median(getattr(r, field) for r in streams) * 1000:.0f} ms"
+
     row.note = (
-        f"throughput while streaming (first byte to last): {len(data) / row.value / 1e6:,.0f} "
-        f"MB/s through run, {len(data) / row.baseline / 1e6:,.0f} MB/s for cat, "
-        f"{row.baseline / row.value:.2f}x cat's; from spawn to the last byte (run's start-up "
-        f"included): {ours_total * 1000:.0f} ms against {cats_total * 1000:.0f} ms; the floor "
-        f"of any relay (`bench/drivers/relay.py`: read, write, no masking) streams it in "
-        f"{statistics.median(relay) * 1000:.0f} ms"
+        f"throughput while streaming (first read to last byte): "
+        f"{len(data) / row.value / 1e6:,.0f} MB/s through run, "
+        f"{len(data) / row.baseline / 1e6:,.0f} MB/s for cat, {row.baseline / row.value:.2f}x "
+        f"cat's; the floor of any relay (`bench/drivers/relay.py`: read, write, no masking) "
+        f"{len(data) / statistics.median(r.streaming for r in relays) / 1e6:,.0f} MB/s; "
+        f"from spawn to the last byte (start-up included): {ms(ours, 'total')} against "
+        f"{ms(cats, 'total')}; from the last byte to end of file (exit): {ms(ours, 'eof')} "
+        f"against {ms(cats, 'eof')}"
     )
     return row
 
