@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui_vault.core.cache import _DECODER, CacheEntry, _parse_entries, _parse_entries_general
-from tui_vault.core.model import _fingerprint
+from tui_vault.core.model import link_fingerprint
 
 SCALARS = (
     st.text()
@@ -97,4 +97,24 @@ def _old_fingerprint(provider: str, params: dict[str, str]) -> str:
     st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=5),
 )
 def test_fingerprint_is_the_sorted_join(provider: str, params: dict[str, str]) -> None:
-    assert _fingerprint(provider, params) == _old_fingerprint(provider, params)
+    assert link_fingerprint(provider, params) == _old_fingerprint(provider, params)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(["hashicorp", "aws", "azure"]),
+    st.permutations(["engine", "path", "key"]),
+    st.lists(st.sampled_from(["", "s", "a=b", "app/x,y", "ünï", "%s"]), min_size=3, max_size=3),
+    st.dictionaries(
+        st.sampled_from(["engine", "key", "kex", "pat", "z", ""]), st.text(max_size=3), max_size=2
+    ),
+)
+def test_fingerprint_of_hashicorp_shapes_is_the_sorted_join(
+    provider: str, order: list[str], values: list[str], extra: dict[str, str]
+) -> None:
+    """The HashiCorp shortcut (three keys, none empty) gives the general rule's string, in
+    any key order, and does not apply to other shapes (an empty value, extra keys)."""
+    params = dict(zip(order, values, strict=True))
+    assert link_fingerprint(provider, params) == _old_fingerprint(provider, params)
+    mixed = {**params, **extra}
+    assert link_fingerprint(provider, mixed) == _old_fingerprint(provider, mixed)

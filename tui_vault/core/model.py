@@ -84,7 +84,7 @@ class Link:
         Computed on each call (about a microsecond: a sorted join of a few short strings);
         caching it on the instance would put it in the vault file (see above).
         """
-        return _fingerprint(self.provider, self.params)
+        return link_fingerprint(self.provider, self.params)
 
     def describe(self) -> str:
         p = self.params
@@ -111,12 +111,24 @@ class Link:
         return cls(provider=provider, params=dict(params))
 
 
-def _fingerprint(provider: str, params: dict[str, str]) -> str:
-    """`provider:k=v,...` over the non-empty params in key order (the cache's key, computed
-    for every reference resolved: kept to a sort of the keys and one join)."""
-    if len(params) == 1:  # AWS, Azure, 1Password: nothing to sort or join
+def link_fingerprint(provider: str, params: dict[str, str]) -> str:
+    """`provider:k=v,...` over the non-empty params in key order: `Link.fingerprint`, the
+    cache's key. Computed for every linked reference resolved, so the resolver calls it
+    directly (no property hop) and the usual shapes skip the sort and the join."""
+    n = len(params)
+    if n == 1:  # AWS, Azure, 1Password: nothing to sort or join
         for k, v in params.items():
             return f"{provider}:{k}={v}" if v else f"{provider}:"
+    if n == 3 and provider == "hashicorp":
+        # HashiCorp's usual shape (engine, path, key, none empty), in sorted key order: the
+        # string the general rule below builds, without the sort, the list and the join.
+        try:
+            engine, key, path = params["engine"], params["key"], params["path"]
+        except KeyError:
+            pass
+        else:
+            if engine and key and path:
+                return f"hashicorp:engine={engine},key={key},path={path}"
     return provider + ":" + ",".join([f"{k}={v}" for k in sorted(params) if (v := params[k])])
 
 

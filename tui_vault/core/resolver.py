@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from tui_vault.core.bulk import paused_gc
 from tui_vault.core.cache import Cache, CacheEntry
 from tui_vault.core.errors import VaultError
-from tui_vault.core.model import PROVIDERS, Link, Reason, Secret
+from tui_vault.core.model import PROVIDERS, Link, Reason, Secret, link_fingerprint
 from tui_vault.core.providers import FetchError, Provider, ProviderFactory
 from tui_vault.core.references import find_references, render
 from tui_vault.core.resolution import (
@@ -143,7 +143,7 @@ class Resolver:
                     continue
                 if entries is None:
                     entries = self.cache.entries() if self.cache is not None else {}
-                cached = entries.get(link.fingerprint)
+                cached = entries.get(link_fingerprint(link.provider, link.params))
                 # cached.expires_in(ttl, now) > 0, without two calls per reference
                 if cached is not None and ttl > 0 and now - cached.fetched < ttl:
                     results[name] = value_result(name, cached.value, "cache")
