@@ -266,8 +266,9 @@ class Resolver:
             try:
                 out = await asyncio.wait_for(provider.fetch_many(links), self.timeout)
             except TimeoutError:
+                late = FetchError(Reason.TIMED_OUT, f"{label}: no answer within {self.timeout:g} s")
                 for link in links:
-                    settle(link, FetchError(Reason.TIMED_OUT, f"{label}: no answer in time"))
+                    settle(link, late)
                 return
             except Exception as e:
                 for link in links:

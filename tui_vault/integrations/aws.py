@@ -10,11 +10,12 @@ a timeout would keep the worker thread (and a CLI process) busy long after the f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
@@ -67,6 +68,21 @@ _CREDENTIAL_ERRORS = (
 ROLE_SESSION_NAME = "tui-vault"
 ROLE_REFRESH_MARGIN = 300.0  # seconds before expiry when assumed-role credentials are renewed
 ROLE_DURATION = 3600
+# BatchGetSecretValue takes at most 20 secret ids per call.
+BATCH_MAX = 20
+# Error codes of a whole BatchGetSecretValue call that the same keys would get for every
+# GetSecretValue too (the credentials themselves are refused): reported per secret at once.
+# Any other refusal of the batch (AccessDenied: the policy may allow only GetSecretValue; an
+# endpoint without the action; a validation error) falls back to one GetSecretValue each.
+_REFUSED_KEYS = AUTH_ERROR_CODES - {
+    "AccessDenied",
+    "AccessDeniedException",
+    "NotAuthorized",
+    "UnauthorizedOperation",
+}
+# Per-secret errors inside a batch answer that mean what the same code means for a single
+# GetSecretValue; any other code is asked again with GetSecretValue, as before batching.
+_SECRET_ERRORS = frozenset({"ResourceNotFoundException", "DecryptionFailure"}) | AUTH_ERROR_CODES
 
 
 _ROLE_ARN_RE = re.compile(r"\Aarn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+\Z")
@@ -236,6 +252,9 @@ class AwsProvider(Provider):
         self._session: Any = None
         self._clients: dict[str, Any] = {}  # "secretsmanager" / "sts" -> shared client
         self._roles: dict[str, tuple[Any, float]] = {}
+        # Roles ("": the configured credentials) whose BatchGetSecretValue was refused or is
+        # not offered by the endpoint: their links go one GetSecretValue each from then on.
+        self._no_batch: set[str] = set()
         endpoint = self.config.get("endpoint_url")
         self._where = safe_url(endpoint) if endpoint else f"region {self.config.get('region', '?')}"
 
@@ -251,6 +270,63 @@ class AwsProvider(Provider):
         if p.get("version_id") and p.get("version_stage"):
             raise ProviderFailure("AWS link has both a version id and a version stage")
         return await self.run_blocking(lambda: self._fetch_sync(p))
+
+    async def fetch_many(self, links: Sequence[Link]) -> dict[str, str | FetchError]:
+        """Links to the current version of two or more secrets (per role) are read with
+        BatchGetSecretValue, up to 20 ids a call, the calls in parallel; a link with a version
+        id or stage, and any secret a batch did not answer for, with GetSecretValue as in
+        `fetch`. Values, JSON keys and error messages are the ones `fetch` gives."""
+        out: dict[str, str | FetchError] = {}
+        singles: list[Link] = []
+        groups: dict[str, dict[str, list[Link]]] = {}  # role ARN ("": none) -> secret id -> links
+        for link in links:
+            p = link.params
+            sid = p.get("secret_id")
+            if not sid or p.get("version_id") or p.get("version_stage"):
+                singles.append(link)
+            else:
+                groups.setdefault(p.get("role_arn") or "", {}).setdefault(sid, []).append(link)
+        jobs = []
+        for role, by_sid in groups.items():
+            if len(by_sid) < 2 or role in self._no_batch:
+                singles += [link for same in by_sid.values() for link in same]
+                continue
+            ids = list(by_sid)
+            count = -(-len(ids) // BATCH_MAX)  # calls needed; the ids spread evenly over them
+            for i in range(count):
+                chunk = ids[i * len(ids) // count : (i + 1) * len(ids) // count]
+                jobs.append(self._fetch_batch(role, {sid: by_sid[sid] for sid in chunk}, out))
+        jobs += [self._fetch_into(link, out) for link in singles]
+        await asyncio.gather(*jobs)
+        return out
+
+    async def _fetch_into(self, link: Link, out: dict[str, str | FetchError]) -> None:
+        try:
+            out[link.fingerprint] = await self.fetch(link)
+        except FetchError as e:
+            out[link.fingerprint] = e
+
+    async def _fetch_batch(
+        self, role: str, by_sid: dict[str, list[Link]], out: dict[str, str | FetchError]
+    ) -> None:
+        answers = await self.run_blocking(lambda: self._batch_sync(role, list(by_sid)))
+        again: list[Link] = []
+        for sid, same in by_sid.items():
+            answer = answers.get(sid)
+            for link in same:
+                if answer is None:  # not answered in the batch: asked on its own
+                    again.append(link)
+                elif isinstance(answer, FetchError):
+                    out[link.fingerprint] = answer
+                elif json_key := link.params.get("json_key"):
+                    try:
+                        out[link.fingerprint] = self._json_value(answer, json_key, sid)
+                    except FetchError as e:
+                        out[link.fingerprint] = e
+                else:
+                    out[link.fingerprint] = answer
+        if again:
+            await asyncio.gather(*(self._fetch_into(link, out) for link in again))
 
     async def verify(self) -> None:
         """Ask STS who we are: checks the keys without needing any secret permission."""
@@ -306,21 +382,96 @@ class AwsProvider(Provider):
         json_key = p.get("json_key")
         return self._json_value(text, json_key, sid) if json_key else text
 
+    def _batch_sync(self, role: str, ids: list[str]) -> dict[str, str | FetchError | None]:
+        """One BatchGetSecretValue for `ids`: per id its text, its FetchError (the one
+        GetSecretValue would give), or None when it is to be asked with GetSecretValue."""
+        import botocore.exceptions as bx
+
+        fallback = object()
+        found: dict[str, str | FetchError] = {}
+        wanted = set(ids)
+        token: str | None = None
+
+        def batch() -> Any:
+            kwargs: dict[str, Any] = {"SecretIdList": ids}
+            if token:
+                kwargs["NextToken"] = token
+            try:
+                return self._client_for(role or None).batch_get_secret_value(**kwargs)
+            except bx.ClientError as exc:
+                code = str((getattr(exc, "response", {}) or {}).get("Error", {}).get("Code", ""))
+                if _transient(exc) or code in _REFUSED_KEYS:
+                    raise  # retried once, then reported per secret as GetSecretValue would
+                # A policy refusal, an endpoint without the action, a bare 403 (moto's XML
+                # errors carry no code): the single reads give each secret its own answer.
+                return fallback
+
+        for _page in range(len(ids)):  # each page answers at least one id, or we stop
+            try:
+                answer = self._attempts(batch)
+            except FetchError as e:
+                return dict.fromkeys(ids, e)  # e.g. the role could not be assumed
+            except Exception as exc:
+                errors = {sid: self._translate(exc, sid) for sid in ids}
+                first = errors[ids[0]]
+                if first.reason is Reason.TIMED_OUT or isinstance(first, ProviderUnreachable):
+                    return errors  # the same network would fail the single reads too
+                if isinstance(first, NeedsReauth):
+                    return errors  # and the same credentials
+                break  # an answer that could not be read: each secret asked on its own
+            if answer is fallback:
+                self._no_batch.add(role)
+                break
+            values = answer.get("SecretValues") if isinstance(answer, dict) else None
+            errors = answer.get("Errors") if isinstance(answer, dict) else None
+            if not isinstance(values, list) or not isinstance(errors, list | None):
+                break  # not a batch answer: each secret is asked on its own
+            before = len(found)
+            for item in values:
+                if not isinstance(item, dict):
+                    continue
+                for key in (item.get("Name"), item.get("ARN")):
+                    if isinstance(key, str) and key in wanted and key not in found:
+                        try:
+                            found[key] = self._text_of(item, key)
+                        except FetchError as e:
+                            found[key] = e
+            for err in errors or []:
+                sid = err.get("SecretId") if isinstance(err, dict) else None
+                code = str(err.get("ErrorCode", "")) if isinstance(err, dict) else ""
+                known = code in _SECRET_ERRORS  # any other code: asked again on its own
+                if known and isinstance(sid, str) and sid in wanted and sid not in found:
+                    found[sid] = self._refusal(code, None, sid)
+            token = answer.get("NextToken")
+            if not (isinstance(token, str) and token) or len(found) == before:
+                break
+            if wanted.issubset(found):
+                break
+        return {sid: found.get(sid) for sid in ids}
+
+    def _attempts(self, fn: Any) -> Any:
+        """Run an SDK call, once more after a failure that came back quickly and is worth a
+        retry (`_transient`); the last failure is raised as it is."""
+        started = time.monotonic()
+        try:
+            return fn()
+        except FetchError:
+            raise
+        except Exception as exc:
+            quick = time.monotonic() - started < self.timeout / 2
+            if not (quick and _transient(exc)):
+                raise
+        return fn()
+
     def _call(self, what: str, fn: Any) -> Any:
         """Run an SDK call, translating every failure into a FetchError without its text."""
-        started = time.monotonic()
-        for attempt in (1, 2):
-            try:
-                return fn()
-            except FetchError:
-                raise
-            except Exception as exc:
-                quick = time.monotonic() - started < self.timeout / 2
-                if attempt == 1 and quick and _transient(exc):
-                    continue
-                error = self._translate(exc, what)
-            raise error from None
-        raise AssertionError("unreachable")
+        try:
+            return self._attempts(fn)
+        except FetchError:
+            raise
+        except Exception as exc:
+            error = self._translate(exc, what)
+        raise error from None
 
     @staticmethod
     def _text_of(answer: Any, sid: str) -> str:
@@ -567,6 +718,17 @@ class AwsProvider(Provider):
         self._call(sid, lambda: client.put_secret_value(SecretId=sid, SecretString=text))
         return "updated" if existed else "created"
 
+    @staticmethod
+    def _refusal(code: str, status: object, what: str) -> FetchError:
+        """What an error answer from AWS means: for a call, or one secret of a batch."""
+        if code == "ResourceNotFoundException":
+            return ProviderFailure(f"secret not found: {what}")
+        if code in AUTH_ERROR_CODES or status in (401, 403):
+            return NeedsReauth(f"AWS rejected the credentials for {what} ({_safe_code(code)})")
+        if code == "DecryptionFailure":
+            return ProviderFailure(f"AWS could not decrypt {what}")
+        return ProviderFailure(f"AWS refused {what} ({_safe_code(code)})")
+
     def _translate(self, exc: BaseException, what: str) -> FetchError:
         import botocore.exceptions as bx
         from botocore.parsers import ResponseParserError
@@ -576,13 +738,7 @@ class AwsProvider(Provider):
             response = getattr(exc, "response", {}) or {}
             code = str(response.get("Error", {}).get("Code", ""))
             status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            if code == "ResourceNotFoundException":
-                return ProviderFailure(f"secret not found: {what}")
-            if code in AUTH_ERROR_CODES or status in (401, 403):
-                return NeedsReauth(f"AWS rejected the credentials for {what} ({_safe_code(code)})")
-            if code == "DecryptionFailure":
-                return ProviderFailure(f"AWS could not decrypt {what}")
-            return ProviderFailure(f"AWS refused {what} ({_safe_code(code)})")
+            return self._refusal(code, status, what)
         if isinstance(exc, bx.ConnectTimeoutError | bx.ReadTimeoutError):
             return FetchError(
                 Reason.TIMED_OUT, f"AWS at {where} did not answer in {self.timeout:g}s for {what}"
