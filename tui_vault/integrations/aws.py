@@ -410,14 +410,13 @@ class AwsProvider(Provider):
             try:
                 answer = self._attempts(batch)
             except FetchError as e:
-                return dict.fromkeys(ids, e)  # e.g. the role could not be assumed
+                return {sid: e for sid in ids}  # e.g. the role could not be assumed
             except Exception as exc:
-                errors = {sid: self._translate(exc, sid) for sid in ids}
-                first = errors[ids[0]]
-                if first.reason is Reason.TIMED_OUT or isinstance(first, ProviderUnreachable):
-                    return errors  # the same network would fail the single reads too
-                if isinstance(first, NeedsReauth):
-                    return errors  # and the same credentials
+                first = self._translate(exc, ids[0])
+                network = first.reason is Reason.TIMED_OUT or isinstance(first, ProviderUnreachable)
+                if network or isinstance(first, NeedsReauth):
+                    # The same network (or credentials) would fail the single reads too.
+                    return {sid: self._translate(exc, sid) for sid in ids}
                 break  # an answer that could not be read: each secret asked on its own
             if answer is fallback:
                 self._no_batch.add(role)
