@@ -234,8 +234,8 @@ def run(sizes: Sizes, work: Path) -> list[Row]:
     vs_seq.note = (
         f"{sizes.runs} concurrent runs, {sizes.sequential_runs} sequential runs; "
         f"{statistics.median(per_run):.0f} requests per concurrent run went through the "
-        "latency proxies (each linked secret is one read; the HashiCorp provider also looks "
-        "up its mount)"
+        "latency proxies (each HashiCorp link is one read, plus one mount lookup; the AWS "
+        "links go up to 20 to a BatchGetSecretValue call)"
     )
     vs_one.note = (
         f"one HashiCorp link alone: {fmt_value(statistics.median(one_bao), 's')} "
