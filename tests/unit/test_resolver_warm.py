@@ -1,0 +1,139 @@
+"""Resolving from a warm cache gives what the rule gives: for each linked name, a fresh entry
+under the link's fingerprint (the sorted `k=v` join) is served from the cache, anything else
+is fetched; local checks and disconnected providers come first. Checked against a model of
+that rule over links of every shape (HashiCorp's usual three keys in any order, extra keys,
+empty values, one-key links) and entries fresh, expired, just expiring, or missing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from concurrent.futures import Executor
+
+import pytest
+
+from tui_vault.core.cache import Cache
+from tui_vault.core.model import Link, Reason
+from tui_vault.core.resolution import Resolution, check_local, value_result
+from tui_vault.core.resolver import Resolver
+from tui_vault.core.vault import Vault
+from tui_vault.integrations.base import Provider
+
+
+def rule_fingerprint(link: Link) -> str:
+    """The cache key as the rule states it (the formula before the shortcuts)."""
+    items = ",".join(f"{k}={v}" for k, v in sorted(link.params.items()) if v)
+    return f"{link.provider}:{items}"
+
+
+class EchoProvider(Provider):
+    name = "aws"
+    label = "Echo"
+
+    async def fetch(self, link: Link) -> str:
+        return f"fetched:{rule_fingerprint(link)}"
+
+
+def echo_factory(
+    provider: str, config: Mapping[str, str], executor: Executor | None = None, timeout: float = 10
+) -> Provider:
+    return EchoProvider(config, executor, timeout)
+
+
+LINKS: dict[str, Link] = {
+    "H_USUAL": Link("hashicorp", {"engine": "secret", "path": "app/db", "key": "password"}),
+    "H_ORDER": Link("hashicorp", {"key": "password", "path": "app/db", "engine": "secret"}),
+    "H_OTHER": Link("hashicorp", {"path": "app/db", "engine": "kv", "key": "user"}),
+    "H_EMPTY": Link("hashicorp", {"engine": "secret", "path": "app/x", "key": ""}),
+    "H_EXTRA": Link("hashicorp", {"engine": "secret", "path": "app/x", "key": "k", "v": "2"}),
+    "H_TWO": Link("hashicorp", {"engine": "secret", "path": "app/y"}),
+    "H_ODD": Link("hashicorp", {"engine": "e", "key": "k", "pathx": "p"}),
+    "A_PLAIN": Link("aws", {"secret_id": "prod/db"}),
+    "A_JSON": Link("aws", {"secret_id": "prod/db", "json_key": "password"}),
+    "A_EMPTY": Link("aws", {"secret_id": ""}),
+    "Z_ONE": Link("azure", {"secret_id": "https://kv.example/secrets/s"}),
+    "GONE": Link("1password", {"ref": "op://v/i/f"}),  # not connected
+}
+
+
+@pytest.fixture
+def filled(vault: Vault) -> Vault:
+    for name, lnk in LINKS.items():
+        vault.link(name, lnk)
+    vault.set_value("LOCAL", "local-value")
+    vault.set_value("OFF", "x", enabled=False)
+    vault.link("OFF_LINK", LINKS["A_PLAIN"])
+    vault.change(
+        lambda d: d.secrets.__setitem__("OFF_LINK", d.secrets["OFF_LINK"].touched(enabled=False))
+    )
+    vault.link("RESTRICTED", LINKS["H_USUAL"])
+    vault.change(
+        lambda d: d.secrets.__setitem__(
+            "RESTRICTED", d.secrets["RESTRICTED"].touched(allowed_domains=["api.example.com"])
+        )
+    )
+    for provider in ("hashicorp", "aws", "azure"):
+        vault.set_integration(provider, {"url": "http://127.0.0.1:9"})
+    return vault
+
+
+def model(
+    vault: Vault, cache: Cache, names: list[str], ttl: float, now: float, url: str | None
+) -> dict[str, Resolution]:
+    out: dict[str, Resolution] = {}
+    entries = cache.entries()
+    for name in names:
+        secret = vault.data.secrets.get(name)
+        early = check_local(name, secret, url)
+        if early is not None:
+            out[name] = early
+            continue
+        assert secret is not None and secret.link is not None
+        if secret.link.provider not in vault.data.integrations:
+            out[name] = Resolution(
+                name,
+                "unresolved",
+                reason=Reason.DISCONNECTED,
+                detail="connect 1Password to resolve it",
+            )
+            continue
+        entry = entries.get(rule_fingerprint(secret.link))
+        if entry is not None and entry.expires_in(ttl, now) > 0:
+            out[name] = value_result(name, entry.value, "cache")
+        else:
+            out[name] = value_result(name, f"fetched:{rule_fingerprint(secret.link)}", "fetched")
+    return out
+
+
+@pytest.mark.parametrize("ttl_minutes", [0, 30])
+@pytest.mark.parametrize("url", [None, "https://api.example.com/x"])
+async def test_warm_cache_results_follow_the_rule(
+    filled: Vault, ttl_minutes: float, url: str | None
+) -> None:
+    now = time.time()
+    ttl = ttl_minutes * 60
+    ages = [10.0, ttl - 5, ttl + 5, 3 * 3600.0]  # fresh, about to expire, expired, old
+    names = [*LINKS, "LOCAL", "OFF", "OFF_LINK", "RESTRICTED", "NOPE"]
+    for i, name in enumerate(LINKS):
+        if i % 5 == 4:
+            continue  # no entry at all
+        cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
+        fp = rule_fingerprint(LINKS[name])
+        cache.put_many({fp: f"cached:{name}"}, now=now - ages[i % len(ages)])
+    cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
+    expected = model(filled, cache, names, ttl, time.time(), url)
+    resolver = Resolver(
+        filled,
+        Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id),
+        ttl_minutes=ttl_minutes,
+        provider_factory=echo_factory,
+    )
+    try:
+        got = await resolver.resolve(names, url)
+    finally:
+        resolver.close()
+    assert got == expected
+    assert list(got) == names
+    origins = {r.origin for r in got.values()}
+    assert ("cache" in origins) == (ttl_minutes > 0)
+    assert "fetched" in origins
