@@ -221,27 +221,44 @@ async def test_bad_keys_give_the_messages_single_reads_give(
     assert all(r[1] is Reason.NEEDS_REAUTH for r in singles.values())  # type: ignore[index]
 
 
-async def test_refused_keys_are_reported_per_secret_without_single_reads(
-    moto: MotoServer, seeded: Seeded, make_proxy: Callable[..., FaultProxy]
+@pytest.mark.parametrize(
+    ("mode", "status", "body", "reason", "message"),
+    [
+        (
+            "status",
+            400,
+            b'{"__type":"UnrecognizedClientException","message":"bad key"}',
+            Reason.NEEDS_REAUTH,
+            "AWS rejected the credentials for {} (UnrecognizedClientException)",
+        ),
+        ("garbage", 200, b"", Reason.PROVIDER_ERROR, "malformed answer from AWS for secret {}"),
+        ("status", 200, b"{}", Reason.PROVIDER_ERROR, "malformed answer from AWS for secret {}"),
+    ],
+)
+async def test_answers_every_secret_shares_come_in_one_request(
+    moto: MotoServer,
+    seeded: Seeded,
+    make_proxy: Callable[..., FaultProxy],
+    mode: Mode,
+    status: int,
+    body: bytes,
+    reason: Reason,
+    message: str,
 ) -> None:
-    """An error code that means "these keys are refused" (real AWS sends one; moto's XML
-    errors do not) is every secret's answer at once: no retry, no single reads."""
+    """Refused keys (a code real AWS sends; moto's XML errors carry none) and bytes that are
+    not an answer are every secret's answer at once: no retry, no single reads."""
     proxy = make_proxy(moto.endpoint_url)
     p = provider(moto.provider_config(endpoint_url=proxy.url), timeout=2)
     links = [link(sid) for sid in seeded.many[:5]]
     assert await p.fetch(links[0]) == "value-0"
     before = proxy.stats.requests
-    body = b'{"__type":"UnrecognizedClientException","message":"bad key"}'
-    with proxy.fault("status", status=400, body=body):
+    with proxy.fault(mode, status=status, body=body or None):
         results = await p.fetch_many(links)
     assert proxy.stats.requests - before == 1
     for lnk in links:
         r = results[lnk.fingerprint]
-        assert isinstance(r, FetchError) and r.reason is Reason.NEEDS_REAUTH, r
-        assert str(r) == (
-            f"AWS rejected the credentials for {lnk.params['secret_id']} "
-            "(UnrecognizedClientException)"
-        )
+        assert isinstance(r, FetchError) and r.reason is reason, r
+        assert str(r) == message.format(lnk.params["secret_id"])
 
 
 @pytest.mark.parametrize(

@@ -221,6 +221,10 @@ def _safe_code(code: object) -> str:
     return text if text.isidentifier() else "unknown error"
 
 
+def _malformed(sid: str) -> FetchError:
+    return ProviderFailure(f"malformed answer from AWS for secret {sid}")
+
+
 def _transient(exc: BaseException) -> bool:
     """A failure worth one quick retry: not a timeout, not a refusal of the request."""
     import botocore.exceptions as bx
@@ -412,19 +416,25 @@ class AwsProvider(Provider):
             except FetchError as e:
                 return {sid: e for sid in ids}  # e.g. the role could not be assumed
             except Exception as exc:
+                from botocore.parsers import ResponseParserError
+
                 first = self._translate(exc, ids[0])
                 network = first.reason is Reason.TIMED_OUT or isinstance(first, ProviderUnreachable)
-                if network or isinstance(first, NeedsReauth):
-                    # The same network (or credentials) would fail the single reads too.
+                unreadable = isinstance(exc, ResponseParserError)
+                if network or unreadable or isinstance(first, NeedsReauth):
+                    # The same network (or credentials, or unreadable bytes) would fail the
+                    # single reads in the same words: no second round trip.
                     return {sid: self._translate(exc, sid) for sid in ids}
-                break  # an answer that could not be read: each secret asked on its own
+                break  # an answer of the wrong shape: each secret asked on its own
             if answer is fallback:
                 self._no_batch.add(role)
                 break
             values = answer.get("SecretValues") if isinstance(answer, dict) else None
             errors = answer.get("Errors") if isinstance(answer, dict) else None
             if not isinstance(values, list) or not isinstance(errors, list | None):
-                break  # not a batch answer: each secret is asked on its own
+                # Not a batch answer (botocore reads a body that is not JSON as {"message":
+                # ...}): what GetSecretValue says of such an answer, without asking again.
+                return {sid: found[sid] if sid in found else _malformed(sid) for sid in ids}
             before = len(found)
             for item in values:
                 if not isinstance(item, dict):
@@ -476,7 +486,7 @@ class AwsProvider(Provider):
     def _text_of(answer: Any, sid: str) -> str:
         if not isinstance(answer, dict) or not ("ARN" in answer or "Name" in answer):
             # botocore turns a body that is not JSON into {"message": ...}: not an answer.
-            raise ProviderFailure(f"malformed answer from AWS for secret {sid}")
+            raise _malformed(sid)
         text = answer.get("SecretString")
         if isinstance(text, str):
             return text
