@@ -50,8 +50,39 @@ class VaultFooter(Footer):
     def __init__(self) -> None:
         super().__init__(compact=True)
         self._last_width = 0
+        self._composed_for: tuple[object, ...] | None = None
+
+    def _inputs(self) -> tuple[object, ...]:
+        """Everything `compose` reads (Textual's and ours): same inputs, same keys.
+
+        Textual recomposes the footer on every change of the screen's bindings (each focus
+        change, and several times while a screen starts), mostly to the same keys; each
+        recompose removes and mounts, styles and lays out every FooterKey again."""
+        if not self._bindings_ready:
+            return ()
+        app = self.app
+        shown = tuple(
+            (binding, app.get_key_display(binding), enabled, tooltip)
+            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
+            if binding.show or binding.key == app.COMMAND_PALETTE_BINDING
+        )
+        return (
+            shown,
+            app.COMMAND_PALETTE_BINDING,
+            app.ENABLE_COMMAND_PALETTE,
+            self.show_command_palette,
+            self.combine_groups,
+            self.compact,
+            app.size.width,
+        )
+
+    async def recompose(self) -> None:
+        if self.is_attached and self._inputs() == self._composed_for:
+            return  # it would mount the very same keys
+        await super().recompose()
 
     def compose(self) -> ComposeResult:
+        self._composed_for = self._inputs()
         widgets = list(super().compose())
         if not widgets:
             return

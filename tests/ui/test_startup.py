@@ -1,0 +1,173 @@
+"""The way to the unlock screen's first frame (bench row cold_start, issue 15).
+
+- Only what the unlock screen needs is imported before it first paints; the rest (other
+  screens, the vault format and crypto, the keyring, the session) is imported when used.
+  Checked in a fresh interpreter, at the moment the screen's probes start: the point right
+  after its first refresh, before any background thread has imported anything.
+- The footer does not remount its keys for a binding change that shows the same keys.
+- A key typed the moment the app starts is not lost.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from textual.events import Key
+from textual.widgets import Button, Input
+from textual.widgets._footer import FooterKey
+
+from tests.ui.conftest import VaultEnv, wait_until
+from tui_vault.ui.app import make_app
+from tui_vault.ui.screens.unlock import UnlockScreen
+
+# Imported on first use, never on the way to the unlock screen's first frame.
+DEFERRED = (
+    "tui_vault.ui.screens.secrets",
+    "tui_vault.ui.screens.create",
+    "tui_vault.ui.screens.dialogs",
+    "tui_vault.ui.screens.help",
+    "tui_vault.ui.screens.settings",
+    "tui_vault.ui.commands",
+    "tui_vault.core.unlock",
+    "tui_vault.core.vault",
+    "tui_vault.core.crypto",
+    "tui_vault.core.session",
+    "tui_vault.core.resolver",
+    "tui_vault.core.keystore",
+    "tui_vault.core.agent",
+    "cryptography",
+    "keyring",
+    "msgspec",
+    "textual.widgets._data_table",
+)
+
+PROBE = """
+import json, sys
+from pathlib import Path
+
+exec(sys.argv[2])  # a prelude: the negative test imports a deferred module here
+
+from tui_vault.ui.app import make_app
+from tui_vault.ui.screens.unlock import UnlockScreen
+
+seen: dict[str, object] = {}
+start = UnlockScreen._start_probes
+
+
+def probes(self: UnlockScreen) -> None:
+    seen["modules"] = sorted(sys.modules)
+    seen["focused"] = getattr(self.app.focused, "id", None)
+    self.app.exit()
+
+
+UnlockScreen._start_probes = probes  # type: ignore[method-assign]
+
+
+async def main() -> None:
+    app = make_app(vault_path=Path(sys.argv[1]), use_keyring=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        while "modules" not in seen:
+            await pilot.pause(0.01)
+    print(json.dumps(seen))
+
+
+import asyncio
+
+asyncio.run(main())
+"""
+
+
+def deferred_loaded_at_first_frame(vault: Path, prelude: str = "") -> list[str]:
+    """The DEFERRED modules loaded when the unlock screen starts its probes (fresh process)."""
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, str(vault), prelude],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["focused"] == "key-input"
+    modules = set(seen["modules"])
+    assert "tui_vault.ui.screens.unlock" in modules  # the probe ran where it should
+    return [m for m in DEFERRED if m in modules or any(n.startswith(m + ".") for n in modules)]
+
+
+def test_unlock_screen_paints_before_the_rest_is_imported(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    loaded = deferred_loaded_at_first_frame(vault_env.path)
+    assert not loaded, loaded
+
+
+def test_the_import_guard_can_fail(vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import of a deferred module on the way to the first frame is caught."""
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    loaded = deferred_loaded_at_first_frame(vault_env.path, "import tui_vault.core.vault")
+    assert "tui_vault.core.vault" in loaded
+    assert "cryptography" in loaded  # what it pulls in is seen too
+
+
+async def test_footer_keeps_its_keys_while_the_bindings_show_the_same(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    app = make_app(vault_path=vault_env.path, use_keyring=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+
+        def keys() -> list[FooterKey]:
+            return list(screen.query(FooterKey))
+
+        before = keys()
+        assert [k.action for k in before if k.action == "quit"] == ["quit"]
+        for _ in range(3):  # what Textual does on focus changes and while a screen starts
+            screen.refresh_bindings()
+            await pilot.pause()
+        assert keys() == before  # the very same widgets: nothing was remounted
+        # A change that shows different keys still recomposes: with a button focused "?"
+        # is Help again (the key input takes printable keys itself).
+        assert "help" not in {k.action for k in before}
+        screen.query_one("#show-key", Button).focus()
+        await wait_until(pilot, lambda: "help" in {k.action for k in keys()})
+        screen.query_one("#key-input", Input).focus()
+        await wait_until(pilot, lambda: "help" not in {k.action for k in keys()})
+        # So does a new width (the footer chooses the keys that fit).
+        shown = keys()
+        await pilot.resize_terminal(60, 30)
+        await wait_until(pilot, lambda: keys() != shown)
+
+
+async def test_a_key_typed_as_the_app_starts_is_not_lost(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typed (or pasted) before the first frame: every character lands in the key field."""
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    app = make_app(vault_path=vault_env.path, use_keyring=False)
+    typed = "TV1-abc"
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app._driver is not None
+        for char in typed:  # queued at once, as one read from the terminal would be
+            event = Key("minus" if char == "-" else char, char)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
+        field = app.screen.query_one("#key-input", Input)
+        await wait_until(pilot, lambda: len(field.value) >= len(typed), timeout=5)
+        assert field.value == typed
+
+
+def test_deferred_list_names_real_modules() -> None:
+    """A typo in DEFERRED would make the guard above pass for nothing."""
+    import importlib.util
+
+    missing = [m for m in DEFERRED if importlib.util.find_spec(m) is None]
+    assert not missing, missing
