@@ -13,15 +13,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.css.match import _check_selectors
+from textual.css.stylesheet import Stylesheet
 from textual.events import Key
 from textual.widgets import Button, Input
 from textual.widgets._footer import FooterKey
 
 from tests.ui.conftest import VaultEnv, wait_until
-from tui_vault.ui.app import make_app
+from tui_vault.ui.app import VaultApp, make_app
+from tui_vault.ui.screens.create import CreateScreen
+from tui_vault.ui.screens.secrets import SecretsScreen
 from tui_vault.ui.screens.unlock import UnlockScreen
 
 # Imported on first use, never on the way to the unlock screen's first frame.
@@ -171,3 +177,95 @@ def test_deferred_list_names_real_modules() -> None:
 
     missing = [m for m in DEFERRED if importlib.util.find_spec(m) is None]
     assert not missing, missing
+
+
+async def test_styled_buttons_end_with_the_classes_of_stock_buttons() -> None:
+    """`styled_button` only sets early what Button's watchers set later: same classes."""
+    from textual.app import App, ComposeResult
+    from textual.widgets.button import ButtonVariant
+
+    from tui_vault.ui.screens.unlock import styled_button
+
+    variants: list[ButtonVariant] = ["default", "primary", "error", "success", "warning"]
+
+    class Both(App[None]):
+        def compose(self) -> ComposeResult:
+            for v in variants:
+                yield Button(v, v, id=f"stock-{v}", compact=True)
+                yield styled_button(v, id=f"styled-{v}", variant=v)
+
+    app = Both()
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        for v in variants:
+            stock = app.query_one(f"#stock-{v}", Button)
+            styled = app.query_one(f"#styled-{v}", Button)
+            assert set(styled.classes) == set(stock.classes), v
+            assert styled.variant == stock.variant and styled.compact and not styled.flat
+            assert styled.styles.background == stock.styles.background, v
+
+
+# ---------------------------------------------------------------------- the split stylesheet
+
+
+def later_rules_matching(app: VaultApp) -> list[str]:
+    """The rules of styles/screens.tcss that match a node now on screen, in any state
+    (pseudo-classes such as :focus or :hover are ignored, so a rule for a state the node
+    is not in yet counts too)."""
+    sheet = Stylesheet(variables=app.get_css_variables())
+    sheet.add_source(VaultApp.SCREENS_CSS.read_text(encoding="utf-8"), ("screens.tcss", ""))
+    sheet.parse()
+    nodes = list(app.screen.walk_children(with_self=True))
+    found: list[str] = []
+    for rule in sheet.rules:
+        for selector_set in rule.selector_set:
+            stateless = [replace(s, pseudo_classes=set()) for s in selector_set.selectors]
+            for node in nodes:
+                if _check_selectors(stateless, node.css_path_nodes):
+                    found.append(f"{selector_set.css} matches {node!r}")
+    return found
+
+
+async def test_later_styles_match_nothing_on_the_entry_screens(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """styles/screens.tcss is added when the first other screen shows: it must not restyle
+    the create or unlock screen (it would change their looks once added)."""
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    for path, screen_type in (
+        (vault_env.path, UnlockScreen),
+        (tmp_path / "new" / "vault.json", CreateScreen),
+    ):
+        app = make_app(vault_path=path, use_keyring=False)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda a=app, t=screen_type: isinstance(a.screen, t))
+            assert not app._screens_css_added
+            assert later_rules_matching(app) == []
+
+
+async def test_later_styles_are_added_with_the_first_other_screen(
+    unlocked_app: Any,
+) -> None:
+    """After unlock the secrets screen is styled by styles/screens.tcss (and the check above
+    does see its rules match there: it can fail)."""
+    async with unlocked_app() as (app, _pilot):
+        assert isinstance(app.screen, SecretsScreen)
+        assert app._screens_css_added
+        assert any("#table" in m for m in later_rules_matching(app))
+        table = app.screen.query_one("#table")
+        assert str(table.styles.height) == "1fr"  # `#table { height: 1fr }` in screens.tcss
+
+
+async def test_a_dialog_over_the_unlock_screen_gets_the_later_styles(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    app = make_app(vault_path=vault_env.path, use_keyring=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
+        await pilot.press("ctrl+o")  # Key from file…: a dialog
+        await wait_until(pilot, lambda: not isinstance(app.screen, UnlockScreen))
+        assert app._screens_css_added
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
+        assert later_rules_matching(app) == []

@@ -21,6 +21,7 @@ from weakref import WeakKeyDictionary
 
 from textual import events, on, work
 from textual.app import App
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -108,7 +109,10 @@ class VaultApp(App[int]):
     """tui-vault: a local, encrypted secrets vault."""
 
     TITLE = "tui-vault"
+    # The app chrome and the entry screens (create, unlock): all that is parsed before the
+    # first frame. The other screens' rules follow when the first of them is shown.
     CSS_PATH = [stylesheet("app.tcss")]
+    SCREENS_CSS = stylesheet("screens.tcss")
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {_vault_commands}
 
@@ -178,6 +182,36 @@ class VaultApp(App[int]):
         self._vault_stat: tuple[int, int, int] | None = None
         # The screen each key was typed at, until it comes back unused (_follows_the_screen).
         self._typed_at: WeakKeyDictionary[events.Key, Screen[object]] = WeakKeyDictionary()
+        self._screens_css_added = False
+        self._showing_entry = False
+
+    # ------------------------------------------------------------------ styles
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        self._add_screens_css()
+        return super().push_screen(screen, *args, **kwargs)
+
+    def switch_screen(self, screen: Screen[Any] | str) -> AwaitComplete:
+        self._add_screens_css()
+        return super().switch_screen(screen)
+
+    def _add_screens_css(self) -> None:
+        """Add the rules of the screens after the entry screens (styles/screens.tcss) when
+        the first screen other than create/unlock is shown.
+
+        Textual parses it (that source alone: the others are cached) when it next styles a
+        node, before the new screen is drawn. None of its rules matches a node of the entry
+        screens (tests/ui/test_startup.py), so what is on screen needs no restyle, and the
+        looks are those of the one stylesheet it was split from."""
+        if self._screens_css_added or self._showing_entry:
+            return
+        self._screens_css_added = True
+        path = self.SCREENS_CSS
+        # What Stylesheet.read stores for a CSS_PATH file, through add_source, which also
+        # drops the cached selector map (read does not).
+        self.stylesheet.add_source(
+            path.read_text(encoding="utf-8"), read_from=(str(path.resolve()), "")
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -216,12 +250,16 @@ class VaultApp(App[int]):
             from tui_vault.ui.screens.create import CreateScreen
 
             screen = CreateScreen()
-        if len(self.screen_stack) > 1:
-            while len(self.screen_stack) > 2:
-                self.pop_screen()
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
+        self._showing_entry = True  # its styles are in app.tcss (_add_screens_css)
+        try:
+            if len(self.screen_stack) > 1:
+                while len(self.screen_stack) > 2:
+                    self.pop_screen()
+                self.switch_screen(screen)
+            else:
+                self.push_screen(screen)
+        finally:
+            self._showing_entry = False
 
     @property
     def vault(self) -> Vault | None:

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
+from textual.widgets.button import ButtonVariant
 
 from tui_vault.core.display import visible
 from tui_vault.core.errors import (
@@ -29,6 +30,17 @@ if TYPE_CHECKING:
 
 # Opening a vault (core.unlock: crypto, the vault format, the keyring) is imported by the
 # workers that do it, after the first paint: the screen shows without waiting for it.
+
+
+def styled_button(label: str, id: str, variant: ButtonVariant = "default") -> Button:
+    """A compact Button carrying from the start the classes its watchers give it once
+    mounted (`-style-default`, `-<variant>`): those watchers then change nothing, so the
+    button is restyled once (for `-textual-compact`, which Textual first resets to the
+    default), not three times, before the first frame. Same classes, same looks."""
+    classes = ["-style-default"]
+    if variant != "default":
+        classes.append(f"-{variant}")
+    return Button(label, variant, id=id, compact=True, classes=" ".join(classes))
 
 
 def _key_file_missing(path: Path) -> str | None:
@@ -77,17 +89,17 @@ class UnlockScreen(Screen[None]):
                     password=True,
                     id="key-input",
                 )
-                yield Button("Show", id="show-key", compact=True)
+                yield styled_button("Show", id="show-key")
             yield Label("", id="unlock-error", classes="error")
             with Horizontal(classes="entry-buttons"):
-                yield Button("Open vault", id="open", variant="primary", compact=True)
+                yield styled_button("Open vault", id="open", variant="primary")
                 # Shown only once a saved key is known to exist (see _probe_saved).
-                saved = Button("Use saved key", id="saved-key", compact=True)
+                saved = styled_button("Use saved key", id="saved-key")
                 saved.display = False
                 yield saved
-                yield Button("Key from file…", id="key-file", compact=True)
+                yield styled_button("Key from file…", id="key-file")
             with Center():
-                yield Button("Reset vault… (lost key)", id="reset", variant="error", compact=True)
+                yield styled_button("Reset vault… (lost key)", id="reset", variant="error")
         yield VaultFooter()
 
     def on_mount(self) -> None:
