@@ -49,6 +49,7 @@ DEFERRED = (
     "keyring",
     "msgspec",
     "textual.widgets._data_table",
+    "hashlib",  # core/clipboard.py loads it at the first copy
 )
 
 PROBE = """

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hashlib
 import os
 import shutil
 import subprocess
@@ -29,6 +28,8 @@ def osc52(text: str) -> str:
 
 
 def _digest(text: str) -> bytes:
+    import hashlib  # at the first copy: not loaded (OpenSSL) before the TUI's first frame
+
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
