@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tui_vault.core import model
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.model import Link, Secret, VaultData
 
@@ -37,6 +40,13 @@ secrets = st.builds(
     created=times,
     updated=times,
 )
+
+
+def typed_decode(raw: bytes) -> VaultData:
+    """from_json_bytes through msgspec's typed decoder, whatever the size (small contents
+    otherwise take the general path alone)."""
+    with mock.patch.object(model, "SMALL_CONTENTS", 0):
+        return VaultData.from_json_bytes(raw)
 
 
 def old_bytes(data: VaultData) -> bytes:
@@ -136,7 +146,7 @@ def test_an_adopted_secret_behaves_like_a_constructed_one() -> None:
 @given(st.lists(secrets, max_size=8))
 def test_typed_decoding_equals_the_general_path(secret_list: list[Secret]) -> None:
     raw = VaultData({s.name: s for s in secret_list}).to_json_bytes()
-    fast = VaultData.from_json_bytes(raw)
+    fast = typed_decode(raw)
     general = VaultData.from_json(_Dict(json.loads(raw)))
     assert fast == general
     assert [vars(s) for s in fast.secrets.values()] == [vars(s) for s in general.secrets.values()]
@@ -154,7 +164,7 @@ def test_typed_decoding_equals_the_general_path(secret_list: list[Secret]) -> No
 )
 def test_unusual_contents_take_the_general_path(doc: dict[str, object]) -> None:
     raw = json.dumps(doc).encode()
-    fast = VaultData.from_json_bytes(raw)
+    fast = typed_decode(raw)
     general = VaultData.from_json(json.loads(raw))
     assert [vars(s) for s in fast.secrets.values()] == [
         {**vars(s), "created": vars(f)["created"], "updated": vars(f)["updated"]}
@@ -176,5 +186,25 @@ def test_unusual_contents_take_the_general_path(doc: dict[str, object]) -> None:
 )
 def test_bad_contents_are_refused_by_both_paths(doc: dict[str, object]) -> None:
     raw = json.dumps(doc).encode()
-    with pytest.raises(InvalidSecretError):
-        VaultData.from_json_bytes(raw)
+    with pytest.raises(InvalidSecretError) as typed:
+        typed_decode(raw)
+    with pytest.raises(InvalidSecretError) as general:
+        VaultData.from_json(json.loads(raw))
+    assert typed.value.message == general.value.message  # names the secret, both ways
+
+
+@pytest.mark.parametrize("count", [0, 3, 100])
+def test_small_contents_skip_msgspec(count: int) -> None:
+    """Below SMALL_CONTENTS (and msgspec not loaded yet) the general path alone decides:
+    the same vault as the typed decoder builds."""
+    secret_list = [
+        Secret(f"s{i}", f"v{i}", allowed_domains=["a.example.com"] if i % 10 == 0 else [])
+        for i in range(count)
+    ]
+    raw = VaultData({s.name: s for s in secret_list}, {"aws": {"a": "b"}}).to_json_bytes()
+    assert len(raw) < model.SMALL_CONTENTS
+    with mock.patch.dict(sys.modules):  # as in a fresh `get`: msgspec not loaded
+        sys.modules.pop("msgspec", None)
+        small = VaultData.from_json_bytes(raw)
+        assert "msgspec" not in sys.modules
+    assert small == typed_decode(raw)

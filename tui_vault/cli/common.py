@@ -230,13 +230,14 @@ def load_settings_or_defaults() -> Settings:
     return settings
 
 
-def session_for(vault: Vault) -> Session:
+def session_for(vault: Vault, settings: Settings | None = None) -> Session:
     """The one session of a command: the vault, its cache and (on first use) a resolver with
-    the real providers. Reads settings.toml (a broken file is reported, defaults used)."""
+    the real providers. Reads settings.toml unless given (a broken file is reported,
+    defaults used)."""
     from tui_vault.core.session import Session
     from tui_vault.integrations import provider_factory
 
-    settings = load_settings_or_defaults()
+    settings = settings or load_settings_or_defaults()
     return Session(
         vault,
         provider_factory,
@@ -256,28 +257,42 @@ def resolve_names(
 ) -> dict[str, Resolution]:
     """Resolve references for a command (get, inject, run) and release the session's clients.
 
-    Local secrets need no event loop, executor or cache: the common `get` stays light.
-    With an action, the resolution goes in the access log."""
-    session = session_for(vault)
-    try:
-        result = session.resolve_blocking(names, url)
-    finally:
-        session.close()
+    Local secrets need no session, event loop, executor or cache (nor msgspec, which the
+    cache loads): the common `get` stays light. With an action, the resolution goes in the
+    access log. settings.toml is read once, for both."""
+    from tui_vault.core.resolution import resolve_local
+
+    settings = load_settings_or_defaults()
+    result = resolve_local(vault.data.secrets, names, url)
+    if result is None:
+        session = session_for(vault, settings)
+        try:
+            result = session.resolve_blocking(names, url)
+        finally:
+            session.close()
     if action:
-        log_access(vault, action, result)
+        log_access(vault, action, result, settings)
     return result
 
 
-def log_access(vault: Vault, action: str, results: dict[str, Resolution]) -> None:
-    """One record in the access log; a failed write is one warning line, never a failure."""
+def log_access(
+    vault: Vault,
+    action: str,
+    results: dict[str, Resolution],
+    settings: Settings | None = None,
+) -> None:
+    """One record in the access log; a failed write is one warning line, never a failure.
+    settings: as the command read them (load_settings_or_defaults), else read here."""
     from tui_vault.core.accesslog import make_record, record_access, visible
-    from tui_vault.core.settings import SettingsError, load_settings
 
-    try:
-        enabled = load_settings().access_log
-    except SettingsError:
-        enabled = True  # the broken file was reported already; the default is to record
-    if not enabled:
+    if settings is None:
+        from tui_vault.core.settings import SettingsError, load_settings
+
+        try:
+            settings = load_settings()
+        except SettingsError:
+            settings = None  # the broken file was reported already; the default is to record
+    if settings is not None and not settings.access_log:
         return
     problem = record_access(vault, make_record(action, results))
     if problem:

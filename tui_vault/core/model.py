@@ -378,6 +378,8 @@ class Secret:
         )
 
 
+SMALL_CONTENTS = 128 * 1024
+"""Vault contents (decrypted JSON) below this size are parsed by the general path alone."""
 _decoder: Any = None  # built on first use: msgspec is imported only by who opens a vault
 
 
@@ -416,7 +418,11 @@ def _wire_is_canonical(wire: Any) -> bool:
             domains = tuple(s.allowed_domains)
             ok = checked.get(domains)
             if ok is None:
-                ok = checked[domains] = parse_domains(s.allowed_domains) == s.allowed_domains
+                try:
+                    ok = parse_domains(s.allowed_domains) == s.allowed_domains
+                except InvalidSecretError:
+                    ok = False  # the general path says which secret, as it always does
+                checked[domains] = ok
             if not ok:
                 return False
         if s.link is not None and s.value:
@@ -453,9 +459,16 @@ class VaultData:
         `from_json(json.loads(raw))`, which remains the rule: the fast path decodes straight
         into Secret objects (msgspec checks every type in C), checks what types cannot say
         (names, domains, times, linked values) and hands anything unusual to the general
-        path, so it can only be faster, never more lenient."""
-        import json
+        path, so it can only be faster, never more lenient.
 
+        Contents smaller than SMALL_CONTENTS (a few hundred secrets) go the general way
+        directly, unless msgspec is loaded already: importing it costs more (~20 ms) than
+        the general path spends on them."""
+        import json
+        import sys
+
+        if len(raw) < SMALL_CONTENTS and "msgspec" not in sys.modules:
+            return cls.from_json(json.loads(raw))
         import msgspec
 
         try:

@@ -3,6 +3,7 @@ a local secret imports only this, not asyncio or the resolver)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -58,6 +59,21 @@ def check_local(
     if secret.link is None:
         return value_result(name, secret.value, "local")
     return None
+
+
+def resolve_local(
+    secrets: Mapping[str, Secret], names: Iterable[str], url: str | None
+) -> dict[str, Resolution] | None:
+    """Each name (once, in order) resolved without fetching, or None if one of them is a
+    linked secret whose value must be fetched (then the resolver does them all)."""
+    done: dict[str, Resolution] = {}
+    for name in names:
+        if name not in done:
+            r = check_local(name, secrets.get(name), url)
+            if r is None:
+                return None
+            done[name] = r
+    return done
 
 
 def age_text(seconds: float) -> str:

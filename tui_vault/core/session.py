@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_vault.core.cache import Cache, reset_cache_file
 from tui_vault.core.errors import VaultError
-from tui_vault.core.resolution import Resolution, check_local
+from tui_vault.core.resolution import Resolution, resolve_local
 
 if TYPE_CHECKING:
     from tui_vault.core.model import Secret
@@ -120,10 +120,8 @@ class Session:
     ) -> dict[str, Resolution]:
         """`resolve` for a command line: local secrets need no event loop, executor or cache."""
         names = list(dict.fromkeys(names))
-        secrets = self.vault.data.secrets
-        local = {n: check_local(n, secrets.get(n), url) for n in names}
-        done = {n: r for n, r in local.items() if r is not None}
-        if len(done) == len(local):
+        done = resolve_local(self.vault.data.secrets, names, url)
+        if done is not None:
             return done
         import asyncio  # only here: a local `get` never pays for importing it (~25 ms)
 

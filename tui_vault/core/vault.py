@@ -13,8 +13,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-import msgspec
-
 from tui_vault.core import crypto, rollback
 from tui_vault.core.bulk import paused_gc
 from tui_vault.core.errors import (
@@ -470,5 +468,5 @@ def _unseal(key: bytes, env: Envelope, where: str) -> VaultData:
     try:
         with paused_gc():
             return VaultData.from_json_bytes(plaintext)
-    except (ValueError, RecursionError, InvalidSecretError, msgspec.MsgspecError) as e:
+    except (ValueError, RecursionError, InvalidSecretError) as e:  # msgspec's: handled inside
         raise CorruptVaultError(f"{where} holds unreadable contents: {e}") from None
