@@ -28,7 +28,6 @@ import socket
 import stat
 import struct
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -64,6 +63,8 @@ def socket_path() -> Path:
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and Path(runtime).is_dir():
         return Path(runtime) / "tui-vault" / "agent.sock"
+    import tempfile  # only without XDG_RUNTIME_DIR: a `get` through the agent need not load it
+
     return Path(tempfile.gettempdir()) / f"tui-vault-{os.getuid()}" / "agent.sock"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_vault.core import keystore
 from tui_vault.core.errors import InvalidKeyError, NoKeyError, StorageError, VaultError
 from tui_vault.core.hygiene import ENV_KEY as ENV_KEY
 from tui_vault.core.hygiene import take_env_key
@@ -78,6 +77,8 @@ def find_key(
             return KeySource(encode_key(held), "agent", file)
     if not use_keyring:
         return None
+    from tui_vault.core import keystore  # keyring's lookup: only when nothing else had a key
+
     saved = keystore.load(vault_id)
     if saved:
         return KeySource(saved, "keyring", file)
@@ -147,6 +148,8 @@ def reset_vault_files(vault_path: Path) -> None:
                 passphrase_path(vault_path).unlink()  # it wraps the key being replaced
             remove_log_files(vault_path)  # sealed with the lost key: nothing could read it
     if old_id:
+        from tui_vault.core import keystore
+
         keystore.forget(old_id)
     from tui_vault.core.hygiene import forget_env_key
 

@@ -14,7 +14,7 @@ has exactly one spelling (apart from case and Crockford's I/L=1, O=0 aliases).
 from __future__ import annotations
 
 import hmac
-import secrets
+import os
 
 from tui_vault.core.errors import InvalidKeyError
 
@@ -70,7 +70,7 @@ def _check_symbols(data: list[int]) -> tuple[int, int]:
 
 
 def generate_key() -> bytes:
-    return secrets.token_bytes(KEY_BYTES)
+    return os.urandom(KEY_BYTES)  # what secrets.token_bytes does, without importing random
 
 
 def encode_key(key: bytes) -> str:
