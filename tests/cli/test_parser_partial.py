@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tui_vault.cli.parser import REGISTER, build_parser, command_of, parser_for
+from tui_vault.cli.parser import REGISTER, build_parser, command_of, parser_for, plain_get
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -108,3 +110,91 @@ def test_get_imports_no_other_command_module() -> None:
     assert (
         out.strip() == "['tui_vault.cli.common', 'tui_vault.cli.parser', 'tui_vault.cli.secrets']"
     )
+
+
+# ------------------------------------------------------------------ `get` read without a parser
+
+
+def _plain(argv: list[str]) -> tuple[object, ...] | None:
+    ns = plain_get(argv)
+    if ns is None:
+        return None
+    items = {k: (v.__module__, v.__qualname__) if callable(v) else v for k, v in vars(ns).items()}
+    return ("ok", sorted(items.items()))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["get", "NAME"],
+        ["--vault", "/v", "get", "NAME"],
+        ["--vault=/v", "--key-file", "/k", "--accept-rollback", "get", "NAME"],
+        ["get", "NAME", "--url", "https://x.io/a?b"],
+        ["get", "--url=https://x.io", "NAME", "--vault", "/w", "--key-file=/k"],
+        ["get", "NAME", "--accept-rollback"],
+        ["--vault", "get", "get", "get"],  # the vault is a file named "get", and so is NAME
+        ["get", "a=b"],
+    ],
+)
+def test_plain_get_reads_like_the_parser(argv: list[str]) -> None:
+    assert _plain(argv) == _outcome(build_parser(), argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["get"],
+        ["get", "A", "B"],
+        ["get", "--", "A"],
+        ["get", "-A"],
+        ["get", ""],
+        ["get", "A", "--url"],
+        ["get", "A", "--url", "http://a\\@b/"],  # the parser's message about the URL
+        ["get", "A", "--ur", "https://x.io"],
+        ["get", "A", "--help"],
+        ["-h", "get", "A"],
+        ["--vault", "/v", "--vault", "/w", "get", "A"],
+        ["--vault", "/v", "get", "A", "--vault", "/w"],
+        ["get", "A", "--vault", "-x"],
+        ["get", "A", "--vault="],
+        ["get", "A", "--accept-rollback", "--accept-rollback"],
+        ["--url", "https://x.io", "get", "A"],  # not an option of the main parser
+        ["list"],
+        ["set", "A"],
+    ],
+)
+def test_plain_get_leaves_anything_else_to_the_parser(argv: list[str]) -> None:
+    assert plain_get(argv) is None
+
+
+WORDS = [
+    "get",
+    "NAME",
+    "x",
+    "--vault",
+    "--vault=/v",
+    "/v",
+    "--key-file",
+    "--key-file=k",
+    "--accept-rollback",
+    "--url",
+    "--url=https://y.io",
+    "https://x.io/",
+    "http://a\\@b/",
+    "-x",
+    "--",
+    "",
+    "--va",
+    "-h",
+    "a=b",
+    "-1",
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=7))
+def test_plain_get_agrees_with_the_parser_on_any_words(argv: list[str]) -> None:
+    plain = _plain(argv)
+    if plain is not None:
+        assert plain == _outcome(build_parser(), argv)

@@ -71,8 +71,11 @@ def _run(argv: list[str]) -> int:
     # shows), before any SDK is imported or any child started.
     take_env_key()
     # Tests may swap build_parser for a prebuilt one: then that one parses everything.
-    parser = _parser.parser_for(argv) if build_parser is _parser.build_parser else build_parser()
-    args = parser.parse_args(argv)
+    own_parser = build_parser is _parser.build_parser
+    args = _parser.plain_get(argv) if own_parser else None
+    if args is None:
+        parser = _parser.parser_for(argv) if own_parser else build_parser()
+        args = parser.parse_args(argv)
     for attr in ("vault", "key_file"):
         if not hasattr(args, attr):
             setattr(args, attr, None)

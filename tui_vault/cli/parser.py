@@ -96,6 +96,79 @@ def command_of(argv: Sequence[str]) -> str | None:
     return None
 
 
+_GET_OPTIONS = ("--vault", "--key-file", "--url")  # what `get` takes after its name
+
+
+def plain_get(argv: Sequence[str]) -> argparse.Namespace | None:
+    """`get NAME` spelled plainly, read without building a parser: the namespace
+    `parser_for(argv).parse_args(argv)` gives. None for anything else (the parser decides).
+
+    Plainly: the main parser's own options before `get` (as command_of reads them), then
+    one NAME and `--vault`, `--key-file`, `--url` (each with its value, as the next word or
+    after "="), `--accept-rollback`, in any order; every option spelled in full and given
+    at most once, no value and no NAME empty or starting with "-", a --url that parses.
+    Building argparse's parser (gettext, the terminal size, shutil with bz2 and lzma) is
+    most of what a local `get` spends on its command line.
+    """
+    values: dict[str, str | bool] = {}
+    rest: list[str] = []
+
+    def take(option: str, value: str) -> bool:
+        if option in values or not value or value.startswith("-"):
+            return False
+        values[option] = value
+        return True
+
+    i, seen_command = 0, False
+    while i < len(argv):
+        arg = argv[i]
+        option, eq, value = arg.partition("=")
+        if arg == "--accept-rollback":
+            if arg in values:
+                return None
+            values[arg] = True
+            i += 1
+        elif option in (_GET_OPTIONS if seen_command else _VALUE_OPTIONS):
+            if not eq:
+                if i + 1 == len(argv):
+                    return None
+                value = argv[i + 1]
+                i += 1
+            if not take(option, value):
+                return None
+            i += 1
+        elif not arg or arg.startswith("-"):
+            return None  # --help, "--", an abbreviation, a negative number: the parser
+        elif not seen_command:
+            if arg != "get":
+                return None
+            seen_command = True
+            i += 1
+        else:
+            rest.append(arg)
+            i += 1
+    if not seen_command or len(rest) != 1:
+        return None
+    from tui_vault.cli.common import url_arg
+    from tui_vault.cli.secrets import cmd_get
+
+    url = values.get("--url")
+    if isinstance(url, str):
+        try:
+            url_arg(url)
+        except argparse.ArgumentTypeError:
+            return None  # the parser says what is wrong with it
+    return argparse.Namespace(
+        vault=values.get("--vault"),
+        key_file=values.get("--key-file"),
+        accept_rollback=bool(values.get("--accept-rollback", False)),
+        command="get",
+        name=rest[0],
+        url=url,
+        func=cmd_get,
+    )
+
+
 def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:
     """The parser for this command line: only its command's module when argv names one."""
     command = command_of(argv)
