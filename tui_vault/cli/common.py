@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import json
 import os
 import sys
@@ -141,6 +140,8 @@ def stdin_is_tty() -> bool:
 def read_stdin_secret(prompt: str, what: str) -> str:
     """A value or password from stdin: hidden prompt on a terminal, else the whole input."""
     if stdin_is_tty():
+        import getpass  # termios: only for a prompt
+
         return getpass.getpass(prompt)
     if sys.stdin is None:
         raise UsageError(f"no {what} on stdin")
@@ -166,6 +167,8 @@ def read_password(args: argparse.Namespace, confirm: bool) -> str:
         except UnicodeDecodeError:
             raise VaultError("the password on stdin is not UTF-8 text") from None
     elif stdin_is_tty():
+        import getpass
+
         password = getpass.getpass("Export password: " if confirm else "Password: ")
         if confirm:
             check_password(password)
@@ -196,6 +199,8 @@ def open_vault(args: argparse.Namespace) -> Vault:
                 f"no vault key: set TUI_VAULT_KEY, pass --key-file, run `{PROG} unlock`, or "
                 "save the key to the password manager"
             )
+        import getpass
+
         source = KeySource(getpass.getpass(key_prompt(path)), "prompt")
     vault = open_with(path, source)
     if vault.rollback is not None:

@@ -48,11 +48,9 @@ class RollbackError(VaultError):
 
 
 def records_dir() -> Path:
-    from platformdirs import user_state_path
+    from tui_vault.core.paths import user_dir
 
-    from tui_vault.core.paths import APP_NAME
-
-    return user_state_path(APP_NAME) / "generations"
+    return user_dir("XDG_STATE_HOME") / "generations"  # platformdirs' user state path
 
 
 @dataclass(frozen=True)
