@@ -178,6 +178,37 @@ def test_a_crash_between_line_and_head_is_not_tampering(vault: Vault) -> None:
     assert [r.seq for r in reading.records] == [1, 2, 3, 4]
 
 
+def test_an_append_flushes_the_line_before_the_head_names_it(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line is on disk before the head is renamed over the old one, and the head's own
+    bytes before its rename; its directory is not flushed (a head lost in a power cut is
+    the old one: the state the test above shows is accepted)."""
+    import os
+
+    log = for_vault(vault)
+    fill(log, 1)
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        target = os.readlink(f"/proc/self/fd/{fd}")
+        events.append("fsync " + Path(target).name.split(".tmp-")[0])
+        real_fsync(fd)
+
+    def replace(src: str | Path, dst: str | Path) -> None:
+        events.append("rename " + Path(dst).name)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    fill(log, 1)
+    name = vault.path.name
+    assert events == [f"fsync {name}.log", f"fsync .{name}.log.head", f"rename {name}.log.head"]
+    monkeypatch.undo()
+    assert log.read().problem is None
+
+
 def test_a_torn_last_line_is_dropped_not_glued(vault: Vault) -> None:
     """A writer killed mid-line left half a record (and no head for it): the next append cuts
     it off, and the chain still holds."""

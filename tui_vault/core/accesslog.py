@@ -276,11 +276,18 @@ class AccessLog:
                 "the log's checkpoint was changed (or belongs to another vault key)"
             ) from None
 
-    def _write_head(self, seq: int, last: bytes, start: int) -> None:
+    def _write_head(self, seq: int, last: bytes, start: int, *, behind_ok: bool = False) -> None:
+        """Replace the head atomically (temp file, fsync, rename).
+
+        behind_ok: the head only moves on to a line already flushed (append), so it may be
+        lost in a power cut: the old head then lags one record behind the log, which is the
+        state a crash between line and head leaves, and reads and appends accept it (the
+        line ahead). Its directory is then not flushed: one fsync less per `get`.
+        """
         doc = {"seq": seq, "hash": last.hex(), "start": start}
         nonce, ct = crypto.seal(self._key, json.dumps(doc).encode(), self._head_aad())
         line = base64.b64encode(nonce) + b":" + base64.b64encode(ct) + b"\n"
-        atomic_write(self.paths.head, line)
+        atomic_write(self.paths.head, line, sync_dir=not behind_ok)
 
     @staticmethod
     def _read_bounded(path: Path, limit: int) -> bytes | None:
@@ -337,8 +344,8 @@ class AccessLog:
             if len(line) > MAX_LINE_BYTES:
                 rec.argv = [*rec.argv[:8], "[…]"]
                 line = self._seal_line(rec, last)
-            self._append_line(line, truncate=False)
-            self._write_head(rec.seq, hashlib.sha256(line).digest(), start)
+            self._append_line(line, truncate=False)  # flushed before the head names it
+            self._write_head(rec.seq, hashlib.sha256(line).digest(), start, behind_ok=True)
             return rec
 
     def _append_line(self, line: bytes, truncate: bool) -> None:

@@ -371,11 +371,19 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes | Sequence[bytes], *, exclusive: bool = False) -> None:
+def atomic_write(
+    path: Path,
+    data: bytes | Sequence[bytes],
+    *,
+    exclusive: bool = False,
+    sync_dir: bool = True,
+) -> None:
     """Write a file whole or not at all: temp file beside it, fsync, rename, fsync the directory.
 
     data: the bytes, or pieces written one after the other (Envelope.to_parts).
     exclusive: refuse to replace an existing file (used for key files and new vaults).
+    sync_dir=False: the rename need not survive a power cut (the old file may come back,
+    never a partial one): for the access log's head, see AccessLog._write_head.
     """
     pieces = [data] if isinstance(data, bytes) else list(data)
     directory = path.parent
@@ -408,6 +416,8 @@ def atomic_write(path: Path, data: bytes | Sequence[bytes], *, exclusive: bool =
             f"could not write {path}: {_reason(e)}; the previous file is unchanged"
         ) from None
     # The new file is in place now: a failure from here on must not say it is unchanged.
+    if not sync_dir:
+        return
     try:
         fsync_dir(directory)
     except OSError as e:
