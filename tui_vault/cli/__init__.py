@@ -54,8 +54,8 @@ def _freeze_for_exit() -> None:
     """Move every object left to the GC's permanent generation just before the process ends.
 
     Interpreter shutdown runs the cyclic collector over everything the command imported
-    (several passes while modules are torn down): ~25 ms of a local `get`'s ~100 (-X
-    importtime's modules, cryptography, the parser). Frozen objects are still freed by
+    (several passes while modules are torn down): 25-35 ms of CPU at the end of a local
+    `get` (bench/profiling-notes/pget.md). Frozen objects are still freed by
     reference counting; what only a collection would reclaim is reclaimed by the process
     exiting. Files are never left to a collector: every write goes through os.write or a
     `with` block, and stdout/stderr are flushed by the interpreter. Only for a process's own
