@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from tui_vault.core.cache import Cache
 from tui_vault.core.model import Link
@@ -23,6 +23,7 @@ from tui_vault.ui.screens.link import LinkDialog
 from tui_vault.ui.screens.provider_form import FieldsForm
 from tui_vault.ui.screens.push import PushDialog
 from tui_vault.ui.screens.secrets import SecretsScreen
+from tui_vault.ui.widgets.virtual_table import VirtualTable
 
 from .servers import OpenBaoServer, free_port
 from .test_tui_integrations import NoLocalClipboard, until
@@ -219,8 +220,8 @@ async def test_table_shows_stale_when_the_server_is_down(
     )
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, SecretsScreen))
-        table = app.screen.query_one("#table", DataTable)
+        table = app.screen.query_one("#table", VirtualTable)
         await pilot.press("r")
-        await until(pilot, lambda: str(table.get_cell_at((0, 1))) == "STALE-TUI-VALUE")
-        await until(pilot, lambda: str(table.get_cell_at((0, 4))).startswith("stale"))
-        assert str(table.get_cell_at((0, 4))) == "stale · fetched 3 h ago (HashiCorp unreachable)"
+        await until(pilot, lambda: str(table.cell(0, 1)) == "STALE-TUI-VALUE")
+        await until(pilot, lambda: str(table.cell(0, 4)).startswith("stale"))
+        assert str(table.cell(0, 4)) == "stale · fetched 3 h ago (HashiCorp unreachable)"

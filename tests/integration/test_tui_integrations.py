@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from tui_vault.core.clipboard import LocalClipboard
 from tui_vault.core.settings import Settings
@@ -20,6 +20,7 @@ from tui_vault.ui.screens.link import LinkDialog
 from tui_vault.ui.screens.provider_form import FieldsForm
 from tui_vault.ui.screens.secrets import SecretsScreen
 from tui_vault.ui.screens.settings import SettingsScreen
+from tui_vault.ui.widgets.virtual_table import VirtualTable
 
 from .servers import OpenBaoServer
 
@@ -90,8 +91,8 @@ async def test_link_connect_reveal_copy_disconnect(
         await until(pilot, lambda: "web-token" in Vault.open(path, key).data.secrets)
         link = Vault.open(path, key).data.secrets["web-token"].link
         assert link is not None and link.params["path"] == "apps/web"
-        table = app.screen.query_one("#table", DataTable)
-        assert "integration disconnected" in str(table.get_cell_at((0, 4)))
+        table = app.screen.query_one("#table", VirtualTable)
+        assert "integration disconnected" in str(table.cell(0, 4))
 
         # Settings → Integrations → Connect HashiCorp, first with a wrong token.
         await pilot.press("comma")
@@ -121,10 +122,10 @@ async def test_link_connect_reveal_copy_disconnect(
         # Back to the table: reveal fetches the value, copy puts it on the clipboard.
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SecretsScreen))
-        table = app.screen.query_one("#table", DataTable)
+        table = app.screen.query_one("#table", VirtualTable)
         await pilot.press("r")
-        await until(pilot, lambda: str(table.get_cell_at((0, 1))) == VALUE)
-        assert str(table.get_cell_at((0, 4))).startswith("cached")
+        await until(pilot, lambda: str(table.cell(0, 1)) == VALUE)
+        assert str(table.cell(0, 4)).startswith("cached")
         await pilot.press("c")
         await until(pilot, lambda: app.clipboard == VALUE)
         assert VALUE not in "\n".join(str(n.message) for n in app._notifications)
@@ -142,8 +143,8 @@ async def test_link_connect_reveal_copy_disconnect(
         assert Vault.open(path, key).data.secrets["web-token"].link is not None
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SecretsScreen))
-        table = app.screen.query_one("#table", DataTable)
-        await until(pilot, lambda: "disconnected" in str(table.get_cell_at((0, 4))))
+        table = app.screen.query_one("#table", VirtualTable)
+        await until(pilot, lambda: "disconnected" in str(table.cell(0, 4)))
 
 
 async def test_linked_value_cannot_be_edited(app_env: tuple[VaultApp, Path, bytes]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.events import Paste
-from textual.widgets import Button, DataTable, Input, Static, TextArea
+from textual.widgets import Button, Input, Static, TextArea
 from textual.widgets._footer import FooterKey
 
 from tests.ui.conftest import VaultEnv, wait_until
@@ -27,14 +27,15 @@ from tui_vault.ui.screens.settings import SettingsScreen
 from tui_vault.ui.screens.troubleshoot import TroubleshootScreen
 from tui_vault.ui.screens.unlock import UnlockScreen
 from tui_vault.ui.widgets.footer import choose
+from tui_vault.ui.widgets.virtual_table import VirtualTable
 
 MARKER = "MARKER-daily-7f3a-SECRET"
 JWT = "eyJhbGciOiJIUzI1NiJ9." + "x" * 600
 LINK = Link("hashicorp", {"engine": "secret", "path": "app", "key": "pw"})
 
 
-def table_of(app: VaultApp) -> DataTable[Any]:
-    return app.screen.query_one("#table", DataTable)
+def table_of(app: VaultApp) -> VirtualTable[Any]:
+    return app.screen.query_one("#table", VirtualTable)
 
 
 def notes(app: VaultApp) -> str:
@@ -44,12 +45,23 @@ def notes(app: VaultApp) -> str:
 def spans_fit(app: VaultApp) -> tuple[int, int]:
     """(cells the columns take, cells the table has)."""
     table = table_of(app)
-    used = sum(col.get_render_width(table) for col in table.columns.values())
-    return used, table.scrollable_content_region.width
+    return table.table_width, table.scrollable_content_region.width
 
 
 def cell_text(app: VaultApp, name: str, column: str) -> str:
-    return str(table_of(app).get_cell(name, column))
+    """The cell as the table draws it (cut to its column, with an ellipsis)."""
+    table = table_of(app)
+    row = table.index_of(name)
+    assert row is not None, name
+    return str(table.cell(row, COLUMNS.index(column)))
+
+
+def column_width(app: VaultApp, column: str) -> int:
+    return table_of(app).column_widths[COLUMNS.index(column)]
+
+
+def column_label(app: VaultApp, column: str) -> str:
+    return str(table_of(app).column_labels[COLUMNS.index(column)])
 
 
 # ---------------------------------------------------------------------- 1. the table fits
@@ -79,7 +91,7 @@ async def test_reveal_all_at_80x24_keeps_status_visible_and_shrinks_back(
     async with unlocked_app(size=(80, 24)) as (app, pilot):
         used, room = spans_fit(app)
         assert used <= room
-        masked_value_width = table_of(app).columns["Value"].width  # type: ignore[index]
+        masked_value_width = column_width(app, "Value")
         await pilot.press("R")  # reveal all: the 600-character JWT too
         await pilot.pause()
         used, room = spans_fit(app)
@@ -88,15 +100,15 @@ async def test_reveal_all_at_80x24_keeps_status_visible_and_shrinks_back(
         key_cell = cell_text(app, "a-really-long-secret-name-for-the-payments-team", "Key")
         assert key_cell.endswith("…")
         # The full value is in the detail line under the table.
-        table_of(app).move_cursor(
-            row=table_of(app).get_row_index("a-really-long-secret-name-for-the-payments-team")
-        )
+        row = table_of(app).index_of("a-really-long-secret-name-for-the-payments-team")
+        assert row is not None
+        table_of(app).move_cursor(row)
         await pilot.pause()
         detail = app.screen.query_one("#detail", Static)
         assert detail.display and JWT in str(detail.render())
         await pilot.press("R")
         await pilot.pause()
-        assert table_of(app).columns["Value"].width <= max(masked_value_width, 32)  # type: ignore[index]
+        assert column_width(app, "Value") <= max(masked_value_width, 32)
         assert not app.screen.query_one("#detail").display
 
 
@@ -142,29 +154,24 @@ async def test_sort_indicator_reverse_natural_order_ties_by_name(
         table = table_of(app)
 
         def names() -> list[str]:
-            return [str(k.value) for k in table_of(app).rows]
+            return [s.name for s in table_of(app).rows]
 
         assert names() == ["a", "n1", "n2", "n10"]
-        assert str(table.columns["Key"].label) == "Key ▲"  # type: ignore[index]
+        assert column_label(app, "Key") == "Key ▲"
         screen = app.screen
         assert isinstance(screen, SecretsScreen)
         await pilot.press("O")
         assert names() == ["n10", "n2", "n1", "a"]
-        assert str(table_of(app).columns["Key"].label) == "Key ▼"  # type: ignore[index]
+        assert column_label(app, "Key") == "Key ▼"
         await pilot.press("O")
         # Domains: ties broken by name in natural order.
         screen.sort_column = 2
         screen.refresh_table()
         assert names() == ["n1", "n2", "n10", "a"]
-        assert str(table_of(app).columns["Domains"].label) == "Domains ▲"  # type: ignore[index]
-        screen.post_message(
-            DataTable.HeaderSelected(
-                table_of(app),
-                table_of(app).columns["Domains"].key,
-                2,
-                table_of(app).columns["Domains"].label,
-            )
-        )  # type: ignore[index]
+        assert column_label(app, "Domains") == "Domains ▲"
+        # A click on the Domains header (line 0 of the table, inside its third column).
+        x = sum(w + 2 for w in table.column_widths[:2]) + 1
+        await pilot.click("#table", offset=(x, 0))
         await pilot.pause()
         assert names()[0] == "a"  # a second press on the header reverses
 
@@ -605,7 +612,7 @@ async def test_a_cli_change_shows_up_while_the_app_is_open(
         assert form.query_one("#name", Input).value == "typed-in-the-dialog"
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
-        assert "from-cli" in [str(k.value) for k in table_of(app).rows]
+        assert "from-cli" in [s.name for s in table_of(app).rows]
 
 
 # ---------------------------------------------------------------------- keys read together
@@ -633,7 +640,7 @@ async def test_slash_and_a_letter_read_in_one_batch_filter_instead_of_adding(
         await pilot.pause()
         await wait_until(pilot, lambda: app.screen.query_one("#filter", Input).value == "alp")
         assert isinstance(app.screen, SecretsScreen)
-        table = app.screen.query_one("#table", DataTable)
+        table = table_of(app)
         assert table.row_count == 1
         # A "/" typed while in the filter keeps the filter as it is (nothing can hold one).
         batch(("slash", "/"), ("h", "h"))

@@ -17,6 +17,7 @@ from tui_vault.ui.app import VaultApp, make_app
 from tui_vault.ui.screens.create import CreateScreen
 from tui_vault.ui.screens.secrets import SecretsScreen
 from tui_vault.ui.screens.unlock import UnlockScreen
+from tui_vault.ui.widgets.virtual_table import VirtualTable
 
 MARKER = "MARKER-ui-5d1e-SECRET"
 
@@ -117,15 +118,15 @@ async def test_add_secret_saves_encrypted_and_masks(tmp_path: Path) -> None:
         assert on_disk.value == MARKER
         assert on_disk.allowed_domains == ["*.example.com"]
         assert MARKER.encode() not in path.read_bytes()
-        table = app.screen.query_one("#table", DataTable)
+        table = app.screen.query_one("#table", VirtualTable)
         assert table.row_count == 1
-        assert str(table.get_cell_at((0, 1))) == "••••••••"
+        assert str(table.cell(0, 1)) == "••••••••"
         assert MARKER not in notifications(app)
         # Reveal shows it; reveal again hides it.
         await pilot.press("r")
-        assert str(table.get_cell_at((0, 1))) == MARKER
+        assert str(table.cell(0, 1)) == MARKER
         await pilot.press("r")
-        assert str(table.get_cell_at((0, 1))) == "••••••••"
+        assert str(table.cell(0, 1)) == "••••••••"
 
 
 async def test_unlock_distinguishes_typo_from_wrong_key(tmp_path: Path) -> None:
@@ -163,7 +164,7 @@ async def test_auto_unlock_from_environment(
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         assert isinstance(app.screen, SecretsScreen)
-        assert app.screen.query_one("#table", DataTable).row_count == 1
+        assert app.screen.query_one("#table", VirtualTable).row_count == 1
 
 
 async def start_unlocked(
@@ -180,7 +181,7 @@ async def test_edit_rename_toggle_delete(tmp_path: Path, monkeypatch: pytest.Mon
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        table = app.screen.query_one("#table", DataTable)
+        table = app.screen.query_one("#table", VirtualTable)
         assert table.row_count == 2
         # Edit alpha: rename it and change its value.
         await pilot.press("e")
@@ -221,24 +222,20 @@ async def test_filter_and_sort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
-        table = app.screen.query_one("#table", DataTable)
-        names = [str(table.get_cell_at((r, 0))) for r in range(table.row_count)]
+        table = app.screen.query_one("#table", VirtualTable)
+        names = [str(table.cell(r, 0)) for r in range(table.row_count)]
         assert names == ["alpha", "mid", "zeta"]
         await pilot.press("slash")
         await pilot.press(*"example")
         await pilot.pause()
-        assert table.row_count == 1 and str(table.get_cell_at((0, 0))) == "alpha"
+        assert table.row_count == 1 and str(table.cell(0, 0)) == "alpha"
         await pilot.press("escape")
         await pilot.pause()
         assert table.row_count == 3
-        # Clicking the Key header again reverses the order.
-        app.screen.post_message(
-            DataTable.HeaderSelected(
-                table, table.ordered_columns[0].key, 0, table.ordered_columns[0].label
-            )
-        )  # type: ignore[arg-type]
+        # Clicking the Key header (the table's first line) again reverses the order.
+        await pilot.click("#table", offset=(2, 0))
         await pilot.pause()
-        names = [str(table.get_cell_at((r, 0))) for r in range(table.row_count)]
+        names = [str(table.cell(r, 0)) for r in range(table.row_count)]
         assert names == ["zeta", "mid", "alpha"]
 
 
@@ -388,27 +385,26 @@ async def test_palette_jump_to_secret(tmp_path: Path, monkeypatch: pytest.Monkey
         assert screen.selected_name() == "s17"
 
 
-async def test_table_draws_a_window_of_rows_and_jumps_beyond_it(
+async def test_table_holds_every_secret_and_jumps_beyond_the_first_screen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tui_vault.ui.screens.secrets as secrets_screen
-
-    monkeypatch.setattr(secrets_screen, "MAX_ROWS", 5)
     app, _, _ = await start_unlocked(
-        tmp_path, monkeypatch, [Secret(f"s{i:02d}", "v") for i in range(12)]
+        tmp_path, monkeypatch, [Secret(f"s{i:03d}", "v") for i in range(120)]
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, SecretsScreen)
-        table = screen.query_one("#table", DataTable)
-        assert table.row_count == 5
-        assert "1-5 of 12" in str(screen.query_one("#count", Label).render())
-        screen.jump_to("s10")  # beyond the first window: the window moves to it
+        table = screen.query_one("#table", VirtualTable)
+        assert table.row_count == 120  # no window: every secret can be scrolled to
+        assert "120 secrets" in str(screen.query_one("#count", Label).render())
+        assert 110 not in table.visible_rows()
+        screen.jump_to("s110")  # far below the first screen: scrolled into view
         await pilot.pause()
-        assert screen.selected_name() == "s10"
-        assert table.row_count == 5
-        await pilot.press("slash", "1")  # the filter still searches every secret
+        assert screen.selected_name() == "s110"
+        assert 110 in table.visible_rows()
+        await pilot.press("slash", "1")  # the filter searches every secret
         await pilot.pause()
-        names = {str(table.get_cell_at((r, 0))) for r in range(table.row_count)}
-        assert names == {"s01", "s10", "s11"}
+        names = [table.row_key(r) for r in range(table.row_count)]
+        assert names == [f"s{i:03d}" for i in range(120) if "1" in f"s{i:03d}"]
+        assert f"{len(names)} of 120" in str(screen.query_one("#count", Label).render())

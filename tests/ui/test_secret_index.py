@@ -8,7 +8,7 @@ import gc
 import random
 from typing import Any
 
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from tests.ui.conftest import VaultEnv, wait_until
 from tui_vault.core.model import Link, Secret, VaultData
@@ -18,6 +18,7 @@ from tui_vault.ui.screens.secrets import (
     natural_key,
     source_label,
 )
+from tui_vault.ui.widgets.virtual_table import VirtualTable
 
 
 def reference(
@@ -116,7 +117,7 @@ def test_local_attention_is_cached_linked_is_not() -> None:
 
 
 def table_names(app: Any) -> list[str]:
-    return [str(k.value) for k in app.screen.query_one("#table", DataTable).rows]
+    return [s.name for s in app.screen.query_one("#table", VirtualTable).rows]
 
 
 async def test_filter_follows_vault_changes(unlocked_app: Any, vault_env: VaultEnv) -> None:

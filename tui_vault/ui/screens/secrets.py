@@ -13,18 +13,19 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Static
+from textual.widgets import Header, Input, Label, ProgressBar, Static
 
 from tui_vault.core.display import visible
 from tui_vault.core.model import PROVIDERS, Secret, VaultData
 from tui_vault.core.references import reference
 from tui_vault.core.vault import Vault
 from tui_vault.core.words import noun
-from tui_vault.ui.base import display_path, selected_row_key, subscribe_changes, vapp
+from tui_vault.ui.base import display_path, subscribe_changes, vapp
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged
 from tui_vault.ui.screens.dialogs import ConfirmDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm
 from tui_vault.ui.widgets.footer import VaultFooter
+from tui_vault.ui.widgets.virtual_table import CELL_PADDING, VirtualTable
 
 COLUMNS = ("Key", "Value", "Domains", "Source", "Status")
 # The least a column is squeezed to, and the order in which columns give up space when the
@@ -32,11 +33,7 @@ COLUMNS = ("Key", "Value", "Domains", "Source", "Status")
 MIN_WIDTH = {"Key": 10, "Value": 10, "Domains": 8, "Source": 6, "Status": 12}
 SHRINK_ORDER = ("Value", "Domains", "Key", "Source", "Status")
 VALUE_CAP = 32  # a revealed value shows in full in the detail line under the table
-CELL_PADDING = 1  # DataTable's default, on each side of every column
 NEWLINE_MARK = "⏎"
-# Rows put in the table at once. Filtering and sorting always cover every secret; drawing
-# 100,000 rows would take Textual's DataTable tens of seconds, and nobody scrolls that far.
-MAX_ROWS = 500
 MASK = "••••••••"
 EMPTY_STATE = (
     "Your vault is empty.\n\n"
@@ -98,16 +95,31 @@ def fit_widths(natural: dict[str, int], available: int) -> dict[str, int]:
     return widths
 
 
-def fit(cell: Text | str, width: int) -> Text:
-    """A cell cut to `width` with an ellipsis."""
-    text = cell.copy() if isinstance(cell, Text) else Text(cell)
-    if text.cell_len > width:
-        text.truncate(width, overflow="ellipsis")
-    return text
-
-
 class EmptyState(Static, can_focus=True):
     """The empty vault's help text; focusable so keys reach the screen, not the filter."""
+
+
+Kind = tuple[bool, bool, bool]  # linked, enabled, empty value
+
+
+def _key_width(s: Secret) -> int:
+    return Text(visible(s.name)).cell_len
+
+
+def _domains_width(s: Secret) -> int:
+    return Text(visible(", ".join(s.allowed_domains))).cell_len if s.allowed_domains else 3
+
+
+def _source_width(s: Secret) -> int:
+    return Text(source_label(s)).cell_len
+
+
+def _revealed_width(s: Secret) -> int:
+    """A local value's width when revealed (as `value_cell` draws it); linked: measured
+    every time, from their fetch."""
+    if s.link is not None:
+        return 0
+    return Text(visible(one_line(s.value))).cell_len if s.value else len("(empty)")
 
 
 class _SecretIndex:
@@ -132,6 +144,8 @@ class _SecretIndex:
         ]
         self._blocking = {s.name for s in ordered if s.link is None and local_blocking(s)}
         self._sort_keys: dict[int, dict[str, Any]] = {}
+        self._widths: dict[str, dict[str, int]] = {}
+        self._kinds: tuple[dict[str, Kind], dict[Kind, Secret]] | None = None
 
     def matching(self, needle: str) -> list[Secret]:
         """The secrets the filter shows, in natural name order (a new list)."""
@@ -143,6 +157,24 @@ class _SecretIndex:
 
     def blocking(self, secret: Secret) -> bool:
         return secret.name in self._blocking
+
+    def measure(self, what: str, width_of: Callable[[Secret], int]) -> dict[str, int]:
+        """`width_of` every secret, by name, worked out on first use under the label `what`
+        (only for cells that depend on the secret alone)."""
+        found = self._widths.get(what)
+        if found is None:
+            found = self._widths[what] = {s.name: width_of(s) for s in self.secrets}
+        return found
+
+    def kinds(self) -> tuple[dict[str, Kind], dict[Kind, Secret]]:
+        """Each secret's kind (linked, enabled, empty) by name, and one secret of each kind."""
+        if self._kinds is None:
+            kind_of = {s.name: (s.link is not None, s.enabled, s.value == "") for s in self.secrets}
+            examples: dict[Kind, Secret] = {}
+            for s in self.secrets:
+                examples.setdefault(kind_of[s.name], s)
+            self._kinds = (kind_of, examples)
+        return self._kinds
 
     def sort_keys(self, column: int) -> dict[str, Any]:
         """Sort keys of the Value, Domains and Source columns, by name (built on first use)."""
@@ -166,6 +198,10 @@ _COLUMN_KEYS: dict[int, Callable[[Secret], Any]] = {
     2: lambda s: natural_key(",".join(s.allowed_domains)),
     3: lambda s: source_label(s).lower(),
 }
+
+
+def _name_of(secret: Secret) -> str:
+    return secret.name
 
 
 class SecretsScreen(Screen[None]):
@@ -281,6 +317,7 @@ class SecretsScreen(Screen[None]):
         self._status_timer: Timer | None = None
         self._laid_out_width = 0
         self._index: _SecretIndex | None = None
+        self._rows: list[Secret] = []  # what the filter and sort show, all of it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -292,7 +329,8 @@ class SecretsScreen(Screen[None]):
             # total, the bar would run its indeterminate animation at 15 frames a second
             # even while hidden: the idle TUI's only busy timer.
             yield ProgressBar(total=1, id="progress", show_eta=False)
-            yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
+            # Every matching secret is in the table; only the rows on screen are drawn.
+            yield VirtualTable[Secret](key=_name_of, cells=self.row_cells, id="table")
             yield EmptyState(EMPTY_STATE, id="empty")
             yield Static("", id="detail")
             yield Static("", id="status-line")
@@ -302,7 +340,7 @@ class SecretsScreen(Screen[None]):
         app = vapp(self)
         self.sub_title = display_path(app.vault_path)
         self.reveal_all = not app.settings.mask_values
-        table = self.query_one("#table", DataTable)
+        table = self.table
         self.query_one("#progress", ProgressBar).display = False
         subscribe_changes(self, self._changed, self._progress)
         self.refresh_table()
@@ -329,10 +367,8 @@ class SecretsScreen(Screen[None]):
         ttl = app.settings.expiration_minutes * 60
         now = app.clock()
         soonest: float | None = None
-        table = self.query_one("#table", DataTable)
-        for row_key in list(table.rows):
-            secret = vault.data.secrets.get(str(row_key.value))
-            if secret is None or secret.link is None:
+        for secret in self._rows:
+            if secret.link is None or vault.data.secrets.get(secret.name) is not secret:
                 continue
             entry = cache.peek(secret.link.fingerprint)
             if entry is None:
@@ -375,18 +411,13 @@ class SecretsScreen(Screen[None]):
             target.focus()
 
     def _tick_statuses(self) -> None:
-        """Refresh only the Status cells of linked rows (no rebuild, no scroll jump)."""
+        """Draw the rows again for their new Status (no rebuild, no scroll jump): the table
+        asks for the cells of the rows on screen only."""
         self._status_timer = None
-        vault = self.vault
-        table = self.query_one("#table", DataTable)
-        if vault is None or not table.row_count:
+        if self.vault is None or not self._rows:
             return
-        for row_key in list(table.rows):
-            secret = vault.data.secrets.get(str(row_key.value))
-            if secret is not None and secret.link is not None:
-                table.update_cell(
-                    row_key, "Status", self.status_cell(secret, self._widths["Status"])
-                )
+        if any(s.link is not None for s in self._rows):
+            self.table.refresh_rows()
         if self.screen_stack_top():
             self._schedule_tick()
 
@@ -480,12 +511,63 @@ class SecretsScreen(Screen[None]):
             style = "dim"
         return Text(visible(status), style=style)  # may quote a provider's message
 
-    def status_cell(self, secret: Secret, width: int) -> Text:
-        return fit(self.status_text(secret), width)
+    def row_cells(self, s: Secret) -> tuple[Text, ...]:
+        """One row's cells (the table cuts them to the column widths), asked for by the
+        table when the row is drawn."""
+        return (
+            Text(visible(s.name), style="dim" if not s.enabled else "bold"),
+            self.value_cell(s),
+            Text(visible(", ".join(s.allowed_domains)))
+            if s.allowed_domains
+            else Text("any", style="dim"),
+            Text(source_label(s)),
+            self.status_text(s),
+        )
+
+    def _natural_widths(self, rows: list[Secret]) -> dict[str, int]:
+        """Each column's widest cell over every row shown (and its label), as `row_cells`
+        draws them. Names, domains, sources and revealed local values are measured once per
+        vault change; a local secret's masked value and status depend only on its kind
+        (enabled, empty), so one secret of each kind shown is measured; linked secrets,
+        secrets with a fetch result and values revealed one by one, every time."""
+        natural = {c: len(self.column_label(i)) + 2 for i, c in enumerate(COLUMNS)}
+        index = self._secret_index()
+        if index is None or not rows:
+            return natural
+        names = [s.name for s in rows]
+        for column, width_of in (
+            ("Key", _key_width),
+            ("Domains", _domains_width),
+            ("Source", _source_width),
+        ):
+            widths = index.measure(column, width_of)
+            natural[column] = max(natural[column], max(map(widths.__getitem__, names)))
+        session = vapp(self).session
+        special = set(session.resolutions) if session is not None else set()
+        if not self.reveal_all:
+            special |= self.revealed
+        plain = [n for n in names if n not in special] if special else names
+        kind_of, examples = index.kinds()
+        for kind in set(map(kind_of.__getitem__, plain)):
+            if kind[0]:  # linked: measured row by row below
+                continue
+            example = examples[kind]
+            natural["Status"] = max(natural["Status"], self.status_text(example).cell_len)
+            if not self.reveal_all:
+                natural["Value"] = max(natural["Value"], self.value_cell(example).cell_len)
+        if self.reveal_all:
+            shown = index.measure("revealed", _revealed_width)
+            natural["Value"] = max(natural["Value"], max(map(shown.__getitem__, plain), default=0))
+        for s in rows:
+            if s.link is not None or s.name in special:
+                cells = self.row_cells(s)
+                natural["Value"] = max(natural["Value"], cells[1].cell_len)
+                natural["Status"] = max(natural["Status"], cells[4].cell_len)
+        return natural
 
     def _table_width(self, rows: int) -> int:
         """Cells for the columns' contents: the table's width less paddings and scrollbar."""
-        table = self.query_one("#table", DataTable)
+        table = self.table
         outer = table.size.width or max(self.app.size.width - 2, 20)
         height = table.size.height or self.app.size.height
         # The vertical scrollbar takes its cells only when the rows overflow.
@@ -493,44 +575,22 @@ class SecretsScreen(Screen[None]):
         return max(outer - scrollbar - 2 * CELL_PADDING * len(COLUMNS), sum(MIN_WIDTH.values()))
 
     def refresh_table(self, focus_name: str | None = None) -> None:
-        table = self.query_one("#table", DataTable)
+        table = self.table
         current = focus_name or self.selected_name()
         rows = self.visible_secrets()
-        names = [s.name for s in rows]
-        start = 0
-        if current is not None and len(rows) > MAX_ROWS and current in names:
-            start = max(0, min(names.index(current) - MAX_ROWS // 2, len(rows) - MAX_ROWS))
-        window = rows[start : start + MAX_ROWS]
-        cells = [
-            (
-                Text(visible(s.name), style="dim" if not s.enabled else "bold"),
-                self.value_cell(s),
-                Text(visible(", ".join(s.allowed_domains)))
-                if s.allowed_domains
-                else Text("any", style="dim"),
-                Text(source_label(s)),
-                self.status_text(s),
-            )
-            for s in window
-        ]
-        natural = {
-            c: max([len(self.column_label(i)) + 2] + [row[i].cell_len for row in cells])
-            for i, c in enumerate(COLUMNS)
-        }
+        self._rows = rows
         # Widths are worked out afresh on every refresh and resize: they shrink back too.
-        self._widths = fit_widths(natural, self._table_width(len(cells)))
-        table.clear(columns=True)
-        for i, column in enumerate(COLUMNS):
-            table.add_column(self.column_label(i), key=column, width=self._widths[column])
-        for s, row in zip(window, cells, strict=True):
-            table.add_row(
-                *(fit(cell, self._widths[c]) for c, cell in zip(COLUMNS, row, strict=True)),
-                key=s.name,
-            )
+        self._widths = fit_widths(self._natural_widths(rows), self._table_width(len(rows)))
+        table.set_columns(
+            [self.column_label(i) for i in range(len(COLUMNS))],
+            [self._widths[c] for c in COLUMNS],
+        )
+        cursor = 0
+        if current is not None:
+            cursor = next((i for i, s in enumerate(rows) if s.name == current), 0)
+        table.set_rows(rows, cursor)
         total = len(self.vault.data.secrets) if self.vault else 0
-        if len(window) < len(rows):
-            count = f"{start + 1:,}-{start + len(window):,} of {len(rows):,}: type to narrow"
-        elif len(rows) != total:
+        if len(rows) != total:
             count = f"{len(rows):,} of {total:,}"
         else:
             count = f"{total:,} {noun(total, 'secret')}"
@@ -538,11 +598,8 @@ class SecretsScreen(Screen[None]):
         empty = total == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
-        shown = names[start : start + len(window)]
-        if current is not None and current in shown:
-            table.move_cursor(row=shown.index(current))
         self._update_status_line(rows)
-        self._fetch_shown(window)
+        self._fetch_shown(rows)
         if self.is_mounted and self.screen_stack_top():
             self._schedule_tick()
         self._show_detail()
@@ -551,8 +608,8 @@ class SecretsScreen(Screen[None]):
         elif not empty and self.focused is self.query_one("#empty"):
             table.focus()
 
-    def _fetch_shown(self, window: list[Secret]) -> None:
-        """Linked secrets on screen and revealed (masking off, reveal, reveal all) with no
+    def _fetch_shown(self, rows: list[Secret]) -> None:
+        """Linked secrets in the table and revealed (masking off, reveal, reveal all) with no
         value yet are fetched (cached ones come from the cache), once each: none is left
         saying "fetching…" because nobody asked."""
         app = vapp(self)
@@ -562,7 +619,7 @@ class SecretsScreen(Screen[None]):
         self._requested.difference_update(session.resolutions.keys())
         missing = [
             s.name
-            for s in window
+            for s in rows
             if s.link is not None
             and self.is_shown(s)
             and s.name not in session.resolutions
@@ -572,7 +629,7 @@ class SecretsScreen(Screen[None]):
             self._requested.update(missing)
             app.resolve_for_display(missing, action="reveal")  # shown on screen
 
-    @on(DataTable.RowHighlighted, "#table")
+    @on(VirtualTable.RowHighlighted, "#table")
     def _show_detail(self) -> None:
         """The selected revealed value in full (the Value column is capped)."""
         detail = self.query_one("#detail", Static)
@@ -611,8 +668,12 @@ class SecretsScreen(Screen[None]):
         session = vapp(self).session
         return session is not None and session.health(secret, with_status=False).blocking
 
+    @property
+    def table(self) -> VirtualTable[Secret]:
+        return self.query_one("#table", VirtualTable)
+
     def selected_name(self) -> str | None:
-        return selected_row_key(self.query_one("#table", DataTable))
+        return self.table.cursor_key
 
     def selected_secret(self) -> Secret | None:
         name = self.selected_name()
@@ -639,10 +700,10 @@ class SecretsScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.set_focus(self.query_one("#table", DataTable))
+        self.set_focus(self.table)
 
-    @on(DataTable.HeaderSelected)
-    def _header(self, event: DataTable.HeaderSelected) -> None:
+    @on(VirtualTable.HeaderSelected, "#table")
+    def _header(self, event: VirtualTable.HeaderSelected) -> None:
         # A second press on the same header reverses the order.
         if self.sort_column == event.column_index:
             self.sort_reverse = not self.sort_reverse
@@ -650,7 +711,7 @@ class SecretsScreen(Screen[None]):
             self.sort_column, self.sort_reverse = event.column_index, False
         self.refresh_table()
 
-    @on(DataTable.RowSelected)
+    @on(VirtualTable.RowSelected, "#table")
     def _row_selected(self) -> None:
         self.action_edit()
 
@@ -666,7 +727,7 @@ class SecretsScreen(Screen[None]):
         f = self.query_one("#filter", Input)
         if f.value:
             f.value = ""
-        self.set_focus(self.query_one("#table", DataTable))
+        self.set_focus(self.table)
 
     def action_sort(self) -> None:
         self.sort_column = (self.sort_column + 1) % len(COLUMNS)
@@ -850,4 +911,4 @@ class SecretsScreen(Screen[None]):
         """Select a secret by name (the palette's "jump to secret")."""
         self.query_one("#filter", Input).value = ""
         self.refresh_table(name)
-        self.query_one("#table", DataTable).focus()
+        self.table.focus()
