@@ -51,8 +51,8 @@ def keystroke(vault: Path, key_file: Path, env: dict[str, str]) -> tuple[float, 
     _, seconds, total, matches, before, after, loaded = line.split()
     return float(seconds), (
         f"the keystroke narrows {int(total):,} secrets to {int(matches):,} matches; the table "
-        f"draws {int(before):,} rows before and {int(after):,} after; from start to the "
-        f"first full table: {fmt_value(float(loaded), 's')}"
+        f"holds {int(before):,} rows before and {int(after):,} after (it draws the rows on "
+        f"screen); from start to the first full table: {fmt_value(float(loaded), 's')}"
     )
 
 

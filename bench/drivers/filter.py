@@ -17,13 +17,14 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from table_ready import wait_for_full_table  # beside this script
+from table_ready import row_keys, wait_for_full_table  # beside this script
 
 
 async def main(vault_path: str, key_file: str, char: str) -> None:
     from textual import events
-    from textual.widgets import DataTable, Input
+    from textual.widgets import Input
 
     from tui_vault.ui.app import make_app
     from tui_vault.ui.screens import secrets as secrets_screen
@@ -31,9 +32,9 @@ async def main(vault_path: str, key_file: str, char: str) -> None:
     # The table may draw only a window of the matching rows (filtering still covers all).
     max_rows = getattr(secrets_screen, "MAX_ROWS", sys.maxsize)
 
-    def shows_only_matches(table: DataTable[object]) -> bool:
+    def shows_only_matches(table: Any) -> bool:
         """The table's first rows are filtered ones (a name without CHAR means: not yet)."""
-        keys = [str(k.value) for k in list(table.rows)[:50]]
+        keys = row_keys(table, 50)
         return bool(keys) and all(char in k.lower() for k in keys)
 
     t_start = time.perf_counter()

@@ -102,6 +102,10 @@ class EmptyState(Static, can_focus=True):
 Kind = tuple[bool, bool, bool]  # linked, enabled, empty value
 
 
+def _kind(s: Secret) -> Kind:
+    return (s.link is not None, s.enabled, s.value == "")
+
+
 def _key_width(s: Secret) -> int:
     return Text(visible(s.name)).cell_len
 
@@ -143,9 +147,11 @@ class _SecretIndex:
             sep.join((s.name.lower(), *s.allowed_domains, source_label(s).lower())) for s in ordered
         ]
         self._blocking = {s.name for s in ordered if s.link is None and local_blocking(s)}
+        self.blocking_local = [s for s in ordered if s.name in self._blocking]
+        self.linked = [s for s in ordered if s.link is not None]
         self._sort_keys: dict[int, dict[str, Any]] = {}
-        self._widths: dict[str, dict[str, int]] = {}
-        self._kinds: tuple[dict[str, Kind], dict[Kind, Secret]] | None = None
+        self._widest: dict[str, list[tuple[int, int]]] = {}
+        self._kinds: dict[Kind, list[Secret]] | None = None
 
     def matching(self, needle: str) -> list[Secret]:
         """The secrets the filter shows, in natural name order (a new list)."""
@@ -158,23 +164,43 @@ class _SecretIndex:
     def blocking(self, secret: Secret) -> bool:
         return secret.name in self._blocking
 
-    def measure(self, what: str, width_of: Callable[[Secret], int]) -> dict[str, int]:
-        """`width_of` every secret, by name, worked out on first use under the label `what`
-        (only for cells that depend on the secret alone)."""
-        found = self._widths.get(what)
-        if found is None:
-            found = self._widths[what] = {s.name: width_of(s) for s in self.secrets}
-        return found
+    def widest(
+        self, what: str, width_of: Callable[[Secret], int], rows: list[Secret], ids: set[int]
+    ) -> int:
+        """The largest `width_of` over `rows` (`ids`: their ids), for cells that depend on
+        the secret alone. Many rows: the secrets are ranked by that width once (under the
+        label `what`) and the first one shown wins; few rows: measured one by one."""
+        if not rows:
+            return 0
+        if len(rows) * 8 < len(self.secrets):
+            return max(map(width_of, rows))
+        ranked = self._widest.get(what)
+        if ranked is None:
+            ranked = sorted(((width_of(s), id(s)) for s in self.secrets), reverse=True)
+            self._widest[what] = ranked
+        return next(width for width, key in ranked if key in ids)
 
-    def kinds(self) -> tuple[dict[str, Kind], dict[Kind, Secret]]:
-        """Each secret's kind (linked, enabled, empty) by name, and one secret of each kind."""
+    def kinds_shown(
+        self, rows: list[Secret], ids: set[int], leave_out: set[str]
+    ) -> dict[Kind, Secret]:
+        """A secret of each kind (linked, enabled, empty) among `rows`, but not the names in
+        `leave_out`."""
+        if len(rows) * 8 < len(self.secrets):
+            found: dict[Kind, Secret] = {}
+            for s in rows:
+                if s.name not in leave_out:
+                    found.setdefault(_kind(s), s)
+            return found
         if self._kinds is None:
-            kind_of = {s.name: (s.link is not None, s.enabled, s.value == "") for s in self.secrets}
-            examples: dict[Kind, Secret] = {}
+            self._kinds = {}
             for s in self.secrets:
-                examples.setdefault(kind_of[s.name], s)
-            self._kinds = (kind_of, examples)
-        return self._kinds
+                self._kinds.setdefault(_kind(s), []).append(s)
+        shown = {}
+        for kind, members in self._kinds.items():
+            example = next((s for s in members if id(s) in ids and s.name not in leave_out), None)
+            if example is not None:
+                shown[kind] = example
+        return shown
 
     def sort_keys(self, column: int) -> dict[str, Any]:
         """Sort keys of the Value, Domains and Source columns, by name (built on first use)."""
@@ -318,6 +344,7 @@ class SecretsScreen(Screen[None]):
         self._laid_out_width = 0
         self._index: _SecretIndex | None = None
         self._rows: list[Secret] = []  # what the filter and sort show, all of it
+        self._linked_rows: list[Secret] = []  # the linked ones among them, in that order
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -367,8 +394,9 @@ class SecretsScreen(Screen[None]):
         ttl = app.settings.expiration_minutes * 60
         now = app.clock()
         soonest: float | None = None
-        for secret in self._rows:
-            if secret.link is None or vault.data.secrets.get(secret.name) is not secret:
+        for shown in self._linked_rows:
+            secret = vault.data.secrets.get(shown.name)
+            if secret is None or secret.link is None:
                 continue
             entry = cache.peek(secret.link.fingerprint)
             if entry is None:
@@ -416,7 +444,7 @@ class SecretsScreen(Screen[None]):
         self._status_timer = None
         if self.vault is None or not self._rows:
             return
-        if any(s.link is not None for s in self._rows):
+        if self._linked_rows:
             self.table.refresh_rows()
         if self.screen_stack_top():
             self._schedule_tick()
@@ -524,45 +552,45 @@ class SecretsScreen(Screen[None]):
             self.status_text(s),
         )
 
-    def _natural_widths(self, rows: list[Secret]) -> dict[str, int]:
+    def _natural_widths(self, rows: list[Secret], ids: set[int]) -> dict[str, int]:
         """Each column's widest cell over every row shown (and its label), as `row_cells`
-        draws them. Names, domains, sources and revealed local values are measured once per
-        vault change; a local secret's masked value and status depend only on its kind
-        (enabled, empty), so one secret of each kind shown is measured; linked secrets,
-        secrets with a fetch result and values revealed one by one, every time."""
+        draws them (`ids`: the rows' ids). Names, domains, sources and revealed local values
+        depend on the secret alone (see `_SecretIndex.widest`); a local secret's masked value
+        and status depend only on its kind (enabled, empty), so one secret of each kind shown
+        is measured; linked secrets, secrets with a fetch result and values revealed one by
+        one are measured every time."""
         natural = {c: len(self.column_label(i)) + 2 for i, c in enumerate(COLUMNS)}
         index = self._secret_index()
         if index is None or not rows:
             return natural
-        names = [s.name for s in rows]
+        widest = index.widest
         for column, width_of in (
             ("Key", _key_width),
             ("Domains", _domains_width),
             ("Source", _source_width),
         ):
-            widths = index.measure(column, width_of)
-            natural[column] = max(natural[column], max(map(widths.__getitem__, names)))
+            natural[column] = max(natural[column], widest(column, width_of, rows, ids))
         session = vapp(self).session
         special = set(session.resolutions) if session is not None else set()
         if not self.reveal_all:
             special |= self.revealed
-        plain = [n for n in names if n not in special] if special else names
-        kind_of, examples = index.kinds()
-        for kind in set(map(kind_of.__getitem__, plain)):
+        for kind, example in index.kinds_shown(rows, ids, special).items():
             if kind[0]:  # linked: measured row by row below
                 continue
-            example = examples[kind]
             natural["Status"] = max(natural["Status"], self.status_text(example).cell_len)
             if not self.reveal_all:
                 natural["Value"] = max(natural["Value"], self.value_cell(example).cell_len)
-        if self.reveal_all:
-            shown = index.measure("revealed", _revealed_width)
-            natural["Value"] = max(natural["Value"], max(map(shown.__getitem__, plain), default=0))
-        for s in rows:
-            if s.link is not None or s.name in special:
-                cells = self.row_cells(s)
-                natural["Value"] = max(natural["Value"], cells[1].cell_len)
-                natural["Status"] = max(natural["Status"], cells[4].cell_len)
+        if self.reveal_all:  # a local value drawn in full does not depend on a fetch
+            natural["Value"] = max(natural["Value"], widest("revealed", _revealed_width, rows, ids))
+        dynamic = list(self._linked_rows)
+        for name in special:
+            secret = index.data.secrets.get(name)
+            if secret is not None and secret.link is None and id(secret) in ids:
+                dynamic.append(secret)
+        for s in dynamic:
+            cells = self.row_cells(s)
+            natural["Value"] = max(natural["Value"], cells[1].cell_len)
+            natural["Status"] = max(natural["Status"], cells[4].cell_len)
         return natural
 
     def _table_width(self, rows: int) -> int:
@@ -578,16 +606,24 @@ class SecretsScreen(Screen[None]):
         table = self.table
         current = focus_name or self.selected_name()
         rows = self.visible_secrets()
+        index = self._secret_index()
         self._rows = rows
+        # The shown secrets by identity: what is measured or counted over them looks the
+        # few secrets that matter (linked, blocking, widest) up here, not each row.
+        ids = set(map(id, rows))
+        self._linked_rows = (
+            [s for s in rows if s.link is not None] if index is not None and index.linked else []
+        )
         # Widths are worked out afresh on every refresh and resize: they shrink back too.
-        self._widths = fit_widths(self._natural_widths(rows), self._table_width(len(rows)))
+        self._widths = fit_widths(self._natural_widths(rows, ids), self._table_width(len(rows)))
         table.set_columns(
             [self.column_label(i) for i in range(len(COLUMNS))],
             [self._widths[c] for c in COLUMNS],
         )
         cursor = 0
-        if current is not None:
-            cursor = next((i for i, s in enumerate(rows) if s.name == current), 0)
+        selected = index.data.secrets.get(current) if index and current is not None else None
+        if selected is not None and id(selected) in ids:
+            cursor = next(i for i, s in enumerate(rows) if s is selected)
         table.set_rows(rows, cursor)
         total = len(self.vault.data.secrets) if self.vault else 0
         if len(rows) != total:
@@ -598,8 +634,8 @@ class SecretsScreen(Screen[None]):
         empty = total == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
-        self._update_status_line(rows)
-        self._fetch_shown(rows)
+        self._update_status_line(ids)
+        self._fetch_shown()
         if self.is_mounted and self.screen_stack_top():
             self._schedule_tick()
         self._show_detail()
@@ -608,7 +644,7 @@ class SecretsScreen(Screen[None]):
         elif not empty and self.focused is self.query_one("#empty"):
             table.focus()
 
-    def _fetch_shown(self, rows: list[Secret]) -> None:
+    def _fetch_shown(self) -> None:
         """Linked secrets in the table and revealed (masking off, reveal, reveal all) with no
         value yet are fetched (cached ones come from the cache), once each: none is left
         saying "fetching…" because nobody asked."""
@@ -619,9 +655,8 @@ class SecretsScreen(Screen[None]):
         self._requested.difference_update(session.resolutions.keys())
         missing = [
             s.name
-            for s in rows
-            if s.link is not None
-            and self.is_shown(s)
+            for s in self._linked_rows
+            if self.is_shown(s)
             and s.name not in session.resolutions
             and s.name not in self._requested
         ]
@@ -644,16 +679,14 @@ class SecretsScreen(Screen[None]):
         text = Text.assemble((f"{visible(secret.name)}: ", "bold"), visible(one_line(value)))
         detail.update(text)
 
-    def _update_status_line(self, rows: list[Secret]) -> None:
+    def _update_status_line(self, ids: set[int]) -> None:
+        """How many shown secrets need attention (`ids`: the shown secrets' ids)."""
         index = self._secret_index()
-        if index is not None:  # local secrets' verdicts depend on the secret alone: cached
-            problems = [
-                s
-                for s in rows
-                if index.blocking(s) or (s.link is not None and self._needs_attention(s))
-            ]
-        else:
-            problems = [s for s in rows if self._needs_attention(s)]
+        if index is None:
+            return
+        # Local secrets' verdicts depend on the secret alone (cached); linked ones are asked.
+        problems = [s for s in index.blocking_local if id(s) in ids]
+        problems += [s for s in self._linked_rows if self._needs_attention(s)]
         line = self.query_one("#status-line", Static)
         if problems:
             line.update(
