@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -106,16 +107,25 @@ def _kind(s: Secret) -> Kind:
     return (s.link is not None, s.enabled, s.value == "")
 
 
+def _shown_width(text: str) -> int:
+    """The cells `visible(text)` takes on screen; printable ASCII (the usual name or value)
+    is shown as it is, one cell a character, without asking Rich."""
+    if text.isascii() and text.isprintable():
+        return len(text)
+    return cell_len(visible(text))
+
+
+# The widths of the cells `SecretsScreen.row_cells` draws (what Text(...).cell_len says).
 def _key_width(s: Secret) -> int:
-    return Text(visible(s.name)).cell_len
+    return _shown_width(s.name)
 
 
 def _domains_width(s: Secret) -> int:
-    return Text(visible(", ".join(s.allowed_domains))).cell_len if s.allowed_domains else 3
+    return _shown_width(", ".join(s.allowed_domains)) if s.allowed_domains else 3
 
 
 def _source_width(s: Secret) -> int:
-    return Text(source_label(s)).cell_len
+    return cell_len(source_label(s))
 
 
 def _revealed_width(s: Secret) -> int:
@@ -123,7 +133,7 @@ def _revealed_width(s: Secret) -> int:
     every time, from their fetch."""
     if s.link is not None:
         return 0
-    return Text(visible(one_line(s.value))).cell_len if s.value else len("(empty)")
+    return _shown_width(one_line(s.value)) if s.value else len("(empty)")
 
 
 class _SecretIndex:
@@ -147,11 +157,12 @@ class _SecretIndex:
             sep.join((s.name.lower(), *s.allowed_domains, source_label(s).lower())) for s in ordered
         ]
         self._blocking = {s.name for s in ordered if s.link is None and local_blocking(s)}
-        self.blocking_local = [s for s in ordered if s.name in self._blocking]
+        self.position = {s.name: i for i, s in enumerate(ordered)}
+        self.blocking_local = [self.position[name] for name in self._blocking]
         self.linked = [s for s in ordered if s.link is not None]
         self._sort_keys: dict[int, dict[str, Any]] = {}
-        self._widest: dict[str, list[tuple[int, int]]] = {}
-        self._kinds: dict[Kind, list[Secret]] | None = None
+        self._widest: dict[str, list[list[int]]] = {}
+        self._kinds: dict[Kind, list[int]] | None = None
 
     def matching(self, needle: str) -> list[Secret]:
         """The secrets the filter shows, in natural name order (a new list)."""
@@ -164,24 +175,46 @@ class _SecretIndex:
     def blocking(self, secret: Secret) -> bool:
         return secret.name in self._blocking
 
+    def shown_test(self, needle: str) -> Callable[[int], bool]:
+        """Whether the secret at a position (in `secrets`) matches `needle`: `matching`'s
+        own test, for one secret."""
+        if not needle:
+            return lambda i: True
+        if self.SEP in needle:
+            secrets = self.secrets
+            return lambda i: _matches(secrets[i], needle)
+        haystacks = self.haystacks
+        return lambda i: needle in haystacks[i]
+
     def widest(
-        self, what: str, width_of: Callable[[Secret], int], rows: list[Secret], ids: set[int]
+        self,
+        what: str,
+        width_of: Callable[[Secret], int],
+        rows: list[Secret],
+        shown: Callable[[int], bool],
     ) -> int:
-        """The largest `width_of` over `rows` (`ids`: their ids), for cells that depend on
-        the secret alone. Many rows: the secrets are ranked by that width once (under the
-        label `what`) and the first one shown wins; few rows: measured one by one."""
+        """The largest `width_of` over `rows` (`shown`: the test they passed), for cells
+        that depend on the secret alone. Few rows: measured one by one. Many: the secrets
+        are grouped by that width once (under the label `what`), and the widest group with
+        a secret shown wins (with many rows shown, one is found after a few tries)."""
         if not rows:
             return 0
         if len(rows) * 8 < len(self.secrets):
             return max(map(width_of, rows))
-        ranked = self._widest.get(what)
-        if ranked is None:
-            ranked = sorted(((width_of(s), id(s)) for s in self.secrets), reverse=True)
-            self._widest[what] = ranked
-        return next(width for width, key in ranked if key in ids)
+        groups = self._widest.get(what)
+        if groups is None:
+            by_width: dict[int, list[int]] = {}
+            for i, secret in enumerate(self.secrets):
+                by_width.setdefault(width_of(secret), []).append(i)
+            groups = [[w, *by_width[w]] for w in sorted(by_width, reverse=True)]
+            self._widest[what] = groups
+        for width, *members in groups:
+            if any(map(shown, members)):
+                return width
+        return 0
 
     def kinds_shown(
-        self, rows: list[Secret], ids: set[int], leave_out: set[str]
+        self, rows: list[Secret], shown: Callable[[int], bool], leave_out: set[str]
     ) -> dict[Kind, Secret]:
         """A secret of each kind (linked, enabled, empty) among `rows`, but not the names in
         `leave_out`."""
@@ -193,14 +226,17 @@ class _SecretIndex:
             return found
         if self._kinds is None:
             self._kinds = {}
-            for s in self.secrets:
-                self._kinds.setdefault(_kind(s), []).append(s)
-        shown = {}
+            for i, s in enumerate(self.secrets):
+                self._kinds.setdefault(_kind(s), []).append(i)
+        secrets = self.secrets
+        examples = {}
         for kind, members in self._kinds.items():
-            example = next((s for s in members if id(s) in ids and s.name not in leave_out), None)
-            if example is not None:
-                shown[kind] = example
-        return shown
+            first = next(
+                (i for i in members if shown(i) and secrets[i].name not in leave_out), None
+            )
+            if first is not None:
+                examples[kind] = secrets[first]
+        return examples
 
     def sort_keys(self, column: int) -> dict[str, Any]:
         """Sort keys of the Value, Domains and Source columns, by name (built on first use)."""
@@ -224,6 +260,10 @@ _COLUMN_KEYS: dict[int, Callable[[Secret], Any]] = {
     2: lambda s: natural_key(",".join(s.allowed_domains)),
     3: lambda s: source_label(s).lower(),
 }
+
+
+def _every(position: int) -> bool:
+    return True
 
 
 def _name_of(secret: Secret) -> str:
@@ -473,7 +513,7 @@ class SecretsScreen(Screen[None]):
         index = self._secret_index()
         if index is None:
             return []
-        needle = self.query_one("#filter", Input).value.strip().lower()
+        needle = self._needle()
         # In natural name order already (ties, e.g. the same domains or source, stay in name
         # order; the name order stays ascending when another column is reversed).
         rows = index.matching(needle)
@@ -485,6 +525,9 @@ class SecretsScreen(Screen[None]):
         elif self.sort_reverse:
             rows.reverse()
         return rows
+
+    def _needle(self) -> str:
+        return self.query_one("#filter", Input).value.strip().lower()
 
     def column_label(self, index: int) -> str:
         name = COLUMNS[index]
@@ -552,13 +595,13 @@ class SecretsScreen(Screen[None]):
             self.status_text(s),
         )
 
-    def _natural_widths(self, rows: list[Secret], ids: set[int]) -> dict[str, int]:
+    def _natural_widths(self, rows: list[Secret], shown: Callable[[int], bool]) -> dict[str, int]:
         """Each column's widest cell over every row shown (and its label), as `row_cells`
-        draws them (`ids`: the rows' ids). Names, domains, sources and revealed local values
-        depend on the secret alone (see `_SecretIndex.widest`); a local secret's masked value
-        and status depend only on its kind (enabled, empty), so one secret of each kind shown
-        is measured; linked secrets, secrets with a fetch result and values revealed one by
-        one are measured every time."""
+        draws them (`shown`: the filter's test, by position in the index). Names, domains,
+        sources and revealed local values depend on the secret alone (see
+        `_SecretIndex.widest`); a local secret's masked value and status depend only on its
+        kind (enabled, empty), so one secret of each kind shown is measured; linked secrets,
+        secrets with a fetch result and values revealed one by one are measured every time."""
         natural = {c: len(self.column_label(i)) + 2 for i, c in enumerate(COLUMNS)}
         index = self._secret_index()
         if index is None or not rows:
@@ -569,24 +612,26 @@ class SecretsScreen(Screen[None]):
             ("Domains", _domains_width),
             ("Source", _source_width),
         ):
-            natural[column] = max(natural[column], widest(column, width_of, rows, ids))
+            natural[column] = max(natural[column], widest(column, width_of, rows, shown))
         session = vapp(self).session
         special = set(session.resolutions) if session is not None else set()
         if not self.reveal_all:
             special |= self.revealed
-        for kind, example in index.kinds_shown(rows, ids, special).items():
+        for kind, example in index.kinds_shown(rows, shown, special).items():
             if kind[0]:  # linked: measured row by row below
                 continue
             natural["Status"] = max(natural["Status"], self.status_text(example).cell_len)
             if not self.reveal_all:
                 natural["Value"] = max(natural["Value"], self.value_cell(example).cell_len)
         if self.reveal_all:  # a local value drawn in full does not depend on a fetch
-            natural["Value"] = max(natural["Value"], widest("revealed", _revealed_width, rows, ids))
+            natural["Value"] = max(
+                natural["Value"], widest("revealed", _revealed_width, rows, shown)
+            )
         dynamic = list(self._linked_rows)
         for name in special:
-            secret = index.data.secrets.get(name)
-            if secret is not None and secret.link is None and id(secret) in ids:
-                dynamic.append(secret)
+            at = index.position.get(name)
+            if at is not None and index.secrets[at].link is None and shown(at):
+                dynamic.append(index.secrets[at])
         for s in dynamic:
             cells = self.row_cells(s)
             natural["Value"] = max(natural["Value"], cells[1].cell_len)
@@ -608,21 +653,22 @@ class SecretsScreen(Screen[None]):
         rows = self.visible_secrets()
         index = self._secret_index()
         self._rows = rows
-        # The shown secrets by identity: what is measured or counted over them looks the
-        # few secrets that matter (linked, blocking, widest) up here, not each row.
-        ids = set(map(id, rows))
+        # What is measured or counted over the shown secrets tests the few secrets that
+        # matter (linked, blocking, widest) with the filter's own test, not every row.
+        shown = index.shown_test(self._needle()) if index is not None else _every
         self._linked_rows = (
             [s for s in rows if s.link is not None] if index is not None and index.linked else []
         )
         # Widths are worked out afresh on every refresh and resize: they shrink back too.
-        self._widths = fit_widths(self._natural_widths(rows, ids), self._table_width(len(rows)))
+        self._widths = fit_widths(self._natural_widths(rows, shown), self._table_width(len(rows)))
         table.set_columns(
             [self.column_label(i) for i in range(len(COLUMNS))],
             [self._widths[c] for c in COLUMNS],
         )
         cursor = 0
-        selected = index.data.secrets.get(current) if index and current is not None else None
-        if selected is not None and id(selected) in ids:
+        at = index.position.get(current) if index and current is not None else None
+        if index is not None and at is not None and shown(at):
+            selected = index.secrets[at]
             cursor = next(i for i, s in enumerate(rows) if s is selected)
         table.set_rows(rows, cursor)
         total = len(self.vault.data.secrets) if self.vault else 0
@@ -634,7 +680,7 @@ class SecretsScreen(Screen[None]):
         empty = total == 0
         self.query_one("#empty", Static).display = empty
         table.display = not empty
-        self._update_status_line(ids)
+        self._update_status_line(shown)
         self._fetch_shown()
         if self.is_mounted and self.screen_stack_top():
             self._schedule_tick()
@@ -679,13 +725,13 @@ class SecretsScreen(Screen[None]):
         text = Text.assemble((f"{visible(secret.name)}: ", "bold"), visible(one_line(value)))
         detail.update(text)
 
-    def _update_status_line(self, ids: set[int]) -> None:
-        """How many shown secrets need attention (`ids`: the shown secrets' ids)."""
+    def _update_status_line(self, shown: Callable[[int], bool]) -> None:
+        """How many shown secrets need attention (`shown`: the filter's test)."""
         index = self._secret_index()
         if index is None:
             return
         # Local secrets' verdicts depend on the secret alone (cached); linked ones are asked.
-        problems = [s for s in index.blocking_local if id(s) in ids]
+        problems = [index.secrets[i] for i in index.blocking_local if shown(i)]
         problems += [s for s in self._linked_rows if self._needs_attention(s)]
         line = self.query_one("#status-line", Static)
         if problems:
