@@ -145,3 +145,100 @@ async def test_unlock_freezes_the_vault_out_of_the_gc_and_lock_undoes_it(
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: app.vault is None)
         assert gc.get_freeze_count() == 0
+
+
+HOSTILE = ["wide-名前", "emoji-🔑", "esc\x1bname", "combining-e\u0301", "tab\tx"]
+
+
+def test_widest_and_kinds_match_measuring_every_row() -> None:
+    """The index's shortcuts (widest width group with a secret shown, one secret of each
+    kind) give what measuring each shown row gives, for many and for few matches."""
+    from rich.text import Text
+
+    from tui_vault.core.display import visible
+    from tui_vault.ui.screens.secrets import (
+        _domains_width,
+        _key_width,
+        _kind,
+        _revealed_width,
+        _source_width,
+        one_line,
+    )
+
+    data = tricky_vault()
+    for i, name in enumerate(HOSTILE):
+        data.secrets[name] = Secret(name=name, value=name * (i + 1), allowed_domains=[name])
+    index = _SecretIndex(data, lambda s: False)
+    drawn = {
+        "Key": lambda s: Text(visible(s.name)).cell_len,
+        "Domains": lambda s: (
+            Text(visible(", ".join(s.allowed_domains))).cell_len if s.allowed_domains else 3
+        ),
+        "Source": lambda s: Text(source_label(s)).cell_len,
+        "revealed": lambda s: (
+            0 if s.link is not None else Text(visible(one_line(s.value))).cell_len if s.value else 7
+        ),
+    }
+    fast = {
+        "Key": _key_width,
+        "Domains": _domains_width,
+        "Source": _source_width,
+        "revealed": _revealed_width,
+    }
+    for needle in [*NEEDLES, "名", "🔑", "\x1b", "e\u0301", "-"]:
+        rows = index.matching(needle)
+        shown = index.shown_test(needle)
+        assert [s.name for s in index.secrets if shown(index.position[s.name])] == [
+            s.name for s in rows
+        ]
+        for what, width_of in fast.items():
+            expected = max(map(drawn[what], rows), default=0)
+            assert index.widest(what, width_of, rows, shown) == expected, (needle, what)
+        leave_out = {s.name for s in rows[::3]}
+        kinds = index.kinds_shown(rows, shown, leave_out)
+        assert set(kinds) == {_kind(s) for s in rows if s.name not in leave_out}, needle
+        assert all(_kind(s) == k and s.name not in leave_out for k, s in kinds.items())
+
+
+async def test_column_widths_are_the_widest_cells_of_every_match(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    """The screen's natural widths equal measuring every shown row's cells, through
+    reveal, reveal all, linked secrets and a filter."""
+    vault = vault_env.open()
+    vault.add_many(
+        [
+            Secret(
+                f"name-{i:03d}" + "x" * (i % 17),
+                "v" * (i % 50),
+                allowed_domains=(["d.example"] * (i % 3)),
+            )
+            for i in range(200)
+        ]
+        + [Secret("linked-one", link=Link("aws", {"secret_id": "s"}))]
+    )
+    async with unlocked_app() as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, SecretsScreen)
+        from tui_vault.ui.screens.secrets import COLUMNS
+
+        def check() -> None:
+            rows = screen.visible_secrets()
+            index = screen._secret_index()
+            assert index is not None
+            got = screen._natural_widths(rows, index.shown_test(screen._needle()))
+            for i, column in enumerate(COLUMNS):
+                cells = [screen.row_cells(s)[i].cell_len for s in rows]
+                assert got[column] == max([len(screen.column_label(i)) + 2, *cells]), column
+
+        check()
+        screen.revealed.add("name-049")
+        check()
+        screen.query_one("#filter", Input).value = "name-00"
+        await pilot.pause()
+        check()
+        screen.reveal_all = True
+        check()
+        screen.query_one("#filter", Input).value = ""
+        await pilot.pause()
+        check()
