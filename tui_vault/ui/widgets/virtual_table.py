@@ -27,7 +27,7 @@ R = TypeVar("R")
 
 CELL_PADDING = 1  # on each side of every column, as DataTable's default
 HEADER = -1  # the row index of the header in cell metadata
-_CACHE_ROWS = 512  # rendered rows kept; far more than a screenful
+_CACHE_ROWS = 512  # rendered rows kept (each with or without cursor and hover): many screens
 
 
 def fit(cell: Text | str, width: int) -> Text:
@@ -253,8 +253,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def move_cursor(self, row: int, *, scroll: bool = True, animate: bool = False) -> None:
         old, self._cursor = self._cursor, self._clamp(row)
-        if old != self._cursor:
-            self._line_cache.clear()
+        if old != self._cursor:  # rendered rows are cached with and without the cursor
             self._refresh_row(old)
             self._refresh_row(self._cursor)
         if scroll:
@@ -285,7 +284,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def _set_hover(self, shown: bool) -> None:
         if shown != self._show_hover:
             self._show_hover = shown
-            self._line_cache.clear()
             self._refresh_row(self._hover_row)
 
     def _page(self) -> int:
@@ -333,7 +331,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             return
         row = int(meta["row"])
         if row != self._hover_row:
-            self._line_cache.clear()
             self._refresh_row(self._hover_row)
             self._hover_row = row
             self._refresh_row(row)
