@@ -2,8 +2,8 @@
 
     python filter.py VAULT_PATH KEY_FILE CHAR
 
-Unlocks with the key file, waits until the table is drawn (every secret, or the window of
-rows the table draws at most), focuses the filter, then sends one key press as the terminal
+Unlocks with the key file, waits until the table is drawn (every secret; in older code, the
+window of rows its DataTable held at most), focuses the filter, then sends one key press as the terminal
 driver would and stops the clock when the table holds filtered rows only and the frame
 showing them has been rendered. Prints
 `KEYSTROKE <seconds> <secrets> <matches> <rows drawn before> <rows drawn after>
