@@ -3,9 +3,9 @@
     python filter.py VAULT_PATH KEY_FILE CHAR
 
 Unlocks with the key file, waits until the table is drawn (every secret; in older code, the
-window of rows its DataTable held at most), focuses the filter, then sends one key press as the terminal
-driver would and stops the clock when the table holds filtered rows only and the frame
-showing them has been rendered. Prints
+window of rows its DataTable held at most), focuses the filter, then sends one key press as
+the terminal driver would and stops the clock when the table holds filtered rows only and
+the frame showing them has been rendered. Prints
 `KEYSTROKE <seconds> <secrets> <matches> <rows drawn before> <rows drawn after>
 <seconds until the table was first drawn>`.
 """
