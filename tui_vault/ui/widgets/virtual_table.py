@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import ClassVar, Generic, TypeVar
 
+from rich.cells import get_character_cell_size
+from rich.console import Console, ConsoleOptions
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
@@ -36,6 +38,51 @@ def fit(cell: Text | str, width: int) -> Text:
     if text.cell_len > width:
         text.truncate(width, overflow="ellipsis")
     return text
+
+
+def cell_segments(
+    console: Console, options: ConsoleOptions, cell: Text, width: int, pre: Style, post: Style
+) -> list[Segment]:
+    """One cell as segments: `cell` (at most `width` cells wide) between one-cell paddings,
+    padded to `width`, `pre` under and `post` over its own styles. The same segments, once
+    simplified, as rendering `Styled(Padding(cell, (0, 1)), pre, post)` on one line without
+    wrapping (what DataTable does per cell), which costs several times more; text that Rich
+    would fold, justify, expand or measure by character (too wide, a line break, a tab, a
+    justification, wide or zero-width characters) is rendered that way."""
+    plain = cell.plain
+    if cell.cell_len > width or cell.justify not in (None, "default") or not _one_cell_each(plain):
+        return rich_cell_segments(console, options, cell, width, pre, post)
+    pad = (pre + post) if post else pre
+    segments = [Segment(" " * CELL_PADDING, pad)]
+    # As a rendered line: the Text's own style becomes a span under its other spans.
+    line = Text(end="")
+    line.append_text(cell)
+    for text, style, control in line.render(console, end=""):
+        if control or not text:
+            continue
+        combined = pre + style if style else pre
+        segments.append(Segment(text, combined + post if post else combined))
+    segments.append(Segment(" " * (width - cell.cell_len + CELL_PADDING), pad))
+    return segments
+
+
+def _one_cell_each(text: str) -> bool:
+    """Printable, and every character one cell wide (no wide, zero-width or combining
+    character, no tab or line break): Rich lays such text out one cell per character."""
+    if text.isascii():
+        return text.isprintable()
+    return text.isprintable() and all(get_character_cell_size(c) == 1 for c in text)
+
+
+def rich_cell_segments(
+    console: Console, options: ConsoleOptions, cell: Text, width: int, pre: Style, post: Style
+) -> list[Segment]:
+    """One cell as DataTable renders it: through Rich, padded, on one line."""
+    lines = console.render_lines(
+        Styled(Padding(cell, (0, CELL_PADDING)), pre_style=pre, post_style=post),
+        options.update_dimensions(width + 2 * CELL_PADDING, 1).update(no_wrap=True),
+    )
+    return list(lines[0])
 
 
 class VirtualTable(ScrollView, Generic[R], can_focus=True):
@@ -417,19 +464,11 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         component = self._component_style(header, hover, cursor)
         # The cursor's colour wins over the cell's own; its background does not.
         post = Style.from_color(color=component.color)
-        console = self.app.console
-        console_options = self.app.console_options
+        console, options = self.app.console, self.app.console_options
         segments = []
         for column, (cell, cell_width) in enumerate(zip(cells, self._widths, strict=False)):
-            base = row_style + Style.from_meta({"row": row, "column": column})
-            options = console_options.update_dimensions(cell_width + 2 * CELL_PADDING, 1)
-            lines = console.render_lines(
-                Styled(
-                    Padding(cell, (0, CELL_PADDING)), pre_style=base + component, post_style=post
-                ),
-                options.update(no_wrap=True),
-            )
-            segments.extend(lines[0])
+            pre = row_style + Style.from_meta({"row": row, "column": column}) + component
+            segments.extend(cell_segments(console, options, cell, cell_width, pre, post))
         rest = max(0, width - self.table_width)
         meta = Style.from_meta({"row": row, "column": 0, "out_of_bounds": True})
         segments.append(Segment(" " * rest, row_style + component + meta))
