@@ -15,7 +15,7 @@ import json
 import os
 import stat
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +48,10 @@ def b64e(data: bytes) -> str:
 _BIG_B64 = 1 << 16
 
 
-def b64encode(data: bytes) -> bytes:
+_B64_SLICE = 3 << 18  # 768 KiB of bytes, 1 MiB of base64
+
+
+def b64encode(data: bytes | memoryview) -> bytes:
     """base64.b64encode(data), the same bytes; big inputs through pybase64."""
     if len(data) < _BIG_B64:
         return base64.b64encode(data)
@@ -149,6 +152,21 @@ class Envelope:
         # "ciphertext" is the second key in sorted order; its line is the first match.
         before, _, after = text.partition('"ciphertext": ""')
         return (before + '"ciphertext": "').encode(), ('"' + after).encode()
+
+    def rendering(self) -> tuple[int, Iterator[bytes]]:
+        """The length of `to_bytes()` and its bytes in pieces of about 1 MiB (the base64 of
+        the ciphertext coded a slice at a time): to compare a file with, never held whole."""
+        prefix, suffix = self._frame(b64e(self.nonce))
+        ct = memoryview(self.ciphertext)
+        size = len(prefix) + (len(ct) + 2) // 3 * 4 + len(suffix)
+
+        def pieces() -> Iterator[bytes]:
+            yield prefix
+            for start in range(0, len(ct), _B64_SLICE):  # whole 3-byte groups per slice
+                yield b64encode(ct[start : start + _B64_SLICE])
+            yield suffix
+
+        return size, pieces()
 
     def _is_rendering_of(self, raw: bytes, nonce_b64: str, ciphertext_b64: str) -> bool:
         """raw == what to_bytes() writes, given the two base64 fields as read from raw."""
@@ -257,6 +275,22 @@ def trusted_uids() -> frozenset[int]:
     return frozenset({os.geteuid(), 0})
 
 
+def read_file_unless(
+    path: Path, expected: tuple[int, Iterable[bytes]], what: str = "vault file"
+) -> bytes | None:
+    """read_file(path, follow=True), or None if the file holds exactly the expected bytes
+    (their total length, and the pieces they come in one after another).
+
+    Same checks as read_file. The file is compared a piece at a time as it is read, so
+    finding it unchanged allocates no file-sized buffer (a 30 MB vault: no 30 MB read and
+    no hash of it); a file that differs is then read whole, from its start.
+    """
+    raw = _read_checked(
+        path, what, MAX_FILE_BYTES, follow=True, owners=_own_uids(), expected=expected
+    )
+    return raw
+
+
 def read_checked(
     path: Path,
     what: str,
@@ -274,6 +308,21 @@ def read_checked(
     with follow=False never through a symbolic link (O_NOFOLLOW on the last component).
     FileNotFoundError passes through; everything else is one StorageError/CorruptVaultError.
     """
+    raw = _read_checked(path, what, limit, follow=follow, owners=owners, regular=regular)
+    assert raw is not None  # nothing was expected
+    return raw
+
+
+def _read_checked(
+    path: Path,
+    what: str,
+    limit: int,
+    *,
+    follow: bool = True,
+    owners: frozenset[int] | None = None,
+    regular: bool = True,
+    expected: tuple[int, Iterable[bytes]] | None = None,
+) -> bytes | None:
     # O_NONBLOCK: opening a planted FIFO must not wait for a writer (it is refused below).
     # A caller that accepts pipes (regular=False) waits for the writer, as a reader should.
     flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | (os.O_NONBLOCK if regular else 0)
@@ -304,6 +353,10 @@ def read_checked(
             )
         if st.st_size > limit:
             raise CorruptVaultError(f"{path} is too large to be a {what}")
+        if expected is not None and st.st_size == expected[0]:
+            if _holds(fd, expected[1]):
+                return None
+            os.lseek(fd, 0, os.SEEK_SET)  # it differs: read it whole, as below
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
@@ -322,6 +375,21 @@ def read_checked(
         raise StorageError(f"cannot read {path}: {_reason(e)}") from None
     finally:
         os.close(fd)
+
+
+def _holds(fd: int, pieces: Iterable[bytes]) -> bool:
+    """True if reading fd from here gives exactly the pieces, one after another, then EOF."""
+    for piece in pieces:
+        want = len(piece)
+        got = os.read(fd, want)
+        while len(got) < want:  # a short read (not at EOF) is continued
+            more = os.read(fd, want - len(got))
+            if not more:
+                return False
+            got += more
+        if got != piece:
+            return False
+    return os.read(fd, 1) == b""
 
 
 def check_private_dir(directory: Path) -> None:

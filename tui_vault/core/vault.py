@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,6 +33,7 @@ from tui_vault.core.store import (
     keep_backup,
     new_vault_id,
     read_file,
+    read_file_unless,
     remove_stale_temps,
 )
 from tui_vault.core.store import scrub_backup as scrub_backup_file
@@ -75,12 +76,48 @@ def _read_vault_bytes(path: Path) -> bytes:
         raise VaultNotFoundError(f"no vault at {path}; create one with `tui-vault init`") from None
 
 
+def _read_vault_bytes_unless(path: Path, expected: tuple[int, Iterable[bytes]]) -> bytes | None:
+    """_read_vault_bytes, or None if the file holds exactly the expected bytes."""
+    check_private_dir(path.resolve().parent)
+    try:
+        return read_file_unless(path, expected)
+    except FileNotFoundError:
+        raise VaultNotFoundError(f"no vault at {path}; create one with `tui-vault init`") from None
+
+
 def _digest(*pieces: bytes) -> bytes:
     """SHA-256 of the file's bytes (given whole, or as the pieces written one after another)."""
     h = hashlib.sha256()
     for piece in pieces:
         h.update(piece)
     return h.digest()
+
+
+_THREADED_DIGEST = 1 << 20  # below this, a thread costs more than it saves
+
+
+@contextlib.contextmanager
+def _digesting(pieces: tuple[bytes, ...]) -> Iterator[Callable[[], bytes]]:
+    """`_digest(*pieces)`, computed in a thread while the block runs (for big files); the
+    block gets a function returning it (valid after the block)."""
+    h = hashlib.sha256()
+    if sum(map(len, pieces)) < _THREADED_DIGEST:
+        for piece in pieces:
+            h.update(piece)
+        yield h.digest
+        return
+    import threading
+
+    def update() -> None:
+        for piece in pieces:
+            h.update(piece)
+
+    worker = threading.Thread(target=update, name="tui-vault-digest", daemon=True)
+    worker.start()
+    try:
+        yield h.digest
+    finally:
+        worker.join()
 
 
 def read_envelope(path: Path, kind: str = "vault") -> Envelope:
@@ -185,10 +222,17 @@ class Vault:
     # ---------------------------------------------------------------- transactions
 
     def reload(self) -> None:
-        raw = _read_vault_bytes(self.path)
+        # Byte for byte what we last read or wrote (the bytes whose digest we hold are the
+        # rendering of the envelope we hold): nothing to parse or check. The file is compared
+        # with that rendering as it is read, a piece at a time: no 30 MB read, no hash of it.
+        if self._digest is None:
+            raw = _read_vault_bytes(self.path)
+        else:
+            changed = _read_vault_bytes_unless(self.path, self._envelope.rendering())
+            if changed is None:
+                return
+            raw = changed
         digest = _digest(raw)
-        if digest == self._digest:
-            return  # byte for byte what we last read or wrote: nothing to parse or check
         env = Envelope.from_bytes(raw, str(self.path), "vault")
         if env.vault_id != self.vault_id:
             raise CorruptVaultError(f"{self.path} now holds a different vault; not touching it")
@@ -238,11 +282,14 @@ class Vault:
         env = _seal(self._key, self.vault_id, generation, data, self._enc_key)
         parts = env.to_parts()  # written and hashed piece by piece: no 30 MB join
         keep_backup(self.path, self.paths.backup)
-        atomic_write(self.path, parts)
+        # The new file's digest (for the rollback record) is computed while the file is
+        # written and flushed: hashlib and the writes both release the GIL.
+        with _digesting(parts) as digest:
+            atomic_write(self.path, parts)
         self.data = data
         self.generation = generation
         self._envelope = env
-        self._digest = _digest(*parts)
+        self._digest = digest()
         self._remember(force=True)  # under the lock: no other writer is ahead of us
 
     def change(self, fn: Callable[[VaultData], T], *, scrub_backup: bool = False) -> T:

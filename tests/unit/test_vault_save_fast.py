@@ -1,0 +1,131 @@
+"""The save path's shortcuts (issue 15): the reload before each change compares the file
+with the envelope held instead of reading and hashing it whole, the new file's digest is
+computed while the file is written, and the vault's JSON is encoded in blocks reused while
+their secrets stay the same. Each gives the bytes and verdicts of the plain way."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from tui_vault.core import store
+from tui_vault.core import vault as vault_module
+from tui_vault.core.errors import CorruptVaultError
+from tui_vault.core.rollback import RollbackError
+from tui_vault.core.store import Envelope
+from tui_vault.core.vault import Vault
+
+
+def _envelope(size: int) -> Envelope:
+    return Envelope("vault", "ab" * 16, b"k" * 32, 7, os.urandom(12), os.urandom(size))
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        0,
+        1,
+        2,
+        3,
+        4,
+        store._B64_SLICE - 1,
+        store._B64_SLICE,
+        store._B64_SLICE + 1,
+        2 * store._B64_SLICE + 2,
+    ],
+)
+def test_rendering_in_pieces_is_to_bytes(size: int) -> None:
+    env = _envelope(size)
+    length, pieces = env.rendering()
+    whole = env.to_bytes()
+    assert b"".join(pieces) == whole and length == len(whole)
+
+
+def test_read_file_unless_tells_same_from_different(tmp_path: Path) -> None:
+    env = _envelope(store._B64_SLICE * 2 + 5)
+    path = tmp_path / "f"
+    whole = env.to_bytes()
+    path.write_bytes(whole)
+    assert store.read_file_unless(path, env.rendering()) is None
+    variants = [
+        whole[:-1] + b"X",  # same length, last byte
+        whole[:100] + bytes([whole[100] ^ 1]) + whole[101:],  # same length, in the prefix
+        whole[: len(whole) // 2] + b"A" + whole[len(whole) // 2 + 1 :],  # in the base64
+        whole + b"\n",  # longer
+        whole[:-1],  # shorter
+        b"",
+    ]
+    for changed in variants:
+        if changed == whole:
+            continue
+        path.write_bytes(changed)
+        assert store.read_file_unless(path, env.rendering()) == changed  # read whole, from 0
+
+
+def test_read_file_unless_keeps_every_check(tmp_path: Path) -> None:
+    env = _envelope(10)
+    target = tmp_path / "real"
+    target.write_bytes(env.to_bytes())
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    assert store.read_file_unless(link, env.rendering()) is None  # follow=True, as read_file
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(CorruptVaultError):
+        store.read_file_unless(tmp_path / "dir", env.rendering())
+    with pytest.raises(FileNotFoundError):
+        store.read_file_unless(tmp_path / "missing", env.rendering())
+
+
+@pytest.mark.parametrize("size", [10, 3 << 20])  # below and above the threaded digest
+def test_digest_while_writing_is_the_digest(size: int) -> None:
+    pieces = (b"head", os.urandom(size), b"tail")
+    with vault_module._digesting(pieces) as digest:
+        pass
+    assert digest() == hashlib.sha256(b"".join(pieces)).digest()
+
+
+def test_unchanged_file_is_not_parsed_again(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    vault.set_value("A", "1")
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(Envelope, "from_bytes", classmethod(refuse))
+    vault.set_value("B", "2")  # reload finds the file it wrote
+    monkeypatch.undo()
+    again = Vault.open(vault.path, vault.key)
+    assert {n: s.value for n, s in again.data.secrets.items()} == {"A": "1", "B": "2"}
+    assert vault._digest == hashlib.sha256(vault.path.read_bytes()).digest()
+
+
+def test_another_writers_save_is_adopted(vault: Vault) -> None:
+    vault.set_value("A", "1")
+    other = Vault.open(vault.path, vault.key)
+    other.set_value("A", "2")  # same length: the file differs only inside the ciphertext
+    vault.set_value("B", "3")
+    assert vault.get("A").value == "2"
+    again = Vault.open(vault.path, vault.key)
+    assert {n: s.value for n, s in again.data.secrets.items()} == {"A": "2", "B": "3"}
+
+
+def test_a_tampered_file_of_the_same_length_is_refused(vault: Vault) -> None:
+    vault.set_value("A", "1")
+    raw = bytearray(vault.path.read_bytes())
+    at = raw.index(b'"ciphertext": "') + 20
+    raw[at] = ord("A") if raw[at] != ord("A") else ord("B")
+    vault.path.write_bytes(bytes(raw))
+    with pytest.raises(CorruptVaultError):
+        vault.set_value("B", "2")
+    assert vault.path.read_bytes() == bytes(raw)  # nothing written over it
+
+
+def test_an_older_copy_put_back_is_refused(vault: Vault) -> None:
+    vault.set_value("A", "1")
+    older = vault.path.read_bytes()
+    vault.set_value("A", "2")
+    vault.path.write_bytes(older)
+    with pytest.raises(RollbackError):
+        vault.set_value("B", "3")
