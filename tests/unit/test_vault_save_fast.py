@@ -6,14 +6,19 @@ their secrets stay the same. Each gives the bytes and verdicts of the plain way.
 from __future__ import annotations
 
 import hashlib
+import json
+import operator
 import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui_vault.core import store
 from tui_vault.core import vault as vault_module
 from tui_vault.core.errors import CorruptVaultError
+from tui_vault.core.model import EncodedBlocks, Link, Secret, VaultData
 from tui_vault.core.rollback import RollbackError
 from tui_vault.core.store import Envelope
 from tui_vault.core.vault import Vault
@@ -129,3 +134,92 @@ def test_an_older_copy_put_back_is_refused(vault: Vault) -> None:
     vault.path.write_bytes(older)
     with pytest.raises(RollbackError):
         vault.set_value("B", "3")
+
+
+# ------------------------------------------------------------------ the JSON in blocks
+
+
+def _plain(data: VaultData) -> bytes:
+    """The straightforward encoding the vault file held before (json.dumps, compact)."""
+    return json.dumps(data.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _hostile(i: int) -> Secret:
+    kinds = [
+        Secret(f"s{i}", "v" * (i % 5)),
+        Secret(f"s{i}", 'q"\\\n\u2028é😀', enabled=False),
+        Secret(f"s{i}", "", allowed_domains=["api.example.com", "*.example.org"]),
+        Secret(f"s{i}", "", link=Link("aws", {"secret_id": f"a/{i}", "json_key": "k"})),
+        Secret(f"s{i}", "x", created=0.0, updated=99999999999.25),
+    ]
+    return kinds[i % len(kinds)]
+
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["edit", "add", "delete", "rename", "integ", "same"]), st.integers(0, 60)
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops=OPS, start=st.integers(0, 40))
+def test_blocks_encode_what_a_whole_encode_writes(ops: list[tuple[str, int]], start: int) -> None:
+    blocks = EncodedBlocks()
+    blocks.BLOCK = 4  # many blocks, so reuse, shifts and partial blocks all happen
+    data = VaultData({s.name: s for s in map(_hostile, range(start))}, {"aws": {"region": "x"}})
+    assert data.to_json_bytes(blocks) == data.to_json_bytes() == _plain(data)
+    fresh = 1000
+    for op, n in ops:
+        secrets = dict(data.secrets)
+        names = list(secrets)
+        name = names[n % len(names)] if names else None
+        if op == "edit" and name:
+            secrets[name] = secrets[name].touched(value=f"edited {n}")
+        elif op == "add":
+            fresh += 1
+            secrets[f"s{fresh}"] = _hostile(fresh)
+        elif op == "delete" and name:
+            del secrets[name]
+        elif op == "rename" and name:
+            old = secrets.pop(name)
+            fresh += 1
+            secrets[f"r{fresh}"] = old.touched(name=f"r{fresh}")
+        integrations = dict(data.integrations)
+        if op == "integ":
+            integrations[f"p{n}"] = {"url": f"https://h{n}"}
+        data = VaultData(secrets, integrations)  # as a transaction's draft: a new VaultData
+        assert data.to_json_bytes(blocks) == data.to_json_bytes() == _plain(data), (op, n)
+
+
+def _decrypted(vault: Vault) -> bytes:
+    from tui_vault.core import crypto
+
+    env = Envelope.from_bytes(vault.path.read_bytes(), str(vault.path), "vault")
+    return crypto.unseal(vault.subkey("vault"), env.nonce, env.ciphertext, env.aad())
+
+
+def test_saves_write_what_the_old_code_reads_back(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(EncodedBlocks, "BLOCK", 8)
+    vault.add_many([_hostile(i) for i in range(50)])
+    vault.set_value("s4", "changed")
+    vault.update("s7", new_name="renamed", value="v2")
+    vault.delete("s11")
+    vault.link("s12", Link("hashicorp", {"engine": "kv", "path": "p", "key": "k"}))
+    vault.set_integration("aws", {"region": "eu-west-1"})
+    vault.change(lambda d: None)
+    before = [encoded for _, encoded in vault._blocks._blocks]
+    vault.change(lambda d: None)  # a save that changes nothing reuses every block
+    after = [encoded for _, encoded in vault._blocks._blocks]
+    assert len(after) == 7 and all(map(operator.is_, before, after))
+    vault.set_value("s20", "again")  # one edit: one block encoded anew (s20 is in block 3)
+    edited = [encoded for _, encoded in vault._blocks._blocks]
+    assert [a is b for a, b in zip(after, edited, strict=True)].count(False) == 1
+    plaintext = _decrypted(vault)
+    assert plaintext == _plain(vault.data)
+    # the general parser (what older versions ran) reads the same secrets back
+    old_reader = VaultData.from_json(json.loads(plaintext))
+    assert old_reader == vault.data == Vault.open(vault.path, vault.key).data

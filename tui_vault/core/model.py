@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -443,12 +444,17 @@ class VaultData:
             "integrations": {k: dict(v) for k, v in self.integrations.items()},
         }
 
-    def to_json_bytes(self) -> bytes:
+    def to_json_bytes(self, blocks: EncodedBlocks | None = None) -> bytes:
         """`to_json()` as compact UTF-8 JSON, byte for byte what `json.dumps(..., separators=
         (",", ":"), ensure_ascii=False)` writes, ~10x faster: msgspec walks the dataclasses
-        itself instead of building 100,000 dicts first (a test compares the two)."""
+        itself instead of building 100,000 dicts first (a test compares the two).
+
+        blocks: the encoding of the previous save, reused for the secrets that did not
+        change (the same bytes as without it)."""
         import msgspec
 
+        if blocks is not None:
+            return blocks.encode(self)
         return msgspec.json.encode(
             {"secrets": list(self.secrets.values()), "integrations": self.integrations}
         )
@@ -497,3 +503,49 @@ class VaultData:
         ):
             raise InvalidSecretError("integrations must be an object of string settings")
         return cls(secrets=secrets, integrations={str(k): dict(v) for k, v in integ.items()})
+
+
+class EncodedBlocks:
+    """A vault's JSON in blocks of secrets, kept from one save to the next (one per open
+    vault): a save re-encodes only the blocks whose secrets changed (one edit: one block of
+    1,024 instead of 100,000 secrets) and joins the rest as they were.
+
+    A block is reused only if it holds the very same Secret objects, in the same order, as
+    when it was encoded (the cache holds them, so no id can be reused meanwhile). Secrets
+    are frozen and never changed in place (every change builds a new one: `touched`, or a
+    new Secret), which a transaction relies on already: its draft is a shallow copy of the
+    vault, so a secret changed in place would change the vault itself even if the change
+    failed. The output is what `msgspec.json.encode` writes for the whole document (a test
+    compares the two on edits, inserts, renames, deletes and every kind of secret).
+    """
+
+    BLOCK = 1024
+
+    def __init__(self) -> None:
+        self._blocks: list[tuple[list[Secret], bytes]] = []
+
+    def encode(self, data: VaultData) -> bytes:
+        import msgspec
+
+        secrets = list(data.secrets.values())
+        old = self._blocks
+        new: list[tuple[list[Secret], bytes]] = []
+        for i, start in enumerate(range(0, len(secrets), self.BLOCK)):
+            block = secrets[start : start + self.BLOCK]
+            if (
+                i < len(old)
+                and len(old[i][0]) == len(block)
+                and all(map(operator.is_, old[i][0], block))
+            ):
+                encoded = old[i][1]
+            else:
+                encoded = msgspec.json.encode(block)[1:-1]  # the objects, without [ ]
+            new.append((block, encoded))
+        self._blocks = new
+        pieces = [b'{"secrets":[']
+        for i, (_, encoded) in enumerate(new):
+            if i:
+                pieces.append(b",")
+            pieces.append(encoded)
+        pieces += (b'],"integrations":', msgspec.json.encode(data.integrations), b"}")
+        return b"".join(pieces)  # one copy of the document, as msgspec's own encode makes

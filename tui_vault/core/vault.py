@@ -23,7 +23,14 @@ from tui_vault.core.errors import (
     VaultNotFoundError,
     WrongKeyError,
 )
-from tui_vault.core.model import Link, Secret, VaultData, parse_domains, validate_name
+from tui_vault.core.model import (
+    EncodedBlocks,
+    Link,
+    Secret,
+    VaultData,
+    parse_domains,
+    validate_name,
+)
 from tui_vault.core.store import (
     Envelope,
     atomic_write,
@@ -156,6 +163,7 @@ class Vault:
         self._salt = bytes.fromhex(self.vault_id)
         self._enc_key = crypto.derive_subkey(key, self._salt, "vault")
         self._guard = rollback.Guard(self.vault_id, self.subkey(rollback.RECORD_PURPOSE))
+        self._blocks = EncodedBlocks()  # the JSON of the last save, reused for what is unchanged
         # Set when the file opened is older than one this machine has seen (see rollback.py):
         # reading goes on (the CLI warns), saving is refused unless --accept-rollback.
         self.rollback: rollback.Rollback | None = None
@@ -279,7 +287,7 @@ class Vault:
         for path in (self.path, self.paths.backup, self.paths.cache):
             remove_stale_temps(path)
         generation = self.generation + 1
-        env = _seal(self._key, self.vault_id, generation, data, self._enc_key)
+        env = _seal(self._key, self.vault_id, generation, data, self._enc_key, self._blocks)
         parts = env.to_parts()  # written and hashed piece by piece: no 30 MB join
         keep_backup(self.path, self.paths.backup)
         # The new file's digest (for the rollback record) is computed while the file is
@@ -473,12 +481,17 @@ class Vault:
 
 
 def _seal(
-    key: bytes, vault_id: str, generation: int, data: VaultData, enc_key: bytes | None = None
+    key: bytes,
+    vault_id: str,
+    generation: int,
+    data: VaultData,
+    enc_key: bytes | None = None,
+    blocks: EncodedBlocks | None = None,
 ) -> Envelope:
     salt = bytes.fromhex(vault_id)
     enc_key = enc_key or crypto.derive_subkey(key, salt, "vault")
     probe = Envelope("vault", vault_id, crypto.key_check(key, salt), generation, b"", b"")
-    plaintext = data.to_json_bytes()
+    plaintext = data.to_json_bytes(blocks)
     nonce, ciphertext = crypto.seal(enc_key, plaintext, probe.aad())
     return replace(probe, nonce=nonce, ciphertext=ciphertext)
 
