@@ -227,7 +227,7 @@ def _rows_by_column(
     values strings, domain lists lists of strings, times floats. Finite times from 1e-4 up
     to 1e16 are spelled by msgspec in one call: in that range it writes, like float.__repr__,
     the shortest digits that read back as the same float, in positional notation (a test
-    compares the two on millions of floats); other finite times get float.__repr__ itself.
+    compares the two on ~900,000 floats); other finite times get float.__repr__ itself.
     Done in blocks of rows, so the columns of only one block are held at a time.
     """
     try:
