@@ -55,7 +55,7 @@ def _freeze_for_exit() -> None:
 
     Interpreter shutdown runs the cyclic collector over everything the command imported
     (several passes while modules are torn down): 25-35 ms of CPU at the end of a local
-    `get` (bench/profiling-notes/pget.md). Frozen objects are still freed by
+    `get` (bench/PROFILING.md, round 3, `pget`). Frozen objects are still freed by
     reference counting; what only a collection would reclaim is reclaimed by the process
     exiting. Files are never left to a collector: every write goes through os.write or a
     `with` block, and stdout/stderr are flushed by the interpreter. Only for a process's own
