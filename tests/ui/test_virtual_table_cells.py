@@ -4,6 +4,7 @@ both are simplified, for any text, style, width and cursor colour."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -11,7 +12,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from tui_vault.ui.widgets.virtual_table import cell_segments, fit, rich_cell_segments
+from tui_vault.ui.widgets.virtual_table import _rich_line, cell_segments, fit, rich_cell_segments
 
 CONSOLE = Console(width=200, height=50, color_system="truecolor", legacy_windows=False)
 OPTIONS = CONSOLE.options
@@ -67,3 +68,18 @@ def test_cells_are_drawn_as_rich_draws_them(
     fast = simplified(cell_segments(CONSOLE, OPTIONS, cell, width, pre, post))
     slow = simplified(rich_cell_segments(CONSOLE, OPTIONS, cell, width, pre, post))
     assert list(fast) == list(slow)
+
+
+@pytest.mark.parametrize("plain", ["\u200d\u200d名前", "\u200d\u200d🔑"])
+def test_zero_width_joiners_that_break_rich_still_draw_a_cell_of_the_right_width(
+    plain: str,
+) -> None:
+    # Rich itself raises (IndexError, ZeroDivisionError) cropping these into one cell, as it
+    # would under a DataTable; the table must still draw a cell of the width it was given.
+    with pytest.raises((IndexError, ZeroDivisionError)):
+        _rich_line(CONSOLE, OPTIONS, Text(plain), 1, Style(), Style())
+    for width in (1, 2, 3, 10):
+        line = Strip(rich_cell_segments(CONSOLE, OPTIONS, Text(plain), width, Style(), Style()))
+        assert line.cell_length == width + 2
+    narrow = Strip(rich_cell_segments(CONSOLE, OPTIONS, Text(plain), 1, Style(), Style()))
+    assert "\u200d" not in narrow.text

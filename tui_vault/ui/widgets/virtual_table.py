@@ -8,6 +8,7 @@ stripes (same component styles, same keys, same messages), with a header row tha
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import ClassVar, Generic, TypeVar
 
@@ -78,6 +79,28 @@ def rich_cell_segments(
     console: Console, options: ConsoleOptions, cell: Text, width: int, pre: Style, post: Style
 ) -> list[Segment]:
     """One cell as DataTable renders it: through Rich, padded, on one line."""
+    try:
+        return _rich_line(console, options, cell, width, pre, post)
+    except (IndexError, ZeroDivisionError):
+        # Rich 15 fails to crop a run of zero-width joiners before a wide character into a
+        # cell narrower than it (IndexError / ZeroDivisionError in rich.cells), as it would
+        # under a DataTable. The app's cells never hold one (core.display.visible escapes
+        # them); for anything else the cell is drawn without its format characters.
+        bare = Text(
+            "".join(ch for ch in cell.plain if unicodedata.category(ch) != "Cf"),
+            style=cell.style,
+            justify=cell.justify,
+            end="",
+        )
+        try:
+            return _rich_line(console, options, bare, width, pre, post)
+        except (IndexError, ZeroDivisionError):
+            return [Segment(" " * (width + 2 * CELL_PADDING), pre + post if post else pre)]
+
+
+def _rich_line(
+    console: Console, options: ConsoleOptions, cell: Text, width: int, pre: Style, post: Style
+) -> list[Segment]:
     lines = console.render_lines(
         Styled(Padding(cell, (0, CELL_PADDING)), pre_style=pre, post_style=post),
         options.update_dimensions(width + 2 * CELL_PADDING, 1).update(no_wrap=True),
