@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -46,6 +47,18 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield h
     forget_env_key()
     keystore.status.cache_clear()
+    _stop_agent(h / "agent" / "agent.sock")
+
+
+def _stop_agent(sock: Path) -> None:
+    """A test that unlocked the TUI (or ran `unlock`) left a session agent behind: it would
+    live on after the test, up to its idle limit. Told to forget every key, it exits."""
+    if not sock.exists():
+        return
+    from tui_vault.core import agent
+
+    with contextlib.suppress(Exception):  # an agent the test stopped or broke on purpose
+        agent.lock_all(sock)
 
 
 @pytest.fixture
