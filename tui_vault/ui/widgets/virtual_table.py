@@ -182,31 +182,24 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     }
     """
 
-    class RowHighlighted(Message):
+    class _RowMessage(Message):
+        """A message about one row: where it is now and the key it was given."""
+
+        def __init__(self, table: VirtualTable[object], cursor_row: int, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.key = key
+
+        @property
+        def control(self) -> VirtualTable[object]:
+            return self.table
+
+    class RowHighlighted(_RowMessage):
         """The cursor is on another row (or another row is under it after `set_rows`)."""
 
-        def __init__(self, table: VirtualTable[object], cursor_row: int, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.key = key
-
-        @property
-        def control(self) -> VirtualTable[object]:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter on the cursor row, or a click on the row under the cursor."""
-
-        def __init__(self, table: VirtualTable[object], cursor_row: int, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.cursor_row = cursor_row
-            self.key = key
-
-        @property
-        def control(self) -> VirtualTable[object]:
-            return self.table
 
     class HeaderSelected(Message):
         """A click on a column's header."""
