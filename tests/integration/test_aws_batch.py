@@ -17,10 +17,10 @@ import pytest
 from tui_vault.core.model import Link, Reason
 from tui_vault.integrations.aws import AwsProvider
 from tui_vault.integrations.base import FetchError
-from tui_vault.integrations.registry import make_provider, validate_link
 
 from .proxy import FaultProxy, Mode
 from .servers import MotoServer
+from .test_aws import link, provider
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
@@ -82,18 +82,6 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(AwsProvider, "_make_client", make)
     return seen
-
-
-def link(secret_id: str, **extra: str) -> Link:
-    return validate_link("aws", {"secret_id": secret_id, **extra})
-
-
-def provider(
-    config: dict[str, str], executor: ThreadPoolExecutor | None = None, timeout: float = 5.0
-) -> AwsProvider:
-    p = make_provider("aws", config, executor=executor, timeout=timeout)
-    assert isinstance(p, AwsProvider)
-    return p
 
 
 def outcome(r: str | FetchError) -> object:

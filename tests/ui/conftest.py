@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
+from textual.app import App
+from textual.events import Key
 from textual.pilot import Pilot
 
 from tui_vault.core.clipboard import LocalClipboard
@@ -76,6 +78,22 @@ async def wait_until(
             raise AssertionError(f"timed out waiting for {predicate}")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+def keys_in_one_read(app: App[Any], *keys: tuple[str, str | None]) -> None:
+    """Queue keys as the driver does for one read from the terminal (a paste, typing over
+    SSH): all at once, before the app has handled the first of them."""
+    assert app._driver is not None
+    for key, character in keys:
+        event = Key(key, character)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+def typed(text: str) -> list[tuple[str, str | None]]:
+    """The keys that type `text` (letters, digits, '-', '_', '/')."""
+    names = {"-": "minus", "_": "underscore", "/": "slash"}
+    return [(names.get(ch, ch), ch) for ch in text]
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from textual.events import Paste
 from textual.widgets import Button, Input, Static, TextArea
 from textual.widgets._footer import FooterKey
 
-from tests.ui.conftest import VaultEnv, wait_until
+from tests.ui.conftest import VaultEnv, keys_in_one_read, typed, wait_until
 from tui_vault.core.cache import Cache
 from tui_vault.core.model import Link, Secret
 from tui_vault.core.resolver import Resolution
@@ -623,26 +623,16 @@ async def test_slash_and_a_letter_read_in_one_batch_filter_instead_of_adding(
 ) -> None:
     # Over SSH or in a paste, "/" and the next keys arrive in one read: they are queued
     # together. The letter must land in the filter, not trigger the table's "a" (Add).
-    from textual.events import Key
-
-    def batch(*keys: tuple[str, str]) -> None:
-        """Queue keys as the driver does for one read from the terminal: all at once."""
-        assert app._driver is not None
-        for key, char in keys:
-            event = Key(key, char)
-            event.set_sender(app)
-            app._driver.send_message(event)
-
     vault_env.open().add(Secret("alpha", "v1"))
     vault_env.open().add(Secret("beta", "v2"))
     async with unlocked_app() as (app, pilot):
-        batch(("slash", "/"), ("a", "a"), ("l", "l"), ("p", "p"))  # "a" alone would be Add
+        keys_in_one_read(app, *typed("/alp"))  # "a" alone would be Add
         await pilot.pause()
         await wait_until(pilot, lambda: app.screen.query_one("#filter", Input).value == "alp")
         assert isinstance(app.screen, SecretsScreen)
         table = table_of(app)
         assert table.row_count == 1
         # A "/" typed while in the filter keeps the filter as it is (nothing can hold one).
-        batch(("slash", "/"), ("h", "h"))
+        keys_in_one_read(app, *typed("/h"))
         await wait_until(pilot, lambda: app.screen.query_one("#filter", Input).value == "alph")
         assert table.row_count == 1

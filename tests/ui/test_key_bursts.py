@@ -8,26 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.events import Key
 from textual.widgets import Input
 
-from tests.ui.conftest import VaultEnv, wait_until
+from tests.ui.conftest import VaultEnv, keys_in_one_read, typed, wait_until
 from tui_vault.core.model import Secret
 from tui_vault.ui.screens.secret_form import SecretForm
 from tui_vault.ui.screens.secrets import SecretsScreen
-
-
-def batch(app: Any, *keys: tuple[str, str | None]) -> None:
-    """Queue keys as the driver does for one read from the terminal: all at once."""
-    assert app._driver is not None
-    for key, char in keys:
-        event = Key(key, char)
-        event.set_sender(app)
-        app._driver.send_message(event)
-
-
-def letters(text: str) -> list[tuple[str, str | None]]:
-    return [(ch if ch.isalnum() else {"-": "minus", "_": "underscore"}[ch], ch) for ch in text]
 
 
 async def test_add_and_a_name_read_in_one_batch_keep_every_letter(
@@ -36,7 +22,7 @@ async def test_add_and_a_name_read_in_one_batch_keep_every_letter(
     vault_env.open().add(Secret("alpha", "v1"))
     async with unlocked_app() as (app, pilot):
         assert isinstance(app.screen, SecretsScreen)
-        batch(app, ("a", "a"), *letters("xyz-db_1"))
+        keys_in_one_read(app, ("a", "a"), *typed("xyz-db_1"))
         await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
         form = app.screen
         await wait_until(pilot, lambda: form.query_one("#name", Input).value == "xyz-db_1")
@@ -53,7 +39,7 @@ async def test_a_burst_with_escape_closes_the_dialog_it_opened(
     # and the Escape does not leak to the screen below.
     vault_env.open().add(Secret("alpha", "v1"))
     async with unlocked_app() as (app, pilot):
-        batch(app, ("a", "a"), ("q", "q"), ("escape", None))
+        keys_in_one_read(app, ("a", "a"), ("q", "q"), ("escape", None))
         await pilot.pause()
         await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
         await pilot.pause()

@@ -20,11 +20,10 @@ from typing import Any
 import pytest
 from textual.css.match import _check_selectors
 from textual.css.stylesheet import Stylesheet
-from textual.events import Key
 from textual.widgets import Button, Input
 from textual.widgets._footer import FooterKey
 
-from tests.ui.conftest import VaultEnv, wait_until
+from tests.ui.conftest import VaultEnv, keys_in_one_read, typed, wait_until
 from tui_vault.ui.app import VaultApp, make_app
 from tui_vault.ui.screens.create import CreateScreen
 from tui_vault.ui.screens.secrets import SecretsScreen
@@ -159,17 +158,13 @@ async def test_a_key_typed_as_the_app_starts_is_not_lost(
     """Typed (or pasted) before the first frame: every character lands in the key field."""
     monkeypatch.delenv("TUI_VAULT_KEY")
     app = make_app(vault_path=vault_env.path, use_keyring=False)
-    typed = "TV1-abc"
+    text = "TV1-abc"
     async with app.run_test(size=(100, 30)) as pilot:
-        assert app._driver is not None
-        for char in typed:  # queued at once, as one read from the terminal would be
-            event = Key("minus" if char == "-" else char, char)
-            event.set_sender(app)
-            app._driver.send_message(event)
+        keys_in_one_read(app, *typed(text))
         await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
         field = app.screen.query_one("#key-input", Input)
-        await wait_until(pilot, lambda: len(field.value) >= len(typed), timeout=5)
-        assert field.value == typed
+        await wait_until(pilot, lambda: len(field.value) >= len(text), timeout=5)
+        assert field.value == text
 
 
 def test_deferred_list_names_real_modules() -> None:

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit import _masking_before as before
+from tests.unit.test_masking import masked_by_definition
 from tui_vault.core import masking
 from tui_vault.core.masking import MASK, mask_forms
 
@@ -33,23 +34,7 @@ def feed_all(masker: masking.Masker | before.Masker, reads: list[bytes], streams
 
 def by_definition(values: list[str], data: bytes) -> bytes:
     """Brute force: every occurrence of every form at every position, merged, masked."""
-    spans = []
-    for form in mask_forms(values):
-        at = data.find(form)
-        while at != -1:
-            spans.append((at, at + len(form)))
-            at = data.find(form, at + 1)
-    runs: list[tuple[int, int]] = []
-    for start, stop in sorted(spans):
-        if runs and start < runs[-1][1]:
-            runs[-1] = (runs[-1][0], max(runs[-1][1], stop))
-        else:
-            runs.append((start, stop))
-    out, pos = bytearray(), 0
-    for start, stop in runs:
-        out += data[pos:start] + MASK
-        pos = stop
-    return bytes(out + data[pos:])
+    return masked_by_definition(mask_forms(values), data)
 
 
 def reads_of(data: bytes, cuts: list[int]) -> list[bytes]:
