@@ -14,27 +14,34 @@ JSON object (at most MAX_MESSAGE bytes). Requests: {"op": "put", "vault_id", "ke
 "vault_id"}, {"op": "lock"} (forget all), {"op": "status"}. Replies: {"ok": true, ...} or
 {"ok": false, "error": "..."}.
 
-This module imports nothing heavy: the agent server and every `get` load it.
+This module imports nothing heavy: the agent server and every `get` through the agent load
+it. A `get` spends its whole life in it for the agent's part, so it loads only what the rest
+of `get` loads anyway, plus `_socket` (the C module under `socket`: `socket` itself adds its
+enums, selectors (which opens and closes an epoll to pick a default), array and math, ~5 ms
+for nothing a client uses). The status types live in agent_status.py (two frozen
+dataclasses, ~2 ms to define), loaded by `status()` only.
 """
 
 from __future__ import annotations
 
+import _socket
 import base64
 import contextlib
 import errno
 import json
 import os
-import socket
 import stat
 import struct
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_vault.core.errors import VaultError
+
+if TYPE_CHECKING:
+    from tui_vault.core.agent_status import AgentStatus
 
 ENV_SOCK = "TUI_VAULT_AGENT_SOCK"
 MAX_MESSAGE = 64 * 1024
@@ -109,9 +116,15 @@ def short_address(path: Path) -> Iterator[str]:
         os.close(fd)
 
 
-def peer_credentials(sock: socket.socket) -> tuple[int, int]:
+def _unix_socket() -> _socket.socket:
+    """A Unix stream socket, close-on-exec (a `socket.socket` is the same object with Python
+    conveniences on top; every function here takes either)."""
+    return _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+
+
+def peer_credentials(sock: _socket.socket) -> tuple[int, int]:
     """(pid, uid) of the process at the other end."""
-    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
+    raw = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, _UCRED.size)
     pid, uid, _gid = _UCRED.unpack(raw)
     return pid, uid
 
@@ -119,14 +132,14 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int]:
 # --------------------------------------------------------------------------- wire
 
 
-def send_message(sock: socket.socket, message: dict[str, Any]) -> None:
+def send_message(sock: _socket.socket, message: dict[str, Any]) -> None:
     body = json.dumps(message, separators=(",", ":")).encode()
     if len(body) > MAX_MESSAGE:
         raise ProtocolError("message too large")
     sock.sendall(_LENGTH.pack(len(body)) + body)
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+def _recv_exact(sock: _socket.socket, n: int) -> bytes:
     chunks: list[bytes] = []
     while n:
         chunk = sock.recv(min(n, 65536))
@@ -137,7 +150,7 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def recv_message(sock: socket.socket) -> dict[str, Any]:
+def recv_message(sock: _socket.socket) -> dict[str, Any]:
     (length,) = _LENGTH.unpack(_recv_exact(sock, _LENGTH.size))
     if length > MAX_MESSAGE:
         raise ProtocolError("message too large")
@@ -191,7 +204,7 @@ def request(
         raise AgentError(f"cannot reach the agent socket {path}: {e.strerror}") from None
     if not stat.S_ISSOCK(st.st_mode):
         raise AgentError(f"{path} is not a socket; remove it or set {ENV_SOCK}")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    sock = _unix_socket()
     try:
         sock.settimeout(timeout)
         try:
@@ -256,73 +269,21 @@ def lock_all(sock_path: Path | None = None) -> int | None:
     return count if isinstance(count, int) else 0
 
 
-@dataclass(frozen=True)
-class Unlocked:
-    vault_id: str
-    path: str
-    idle_left: float | None  # seconds until it forgets without use; None: no idle limit
-    max_left: float  # seconds until it forgets at the latest
-    idle_seconds: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "vault_id": self.vault_id,
-            "path": self.path,
-            "idle_seconds_left": None if self.idle_left is None else round(self.idle_left),
-            "max_seconds_left": round(self.max_left),
-            "idle_timeout_seconds": None if self.idle_seconds is None else self.idle_seconds,
-        }
-
-
-@dataclass(frozen=True)
-class AgentStatus:
-    running: bool
-    pid: int | None = None
-    vaults: tuple[Unlocked, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "running": self.running,
-            "pid": self.pid,
-            "socket": str(socket_path()),
-            "vaults": [v.to_json() for v in self.vaults],
-        }
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
 def status(sock_path: Path | None = None) -> AgentStatus:
+    from tui_vault.core.agent_status import AgentStatus, from_reply
+
     try:
         reply = _ok(request({"op": "status"}, sock_path))
     except NotRunning:
         return AgentStatus(False)
-    vaults: list[Unlocked] = []
-    for item in reply.get("vaults") or []:
-        if not isinstance(item, dict) or not valid_vault_id(item.get("vault_id")):
-            continue
-        max_left = _number(item.get("max_left"))
-        vaults.append(
-            Unlocked(
-                vault_id=item["vault_id"],
-                path=str(item.get("path") or ""),
-                idle_left=_number(item.get("idle_left")),
-                max_left=max_left if max_left is not None else 0.0,
-                idle_seconds=_number(item.get("idle_seconds")),
-            )
-        )
-    pid = reply.get("pid")
-    return AgentStatus(True, pid if isinstance(pid, int) else None, tuple(vaults))
+    return from_reply(reply)
 
 
 def agent_pid(sock_path: Path | None = None) -> int | None:
     """The pid of the process of ours serving the socket (from SO_PEERCRED), or None (none,
     or another user's)."""
     path = sock_path or socket_path()
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    sock = _unix_socket()
     try:
         sock.settimeout(CLIENT_TIMEOUT)
         with short_address(path) as address:
