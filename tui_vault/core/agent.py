@@ -50,6 +50,7 @@ START_TIMEOUT = 10.0
 _SUN_PATH_MAX = 100  # sockaddr_un holds 108 bytes; keep a margin
 _UCRED = struct.Struct("3i")  # pid, uid, gid
 _LENGTH = struct.Struct(">I")
+HEADER_SIZE = _LENGTH.size
 
 
 class AgentError(VaultError):
@@ -139,7 +140,7 @@ def send_message(sock: _socket.socket, message: dict[str, Any]) -> None:
     sock.sendall(_LENGTH.pack(len(body)) + body)
 
 
-def _recv_exact(sock: _socket.socket, n: int) -> bytes:
+def recv_exact(sock: _socket.socket, n: int) -> bytes:
     chunks: list[bytes] = []
     while n:
         chunk = sock.recv(min(n, 65536))
@@ -150,17 +151,28 @@ def _recv_exact(sock: _socket.socket, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def recv_message(sock: _socket.socket) -> dict[str, Any]:
-    (length,) = _LENGTH.unpack(_recv_exact(sock, _LENGTH.size))
+def message_length(header: bytes) -> int:
+    """The body's length from a message's 4-byte header; ProtocolError past MAX_MESSAGE."""
+    (length,) = _LENGTH.unpack(header)
     if length > MAX_MESSAGE:
         raise ProtocolError("message too large")
+    return int(length)
+
+
+def decode_body(body: bytes) -> dict[str, Any]:
+    """A message's body: UTF-8 JSON, an object."""
     try:
-        doc = json.loads(_recv_exact(sock, length).decode("utf-8"))
+        doc = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ProtocolError("not a JSON message") from None
     if not isinstance(doc, dict):
         raise ProtocolError("not a JSON object")
     return doc
+
+
+def recv_message(sock: _socket.socket) -> dict[str, Any]:
+    length = message_length(recv_exact(sock, _LENGTH.size))
+    return decode_body(recv_exact(sock, length))
 
 
 def encode_secret(key: bytes) -> str:
