@@ -13,12 +13,13 @@ import struct
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_vault.core import agent_server
+from tui_vault.core import agent, agent_server
 from tui_vault.core.agent import MAX_MESSAGE, encode_secret
 from tui_vault.core.agent_server import Agent
 
@@ -62,7 +63,7 @@ def read_all(sock: socket.socket) -> bytes:
 def _still_clock() -> Iterator[None]:
     """Status replies carry the seconds left: the same clock for both ways of answering."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(agent_server.time, "monotonic", lambda: 1000.0)
+        mp.setattr(time, "monotonic", lambda: 1000.0)  # agent_server.time
         yield
 
 
@@ -209,3 +210,39 @@ def test_an_error_while_answering_ends_that_connection_only(
     client.shutdown(socket.SHUT_WR)
     assert a.answer_at_once(server) is True  # no exception reaches the accept loop
     assert read_all(client) == b""
+
+
+def test_fetch_key_is_non_dumpable_before_the_key_arrives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """fetch_key makes the process non-dumpable after its request and before the reply:
+    the agent here answers only once that has happened (else fetch_key times out: None)."""
+    events: list[str] = []
+    dumpable_off = threading.Event()
+
+    def non_dumpable() -> bool:
+        events.append("non-dumpable")
+        dumpable_off.set()
+        return True
+
+    monkeypatch.setattr(agent, "make_non_dumpable", non_dumpable)
+    path = tmp_path / "agent.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            events.append(f"request {agent.recv_message(conn)['op']}")
+            if dumpable_off.wait(5):
+                agent.send_message(conn, {"ok": True, "key": encode_secret(KEY)})
+
+    server = threading.Thread(target=serve)
+    server.start()
+    try:
+        assert agent.fetch_key(VID, path) == KEY
+    finally:
+        server.join(10)
+        listener.close()
+    assert sorted(events) == ["non-dumpable", "request get"]  # once each

@@ -34,11 +34,12 @@ import stat
 import struct
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_vault.core.errors import VaultError
+from tui_vault.core.hygiene import make_non_dumpable
 
 if TYPE_CHECKING:
     from tui_vault.core.agent_status import AgentStatus
@@ -203,10 +204,16 @@ class NotRunning(Exception):
 
 
 def request(
-    message: dict[str, Any], sock_path: Path | None = None, timeout: float = CLIENT_TIMEOUT
+    message: dict[str, Any],
+    sock_path: Path | None = None,
+    timeout: float = CLIENT_TIMEOUT,
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[str, Any]:
     """Send one request and return the reply. NotRunning when nobody listens; AgentError when
-    something answers that must not be trusted or does not speak the protocol."""
+    something answers that must not be trusted or does not speak the protocol.
+
+    `meanwhile` is called between sending the request and reading the reply: work of the
+    caller's that then overlaps the agent's turn to answer, instead of waiting for it."""
     path = sock_path or socket_path()
     try:
         st = os.lstat(path)
@@ -233,6 +240,8 @@ def request(
             )
         try:
             send_message(sock, message)
+            if meanwhile is not None:
+                meanwhile()
             reply = recv_message(sock)
         except (OSError, ProtocolError) as e:
             reason = "no answer in time" if isinstance(e, TimeoutError) else "no valid answer"
@@ -251,9 +260,14 @@ def _ok(reply: dict[str, Any]) -> dict[str, Any]:
 
 def fetch_key(vault_id: str, sock_path: Path | None = None) -> bytes | None:
     """The key the agent holds for this vault, or None (no agent, not unlocked, any trouble:
-    the caller goes on to the keyring or a prompt, quietly)."""
+    the caller goes on to the keyring or a prompt, quietly).
+
+    The process is made non-dumpable (hygiene.make_non_dumpable, as unlock.open_with does
+    before it opens a vault) before the key can arrive, while the agent answers: no window
+    in which the key is in a process that other processes of the user may read, and the
+    ~2.5 ms that costs (ctypes) hides the agent's turn instead of adding to it."""
     try:
-        reply = request({"op": "get", "vault_id": vault_id}, sock_path)
+        reply = request({"op": "get", "vault_id": vault_id}, sock_path, meanwhile=make_non_dumpable)
     except (NotRunning, AgentError, OSError):
         return None
     if reply.get("ok") is not True:
