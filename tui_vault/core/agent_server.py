@@ -7,6 +7,10 @@ idle time (reset by each use) and at the latest after its maximum lifetime, and 
 as it holds no key. A lock file held for its whole life lets exactly one agent own a socket:
 a second one started at the same time sees the lock and leaves; the socket of an agent that
 was killed is replaced by the next one.
+
+A request that has fully arrived when its connection is accepted (as a `get`'s has: clients
+send right after connecting) is answered by the accepting thread itself; a slower one, and
+any connection of another user, by a thread of its own (at most MAX_CONNECTIONS at once).
 """
 
 from __future__ import annotations
