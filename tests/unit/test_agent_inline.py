@@ -12,6 +12,7 @@ import socket
 import struct
 import threading
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,8 +63,9 @@ def read_all(sock: socket.socket) -> bytes:
 @pytest.fixture(autouse=True, scope="module")
 def _still_clock() -> Iterator[None]:
     """Status replies carry the seconds left: the same clock for both ways of answering."""
+    still = types.SimpleNamespace(monotonic=lambda: 1000.0, sleep=time.sleep)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(time, "monotonic", lambda: 1000.0)  # agent_server.time
+        mp.setattr(agent_server, "time", still)  # agent_server's clock only
         yield
 
 
