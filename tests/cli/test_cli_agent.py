@@ -24,7 +24,7 @@ import pytest
 
 from tests.cli.conftest import Made
 from tests.conftest import CliRunner
-from tests.helpers import REPO, assert_one_line_error
+from tests.helpers import REPO, assert_one_line_error, clean_env
 from tui_vault.core import agent
 from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import encode_key
@@ -125,6 +125,48 @@ def test_unlock_get_elsewhere_lock_exits_3(
 
     code, _, err = cli(["lock"], env=no_key(made, agent_sock))
     assert code == 0 and "No session agent is running" in err
+
+
+# The process's own command line, as the installed script runs it; the modules loaded are
+# printed at exit (as in test_get_startup.py).
+MODULES_AT_EXIT = """
+import atexit, json, sys
+atexit.register(lambda: sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n"))
+sys.argv = ["tui-vault", *sys.argv[1:]]
+from tui_vault.cli import main
+sys.exit(main())
+"""
+
+
+def _get_modules(home: Path, env: dict[str, str | None]) -> tuple[str, set[str]]:
+    proc = subprocess.run(
+        [sys.executable, "-c", MODULES_AT_EXIT, "get", "A"],
+        capture_output=True,
+        env=clean_env(home, env),
+        cwd=home,
+        timeout=60,
+        check=False,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("MODULES "))
+    return proc.stdout, set(json.loads(line.removeprefix("MODULES ")))
+
+
+def test_a_get_through_the_agent_loads_only_the_client_on_top(
+    cli: CliRunner, home: Path, made_value: Made, agent_sock: AgentSocket
+) -> None:
+    """Next to the same `get` with TUI_VAULT_KEY, a `get` through the agent loads the agent
+    client and `_socket`, nothing else: not `socket` (its enums and selectors, ~5 ms), not
+    the status types (agent_status.py)."""
+    made = made_value
+    assert cli(["unlock"], env=with_key(made, agent_sock)).code == 0
+    out, through_agent = _get_modules(home, no_key(made, agent_sock))
+    assert out == VALUE + "\n"
+    out, with_env_key = _get_modules(home, with_key(made, agent_sock))
+    assert out == VALUE + "\n"
+    assert through_agent - with_env_key == {"_socket", "tui_vault.core.agent"}
+    assert "socket" not in through_agent and "selectors" not in through_agent
 
 
 def test_idle_timeout_resets_on_use_then_forgets(

@@ -14,27 +14,35 @@ JSON object (at most MAX_MESSAGE bytes). Requests: {"op": "put", "vault_id", "ke
 "vault_id"}, {"op": "lock"} (forget all), {"op": "status"}. Replies: {"ok": true, ...} or
 {"ok": false, "error": "..."}.
 
-This module imports nothing heavy: the agent server and every `get` load it.
+This module imports nothing heavy: the agent server and every `get` through the agent load
+it. A `get` spends its whole life in it for the agent's part, so it loads only what the rest
+of `get` loads anyway, plus `_socket` (the C module under `socket`: `socket` itself adds its
+enums, selectors (which opens and closes an epoll to pick a default), array and math, ~5 ms
+for nothing a client uses). The status types live in agent_status.py (two frozen
+dataclasses, ~2 ms to define), loaded by `status()` only.
 """
 
 from __future__ import annotations
 
+import _socket
 import base64
 import contextlib
 import errno
 import json
 import os
-import socket
 import stat
 import struct
 import sys
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_vault.core.errors import VaultError
+from tui_vault.core.hygiene import make_non_dumpable
+
+if TYPE_CHECKING:
+    from tui_vault.core.agent_status import AgentStatus
 
 ENV_SOCK = "TUI_VAULT_AGENT_SOCK"
 MAX_MESSAGE = 64 * 1024
@@ -43,6 +51,7 @@ START_TIMEOUT = 10.0
 _SUN_PATH_MAX = 100  # sockaddr_un holds 108 bytes; keep a margin
 _UCRED = struct.Struct("3i")  # pid, uid, gid
 _LENGTH = struct.Struct(">I")
+HEADER_SIZE = _LENGTH.size
 
 
 class AgentError(VaultError):
@@ -109,9 +118,15 @@ def short_address(path: Path) -> Iterator[str]:
         os.close(fd)
 
 
-def peer_credentials(sock: socket.socket) -> tuple[int, int]:
+def _unix_socket() -> _socket.socket:
+    """A Unix stream socket, close-on-exec (a `socket.socket` is the same object with Python
+    conveniences on top; every function here takes either)."""
+    return _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM | _socket.SOCK_CLOEXEC)
+
+
+def peer_credentials(sock: _socket.socket) -> tuple[int, int]:
     """(pid, uid) of the process at the other end."""
-    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
+    raw = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, _UCRED.size)
     pid, uid, _gid = _UCRED.unpack(raw)
     return pid, uid
 
@@ -119,14 +134,14 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int]:
 # --------------------------------------------------------------------------- wire
 
 
-def send_message(sock: socket.socket, message: dict[str, Any]) -> None:
+def send_message(sock: _socket.socket, message: dict[str, Any]) -> None:
     body = json.dumps(message, separators=(",", ":")).encode()
     if len(body) > MAX_MESSAGE:
         raise ProtocolError("message too large")
     sock.sendall(_LENGTH.pack(len(body)) + body)
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+def recv_exact(sock: _socket.socket, n: int) -> bytes:
     chunks: list[bytes] = []
     while n:
         chunk = sock.recv(min(n, 65536))
@@ -137,17 +152,28 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def recv_message(sock: socket.socket) -> dict[str, Any]:
-    (length,) = _LENGTH.unpack(_recv_exact(sock, _LENGTH.size))
+def message_length(header: bytes) -> int:
+    """The body's length from a message's 4-byte header; ProtocolError past MAX_MESSAGE."""
+    (length,) = _LENGTH.unpack(header)
     if length > MAX_MESSAGE:
         raise ProtocolError("message too large")
+    return int(length)
+
+
+def decode_body(body: bytes) -> dict[str, Any]:
+    """A message's body: UTF-8 JSON, an object."""
     try:
-        doc = json.loads(_recv_exact(sock, length).decode("utf-8"))
+        doc = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ProtocolError("not a JSON message") from None
     if not isinstance(doc, dict):
         raise ProtocolError("not a JSON object")
     return doc
+
+
+def recv_message(sock: _socket.socket) -> dict[str, Any]:
+    length = message_length(recv_exact(sock, _LENGTH.size))
+    return decode_body(recv_exact(sock, length))
 
 
 def encode_secret(key: bytes) -> str:
@@ -178,10 +204,16 @@ class NotRunning(Exception):
 
 
 def request(
-    message: dict[str, Any], sock_path: Path | None = None, timeout: float = CLIENT_TIMEOUT
+    message: dict[str, Any],
+    sock_path: Path | None = None,
+    timeout: float = CLIENT_TIMEOUT,
+    meanwhile: Callable[[], object] | None = None,
 ) -> dict[str, Any]:
     """Send one request and return the reply. NotRunning when nobody listens; AgentError when
-    something answers that must not be trusted or does not speak the protocol."""
+    something answers that must not be trusted or does not speak the protocol.
+
+    `meanwhile` is called between sending the request and reading the reply: work of the
+    caller's that then overlaps the agent's turn to answer, instead of waiting for it."""
     path = sock_path or socket_path()
     try:
         st = os.lstat(path)
@@ -191,7 +223,7 @@ def request(
         raise AgentError(f"cannot reach the agent socket {path}: {e.strerror}") from None
     if not stat.S_ISSOCK(st.st_mode):
         raise AgentError(f"{path} is not a socket; remove it or set {ENV_SOCK}")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    sock = _unix_socket()
     try:
         sock.settimeout(timeout)
         try:
@@ -208,6 +240,8 @@ def request(
             )
         try:
             send_message(sock, message)
+            if meanwhile is not None:
+                meanwhile()
             reply = recv_message(sock)
         except (OSError, ProtocolError) as e:
             reason = "no answer in time" if isinstance(e, TimeoutError) else "no valid answer"
@@ -226,9 +260,14 @@ def _ok(reply: dict[str, Any]) -> dict[str, Any]:
 
 def fetch_key(vault_id: str, sock_path: Path | None = None) -> bytes | None:
     """The key the agent holds for this vault, or None (no agent, not unlocked, any trouble:
-    the caller goes on to the keyring or a prompt, quietly)."""
+    the caller goes on to the keyring or a prompt, quietly).
+
+    The process is made non-dumpable (hygiene.make_non_dumpable, as unlock.open_with does
+    before it opens a vault) before the key can arrive, while the agent answers: no window
+    in which the key is in a process that other processes of the user may read, and the
+    ~2.5 ms that costs (ctypes) hides the agent's turn instead of adding to it."""
     try:
-        reply = request({"op": "get", "vault_id": vault_id}, sock_path)
+        reply = request({"op": "get", "vault_id": vault_id}, sock_path, meanwhile=make_non_dumpable)
     except (NotRunning, AgentError, OSError):
         return None
     if reply.get("ok") is not True:
@@ -256,73 +295,21 @@ def lock_all(sock_path: Path | None = None) -> int | None:
     return count if isinstance(count, int) else 0
 
 
-@dataclass(frozen=True)
-class Unlocked:
-    vault_id: str
-    path: str
-    idle_left: float | None  # seconds until it forgets without use; None: no idle limit
-    max_left: float  # seconds until it forgets at the latest
-    idle_seconds: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "vault_id": self.vault_id,
-            "path": self.path,
-            "idle_seconds_left": None if self.idle_left is None else round(self.idle_left),
-            "max_seconds_left": round(self.max_left),
-            "idle_timeout_seconds": None if self.idle_seconds is None else self.idle_seconds,
-        }
-
-
-@dataclass(frozen=True)
-class AgentStatus:
-    running: bool
-    pid: int | None = None
-    vaults: tuple[Unlocked, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "running": self.running,
-            "pid": self.pid,
-            "socket": str(socket_path()),
-            "vaults": [v.to_json() for v in self.vaults],
-        }
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
 def status(sock_path: Path | None = None) -> AgentStatus:
+    from tui_vault.core.agent_status import AgentStatus, from_reply
+
     try:
         reply = _ok(request({"op": "status"}, sock_path))
     except NotRunning:
         return AgentStatus(False)
-    vaults: list[Unlocked] = []
-    for item in reply.get("vaults") or []:
-        if not isinstance(item, dict) or not valid_vault_id(item.get("vault_id")):
-            continue
-        max_left = _number(item.get("max_left"))
-        vaults.append(
-            Unlocked(
-                vault_id=item["vault_id"],
-                path=str(item.get("path") or ""),
-                idle_left=_number(item.get("idle_left")),
-                max_left=max_left if max_left is not None else 0.0,
-                idle_seconds=_number(item.get("idle_seconds")),
-            )
-        )
-    pid = reply.get("pid")
-    return AgentStatus(True, pid if isinstance(pid, int) else None, tuple(vaults))
+    return from_reply(reply)
 
 
 def agent_pid(sock_path: Path | None = None) -> int | None:
     """The pid of the process of ours serving the socket (from SO_PEERCRED), or None (none,
     or another user's)."""
     path = sock_path or socket_path()
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    sock = _unix_socket()
     try:
         sock.settimeout(CLIENT_TIMEOUT)
         with short_address(path) as address:
