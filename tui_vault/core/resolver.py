@@ -13,8 +13,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tui_vault.core.bulk import paused_gc
 from tui_vault.core.cache import Cache, CacheEntry
@@ -37,8 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["ProviderFactory", "Resolution", "ResolveProgress", "Resolver", "Status"]
 
 
-@dataclass(frozen=True)
-class ResolveProgress:
+class ResolveProgress(NamedTuple):
+    """How far a request's fetches are (a NamedTuple: no dataclasses import)."""
+
     done: int
     total: int
     name: str
@@ -227,7 +227,7 @@ class Resolver:
         label = PROVIDERS[link.provider]
         why = f"{label} timed out" if error.reason is Reason.TIMED_OUT else f"{label} unreachable"
         result = value_result(name, entry.value, "stale")
-        return replace(result, detail=stale_note(age, why)), why
+        return result.replace(detail=stale_note(age, why)), why
 
     def _provider(self, name: str) -> Provider:
         p = self._providers.get(name)
