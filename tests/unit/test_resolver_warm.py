@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from concurrent.futures import Executor
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tui_vault.core.cache import Cache
-from tui_vault.core.model import Link, Reason
+from tui_vault.core.model import PROVIDERS, Link, Reason
 from tui_vault.core.resolution import Resolution, check_local, value_result
-from tui_vault.core.resolver import Resolver
+from tui_vault.core.resolver import Resolver, _fingerprint
 from tui_vault.core.vault import Vault
 from tui_vault.integrations.base import Provider
 
@@ -185,3 +187,35 @@ async def test_nothing_to_fetch_keeps_the_order_asked(
         resolver.close()
     assert got == expected
     assert list(got) == list(dict.fromkeys(names))
+
+
+PARAM_KEYS = st.sampled_from(["engine", "key", "path", "secret_id", "json_key", "ref", "pathx"])
+PARAM_VALUES = st.sampled_from(["", "secret", "app/db", "k", "prod/x"]) | st.text(max_size=6)
+
+
+@given(
+    st.sampled_from(sorted(PROVIDERS)),
+    st.dictionaries(PARAM_KEYS, PARAM_VALUES, max_size=4),
+)
+def test_the_resolvers_fingerprint_is_the_rule(provider: str, params: dict[str, str]) -> None:
+    """The resolver's shortcut for the usual shapes (one secret_id; HashiCorp's engine, key
+    and path) gives the cache key the rule gives, for every shape and order of params."""
+    link = Link(provider, params)
+    assert _fingerprint(provider, params) == rule_fingerprint(link) == link.fingerprint
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"secret_id": "a"},
+        {"secret_id": ""},
+        {"ref": "op://v/i/f"},
+        {"engine": "e", "key": "k", "path": "p"},
+        {"path": "p", "key": "k", "engine": "e"},
+        {"engine": "e", "key": "", "path": "p"},
+        {"engine": "e", "key": "k", "pathx": "p"},
+    ],
+)
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_the_resolvers_fingerprint_on_each_shape(provider: str, params: dict[str, str]) -> None:
+    assert _fingerprint(provider, params) == rule_fingerprint(Link(provider, params))
