@@ -126,8 +126,9 @@ class Resolver:
         with paused_gc():  # thousands of results built at once, none in a cycle
             for name in names:
                 secret = secrets.get(name)
-                # The usual secret (enabled, no domain list) needs none of check_local's
-                # checks: it is served as check_local would serve it, without the two calls.
+                # The usual secret (enabled, no domain list; or any, when the owner asks)
+                # passes all of check_local's checks: served as check_local would serve it,
+                # without its two calls. Every other secret goes through check_local.
                 if secret is not None and (
                     owner or (secret.enabled and not secret.allowed_domains)
                 ):
