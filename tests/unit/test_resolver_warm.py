@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from concurrent.futures import Executor
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tui_vault.core.cache import Cache
-from tui_vault.core.model import Link, Reason
+from tui_vault.core.model import PROVIDERS, Link, Reason
 from tui_vault.core.resolution import Resolution, check_local, value_result
-from tui_vault.core.resolver import Resolver
+from tui_vault.core.resolver import Resolver, _fingerprint
 from tui_vault.core.vault import Vault
 from tui_vault.integrations.base import Provider
 
@@ -56,12 +58,23 @@ LINKS: dict[str, Link] = {
 }
 
 
+LOCALS = ["LOCAL", "LOCAL_EMPTY", "LOCAL_RESTRICTED", "OFF", "OFF_LINK", "RESTRICTED", "NOPE"]
+
+
 @pytest.fixture
 def filled(vault: Vault) -> Vault:
     for name, lnk in LINKS.items():
         vault.link(name, lnk)
     vault.set_value("LOCAL", "local-value")
+    vault.set_value("LOCAL_EMPTY", "")
     vault.set_value("OFF", "x", enabled=False)
+    vault.set_value("LOCAL_RESTRICTED", "r-value")
+    vault.change(
+        lambda d: d.secrets.__setitem__(
+            "LOCAL_RESTRICTED",
+            d.secrets["LOCAL_RESTRICTED"].touched(allowed_domains=["api.example.com"]),
+        )
+    )
     vault.link("OFF_LINK", LINKS["A_PLAIN"])
     vault.change(
         lambda d: d.secrets.__setitem__("OFF_LINK", d.secrets["OFF_LINK"].touched(enabled=False))
@@ -78,13 +91,19 @@ def filled(vault: Vault) -> Vault:
 
 
 def model(
-    vault: Vault, cache: Cache, names: list[str], ttl: float, now: float, url: str | None
+    vault: Vault,
+    cache: Cache,
+    names: list[str],
+    ttl: float,
+    now: float,
+    url: str | None,
+    owner: bool = False,
 ) -> dict[str, Resolution]:
     out: dict[str, Resolution] = {}
     entries = cache.entries()
-    for name in names:
+    for name in dict.fromkeys(names):
         secret = vault.data.secrets.get(name)
-        early = check_local(name, secret, url)
+        early = check_local(name, secret, url, owner)
         if early is not None:
             out[name] = early
             continue
@@ -105,15 +124,16 @@ def model(
     return out
 
 
+@pytest.mark.parametrize("owner", [False, True])
 @pytest.mark.parametrize("ttl_minutes", [0, 30])
-@pytest.mark.parametrize("url", [None, "https://api.example.com/x"])
+@pytest.mark.parametrize("url", [None, "https://api.example.com/x", "https://other.example/"])
 async def test_warm_cache_results_follow_the_rule(
-    filled: Vault, ttl_minutes: float, url: str | None
+    filled: Vault, ttl_minutes: float, url: str | None, owner: bool
 ) -> None:
     now = time.time()
     ttl = ttl_minutes * 60
     ages = [10.0, ttl - 5, ttl + 5, 3 * 3600.0]  # fresh, about to expire, expired, old
-    names = [*LINKS, "LOCAL", "OFF", "OFF_LINK", "RESTRICTED", "NOPE"]
+    names = [*LINKS, *LOCALS]
     for i, name in enumerate(LINKS):
         if i % 5 == 4:
             continue  # no entry at all
@@ -121,7 +141,7 @@ async def test_warm_cache_results_follow_the_rule(
         fp = rule_fingerprint(LINKS[name])
         cache.put_many({fp: f"cached:{name}"}, now=now - ages[i % len(ages)])
     cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
-    expected = model(filled, cache, names, ttl, time.time(), url)
+    expected = model(filled, cache, names, ttl, time.time(), url, owner)
     resolver = Resolver(
         filled,
         Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id),
@@ -129,11 +149,73 @@ async def test_warm_cache_results_follow_the_rule(
         provider_factory=echo_factory,
     )
     try:
-        got = await resolver.resolve(names, url)
+        got = await resolver.resolve(names, url, owner=owner)
     finally:
         resolver.close()
     assert got == expected
     assert list(got) == names
+    for n in names:  # field by field too (== is the class's own)
+        assert repr(got[n]) == repr(expected[n]) and got[n].value == expected[n].value
     origins = {r.origin for r in got.values()}
     assert ("cache" in origins) == (ttl_minutes > 0)
     assert "fetched" in origins
+
+
+@pytest.mark.parametrize("owner", [False, True])
+@pytest.mark.parametrize("url", [None, "https://api.example.com/x"])
+async def test_nothing_to_fetch_keeps_the_order_asked(
+    filled: Vault, url: str | None, owner: bool
+) -> None:
+    """Every name cached or decided locally (no fetch at all): the result holds each name
+    once, in the order first asked, as when some are fetched."""
+    now = time.time()
+    cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
+    cache.put_many({rule_fingerprint(lnk): f"cached:{n}" for n, lnk in LINKS.items()}, now=now)
+    names = ["NOPE", "Z_ONE", "LOCAL", "H_USUAL", "LOCAL", "OFF", "A_JSON", "NOPE", "GONE"]
+    names += ["LOCAL_RESTRICTED", "LOCAL_EMPTY", "RESTRICTED", "OFF_LINK", "H_ORDER"]
+    expected = model(filled, cache, names, 1800, now, url, owner)
+    assert all(r.origin != "fetched" for r in expected.values())
+    resolver = Resolver(
+        filled,
+        Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id),
+        ttl_minutes=30,
+        provider_factory=echo_factory,
+    )
+    try:
+        got = await resolver.resolve(names, url, owner=owner)
+    finally:
+        resolver.close()
+    assert got == expected
+    assert list(got) == list(dict.fromkeys(names))
+
+
+PARAM_KEYS = st.sampled_from(["engine", "key", "path", "secret_id", "json_key", "ref", "pathx"])
+PARAM_VALUES = st.sampled_from(["", "secret", "app/db", "k", "prod/x"]) | st.text(max_size=6)
+
+
+@given(
+    st.sampled_from(sorted(PROVIDERS)),
+    st.dictionaries(PARAM_KEYS, PARAM_VALUES, max_size=4),
+)
+def test_the_resolvers_fingerprint_is_the_rule(provider: str, params: dict[str, str]) -> None:
+    """The resolver's shortcut for the usual shapes (one secret_id; HashiCorp's engine, key
+    and path) gives the cache key the rule gives, for every shape and order of params."""
+    link = Link(provider, params)
+    assert _fingerprint(provider, params) == rule_fingerprint(link) == link.fingerprint
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"secret_id": "a"},
+        {"secret_id": ""},
+        {"ref": "op://v/i/f"},
+        {"engine": "e", "key": "k", "path": "p"},
+        {"path": "p", "key": "k", "engine": "e"},
+        {"engine": "e", "key": "", "path": "p"},
+        {"engine": "e", "key": "k", "pathx": "p"},
+    ],
+)
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_the_resolvers_fingerprint_on_each_shape(provider: str, params: dict[str, str]) -> None:
+    assert _fingerprint(provider, params) == rule_fingerprint(Link(provider, params))

@@ -13,13 +13,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tui_vault.core.bulk import paused_gc
 from tui_vault.core.cache import Cache, CacheEntry
 from tui_vault.core.errors import VaultError
-from tui_vault.core.model import PROVIDERS, Link, Reason, Secret, link_fingerprint
+from tui_vault.core.model import PROVIDERS, Link, Reason, link_fingerprint
 from tui_vault.core.providers import FetchError, Provider, ProviderFactory
 from tui_vault.core.references import find_references, render
 from tui_vault.core.resolution import (
@@ -37,8 +36,9 @@ if TYPE_CHECKING:
 __all__ = ["ProviderFactory", "Resolution", "ResolveProgress", "Resolver", "Status"]
 
 
-@dataclass(frozen=True)
-class ResolveProgress:
+class ResolveProgress(NamedTuple):
+    """How far a request's fetches are (a NamedTuple: no dataclasses import)."""
+
     done: int
     total: int
     name: str
@@ -121,44 +121,52 @@ class Resolver:
         # The cache's entries and the clock read once for the whole request (Cache.get per
         # reference would re-check the file's stamp and the time 10,000 times); the entries
         # only when a linked reference needs them (local ones never read the cache file).
-        entries: dict[str, CacheEntry] | None = None
+        lookup: Callable[[str], CacheEntry | None] | None = None
         ttl, now = self.ttl_seconds, time.time()
         with paused_gc():  # thousands of results built at once, none in a cycle
             for name in names:
                 secret = secrets.get(name)
-                early = self._check_local(name, secret, url, owner)
-                if early is not None:
-                    results[name] = early
-                    continue
-                assert secret is not None and secret.link is not None
-                link = secret.link
-                if link.provider not in integrations:
+                # The usual secret (enabled, no domain list; or any, when the owner asks)
+                # passes all of check_local's checks: served as check_local would serve it,
+                # without its two calls. Every other secret goes through check_local.
+                if secret is not None and (
+                    owner or (secret.enabled and not secret.allowed_domains)
+                ):
+                    link = secret.link
+                    if link is None:
+                        results[name] = value_result(name, secret.value, "local")
+                        continue
+                else:
+                    early = check_local(name, secret, url, owner)
+                    if early is not None:
+                        results[name] = early
+                        continue
+                    assert secret is not None and secret.link is not None
+                    link = secret.link
+                provider = link.provider
+                if provider not in integrations:
                     # Checked before the cache: disconnecting must stop references resolving.
                     results[name] = Resolution(
                         name,
                         "unresolved",
                         reason=Reason.DISCONNECTED,
-                        detail=f"connect {PROVIDERS[link.provider]} to resolve it",
+                        detail=f"connect {PROVIDERS[provider]} to resolve it",
                     )
                     continue
-                if entries is None:
-                    entries = self.cache.entries() if self.cache is not None else {}
-                cached = entries.get(link_fingerprint(link.provider, link.params))
+                if lookup is None:
+                    lookup = (self.cache.entries() if self.cache is not None else {}).get
+                cached = lookup(_fingerprint(provider, link.params))
                 # cached.expires_in(ttl, now) > 0, without two calls per reference
                 if cached is not None and ttl > 0 and now - cached.fetched < ttl:
                     results[name] = value_result(name, cached.value, "cache")
                 else:
-                    to_fetch[link.provider].append((name, link))
-        if to_fetch:
-            results.update(await self._fetch_all(to_fetch))
+                    to_fetch[provider].append((name, link))
+        if not to_fetch:
+            return results  # each name once, in order: already the order asked for
+        results.update(await self._fetch_all(to_fetch))
         return {n: results[n] for n in names}
 
     # ------------------------------------------------------------------ internals
-
-    def _check_local(
-        self, name: str, secret: Secret | None, url: str | None, owner: bool = False
-    ) -> Resolution | None:
-        return check_local(name, secret, url, owner)
 
     async def _fetch_all(self, groups: dict[str, list[tuple[str, Link]]]) -> dict[str, Resolution]:
         total = sum(len(v) for v in groups.values())
@@ -227,7 +235,7 @@ class Resolver:
         label = PROVIDERS[link.provider]
         why = f"{label} timed out" if error.reason is Reason.TIMED_OUT else f"{label} unreachable"
         result = value_result(name, entry.value, "stale")
-        return replace(result, detail=stale_note(age, why)), why
+        return result.replace(detail=stale_note(age, why)), why
 
     def _provider(self, name: str) -> Provider:
         p = self._providers.get(name)
@@ -293,6 +301,22 @@ class Resolver:
             settle(link, value)
 
         await asyncio.gather(*(one(link) for link in links))
+
+
+def _fingerprint(provider: str, params: dict[str, str]) -> str:
+    """link_fingerprint(provider, params), with its two usual shapes tested first."""
+    if len(params) == 1:
+        if sid := params.get("secret_id"):
+            return f"{provider}:secret_id={sid}"
+    elif len(params) == 3 and provider == "hashicorp":
+        try:
+            engine, key, path = params["engine"], params["key"], params["path"]
+        except KeyError:
+            pass
+        else:
+            if engine and key and path:
+                return f"hashicorp:engine={engine},key={key},path={path}"
+    return link_fingerprint(provider, params)
 
 
 def _as_fetch_error(e: BaseException, label: str) -> FetchError:
