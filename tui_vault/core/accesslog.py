@@ -31,13 +31,13 @@ import stat
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_vault.core import crypto
 from tui_vault.core.display import visible as visible  # names and notes shown escaped
 from tui_vault.core.errors import StorageError, VaultError
+from tui_vault.core.frozen import Frozen
 from tui_vault.core.store import atomic_write, file_lock
 
 if TYPE_CHECKING:
@@ -57,12 +57,22 @@ class LogTampered(VaultError):
     """The log's chain is broken: a record was edited, removed, reordered or cut off."""
 
 
-@dataclass(frozen=True)
-class LogPaths:
+class LogPaths(Frozen):
+    """The log's four files beside one vault (frozen)."""
+
+    _fields = ("log", "previous", "head", "lock")
+    __slots__ = _fields
+
     log: Path
     previous: Path
     head: Path
     lock: Path
+
+    def __init__(self, log: Path, previous: Path, head: Path, lock: Path) -> None:
+        object.__setattr__(self, "log", log)
+        object.__setattr__(self, "previous", previous)
+        object.__setattr__(self, "head", head)
+        object.__setattr__(self, "lock", lock)
 
     @classmethod
     def beside(cls, vault_path: Path) -> LogPaths:
@@ -79,23 +89,88 @@ class LogPaths:
         return (self.log, self.previous, self.head, self.lock)
 
 
-@dataclass
+# Record and LogReading are plain (mutable, unhashable, equal by their fields) classes, not
+# dataclasses: core/frozen.py says why.
+
+_RECORD_FIELDS = (
+    "time",
+    "action",
+    "names",
+    "outcome",
+    "details",
+    "argv",
+    "tty",
+    "ssh_client",
+    "pid",
+    "seq",
+)
+
+
 class Record:
     """One resolution: who asked for which names and how it ended. Never a value."""
+
+    __slots__ = _RECORD_FIELDS
 
     time: float
     action: str
     names: list[str]
     outcome: str  # "resolved" or "unresolved"
-    details: dict[str, str] = field(default_factory=dict)  # name -> resolved/empty/reason
-    argv: list[str] = field(default_factory=list)
-    tty: str | None = None
-    ssh_client: str | None = None
-    pid: int = 0
-    seq: int = 0
+    details: dict[str, str]  # name -> resolved/empty/reason
+    argv: list[str]
+    tty: str | None
+    ssh_client: str | None
+    pid: int
+    seq: int
+
+    def __init__(
+        self,
+        time: float,
+        action: str,
+        names: list[str],
+        outcome: str,
+        details: dict[str, str] | None = None,
+        argv: list[str] | None = None,
+        tty: str | None = None,
+        ssh_client: str | None = None,
+        pid: int = 0,
+        seq: int = 0,
+    ) -> None:
+        self.time = time
+        self.action = action
+        self.names = names
+        self.outcome = outcome
+        self.details = {} if details is None else details
+        self.argv = [] if argv is None else argv
+        self.tty = tty
+        self.ssh_client = ssh_client
+        self.pid = pid
+        self.seq = seq
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _RECORD_FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in _RECORD_FIELDS)
+        return f"Record({inner})"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field, in order; the lists and the dict copied (as dataclasses.asdict)."""
+        return {
+            "time": self.time,
+            "action": self.action,
+            "names": list(self.names),
+            "outcome": self.outcome,
+            "details": dict(self.details),
+            "argv": list(self.argv),
+            "tty": self.tty,
+            "ssh_client": self.ssh_client,
+            "pid": self.pid,
+            "seq": self.seq,
+        }
 
     @classmethod
     def from_json(cls, doc: Any) -> Record:
@@ -116,12 +191,27 @@ class Record:
         return rec
 
 
-@dataclass
 class LogReading:
     """What `read_log` found: the records whose chain holds, and what broke it (if anything)."""
 
+    __slots__ = ("problem", "records")
+
     records: list[Record]
-    problem: str | None = None
+    problem: str | None
+
+    def __init__(self, records: list[Record], problem: str | None = None) -> None:
+        self.records = records
+        self.problem = problem
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogReading) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.records, self.problem) == (other.records, other.problem)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LogReading(records={self.records!r}, problem={self.problem!r})"
 
 
 # ------------------------------------------------------------------ what a record says

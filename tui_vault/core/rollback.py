@@ -23,10 +23,10 @@ import hmac
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from tui_vault.core.errors import StorageError, VaultError
+from tui_vault.core.frozen import Frozen
 
 RECORD_PURPOSE = "generation-record"
 MAX_RECORD_BYTES = 4096
@@ -53,20 +53,38 @@ def records_dir() -> Path:
     return user_dir("XDG_STATE_HOME") / "generations"  # platformdirs' user state path
 
 
-@dataclass(frozen=True)
-class Record:
-    vault_generation: int = 0
-    vault_digest: str = ""
-    cache_generation: int = 0
+class Record(Frozen):
+    """The newest generations (and digest) this machine has opened (frozen)."""
+
+    _fields = ("vault_generation", "vault_digest", "cache_generation")
+    __slots__ = _fields
+
+    vault_generation: int
+    vault_digest: str
+    cache_generation: int
+
+    def __init__(
+        self, vault_generation: int = 0, vault_digest: str = "", cache_generation: int = 0
+    ) -> None:
+        object.__setattr__(self, "vault_generation", vault_generation)
+        object.__setattr__(self, "vault_digest", vault_digest)
+        object.__setattr__(self, "cache_generation", cache_generation)
 
 
-@dataclass(frozen=True)
-class Rollback:
-    """What was found against what this machine remembers."""
+class Rollback(Frozen):
+    """What was found against what this machine remembers (frozen)."""
+
+    _fields = ("path", "found", "newest")
+    __slots__ = _fields
 
     path: str
     found: int
     newest: int
+
+    def __init__(self, path: str, found: int, newest: int) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "found", found)
+        object.__setattr__(self, "newest", newest)
 
     def describe(self) -> str:
         if self.found == self.newest:
