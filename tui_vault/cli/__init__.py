@@ -10,19 +10,21 @@ module per command group, each with its handlers and a `register(add)`.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tui_vault.cli import parser as _parser
 from tui_vault.cli.common import PROG, Command, say, vault_path
 from tui_vault.cli.parser import build_parser
 from tui_vault.core.errors import ExitCode, VaultError
 from tui_vault.core.hygiene import take_env_key
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["build_parser", "entry", "main"]
 
