@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -421,7 +420,7 @@ class AccessLog:
                 with contextlib.suppress(LogTampered):
                     tail = self._open_line(last_line, None, None)
                     if tail.seq > seq:
-                        seq, last = tail.seq, hashlib.sha256(last_line).digest()
+                        seq, last = tail.seq, crypto.sha256(last_line)
             if size >= self.segment_limit:
                 # Rotate: the current segment becomes the previous one (the older previous
                 # is dropped); the next record chains on to its last line. The head moves
@@ -435,7 +434,7 @@ class AccessLog:
                 rec.argv = [*rec.argv[:8], "[…]"]
                 line = self._seal_line(rec, last)
             self._append_line(line, truncate=False)  # flushed before the head names it
-            self._write_head(rec.seq, hashlib.sha256(line).digest(), start, behind_ok=True)
+            self._write_head(rec.seq, crypto.sha256(line), start, behind_ok=True)
             return rec
 
     def _append_line(self, line: bytes, truncate: bool) -> None:
@@ -502,7 +501,7 @@ class AccessLog:
             with contextlib.suppress(FileNotFoundError):
                 self.paths.previous.unlink()
             self._append_line(line, truncate=True)
-            self._write_head(rec.seq, hashlib.sha256(line).digest(), rec.seq)
+            self._write_head(rec.seq, crypto.sha256(line), rec.seq)
             return rec
 
     # -------------------------------------------------------------- reading
@@ -530,7 +529,7 @@ class AccessLog:
             except LogTampered as e:
                 return LogReading(records, e.message)
             records.append(rec)
-            prev = hashlib.sha256(line).digest()
+            prev = crypto.sha256(line)
             expect = rec.seq + 1
         if head is None:
             return LogReading(records, "the log's checkpoint is missing")

@@ -18,8 +18,6 @@ a replayed older cache file is ignored like a damaged one.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 from collections.abc import Iterator
@@ -118,14 +116,20 @@ class Guard:
         self.directory = directory or records_dir()
         self.path = self.directory / f"{vault_id}.json"
 
-    def _mac(self, rec: Record) -> str:
-        body = json.dumps(
+    def _body(self, rec: Record) -> bytes:
+        """What the record's MAC authenticates."""
+        return json.dumps(
             [self.vault_id, rec.vault_generation, rec.vault_digest, rec.cache_generation]
         ).encode()
-        return hmac.new(self._key, body, hashlib.sha256).hexdigest()
+
+    def _mac(self, rec: Record) -> str:
+        from tui_vault.core.crypto import hmac_sha256
+
+        return hmac_sha256(self._key, self._body(rec)).hex()
 
     def load(self) -> Record | None:
         """The record, or None (none yet, unreadable, or not authenticated by this key)."""
+        from tui_vault.core.crypto import hmac_sha256_verify
         from tui_vault.core.store import read_file
 
         try:
@@ -133,7 +137,10 @@ class Guard:
             rec = Record(
                 int(doc["vault_generation"]), str(doc["vault_digest"]), int(doc["cache_generation"])
             )
-            ok = hmac.compare_digest(str(doc["mac"]), self._mac(rec))
+            # The MAC as written (_mac: lowercase hex), compared in constant time.
+            text = str(doc["mac"])
+            mac = bytes.fromhex(text)
+            ok = mac.hex() == text and hmac_sha256_verify(self._key, self._body(rec), mac)
         except (OSError, VaultError, ValueError, KeyError, TypeError):
             return None
         return rec if ok else None
