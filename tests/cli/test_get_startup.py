@@ -132,13 +132,16 @@ DATACLASSES_PENDING = {
 
 
 def test_a_plain_get_imports_no_argparse_and_no_dataclasses(made: Made, home: Path) -> None:
-    """`dataclasses` loads inspect (ast, dis, tokenize): ~10 ms of a plain local `get`, and
-    argparse ~2 ms; neither is needed to read one value (core/frozen.py, parser.plain_get)."""
+    """`dataclasses` loads inspect (ast, dis, tokenize): ~10 ms of a plain local `get`;
+    argparse ~2 ms, ctypes ~2, hmac (and hashlib's OpenSSL) ~4; none is needed to read one
+    value (core/frozen.py, parser.plain_get, hygiene._prctl, crypto.sha256)."""
     made.vault.set_value("api", "marker-value-1")
     made.vault.set_value("web", "marker-value-2", allowed_domains="example.com")
     out, modules, importers = _get_watched(made.env, home, "get", "api")
     assert out == "marker-value-1\n"
     assert "argparse" not in modules and not importers["argparse"]
+    assert "ctypes" not in modules  # prctl through _ctypes (core/hygiene.py: _prctl)
+    assert "hmac" not in modules  # core/crypto.py: sha256, hmac_sha256
     assert set(importers["dataclasses"]) <= DATACLASSES_PENDING
     assert set(importers["inspect"]) <= {"dataclasses"}
     if not importers["dataclasses"]:
