@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui_vault.core import accesslog, rollback, unlock
+from tui_vault.core.errors import ExitCode, UsageError, VaultError
 from tui_vault.core.frozen import Frozen
 from tui_vault.core.settings import SETTINGS_FIELDS, Settings, settings_from_dict
 
@@ -290,3 +291,11 @@ def test_frozen_base_compares_only_its_own_class() -> None:
     assert A(1) != B(1) and B(1) == B(1)
     assert repr(B(1)) == "B(x=1)"
     assert A(1) != (1,)
+
+
+def test_exit_codes_are_the_designs_ints() -> None:
+    """ExitCode is plain ints now (was an IntEnum): DESIGN.md §5's numbers."""
+    codes = (ExitCode.OK, ExitCode.ERROR, ExitCode.USAGE, ExitCode.BAD_KEY, ExitCode.UNRESOLVED)
+    assert codes == (0, 1, 2, 3, 4)
+    assert all(type(c) is int for c in codes)
+    assert VaultError("x").exit_code == 1 and UsageError("x").exit_code == 2

@@ -47,7 +47,8 @@ SEGMENT_LIMIT = 1024 * 1024
 """Rotate the current segment once it is this large (the log holds at most about twice it)."""
 MAX_LINE_BYTES = 64 * 1024
 _ZERO = b"\0" * 32
-_REF = re.compile(r"\{\{\s*vault:[^}]*\}\}")
+# A reference in an argument; compiled (re's cache) only when an argument holds "{{".
+_REF = r"\{\{\s*vault:[^}]*\}\}"
 ELIDED = "[elided]"
 ACTIONS = ("get", "inject", "run", "copy", "reveal", "clear")
 
@@ -223,8 +224,10 @@ def elide_argv(argv: Sequence[str], values: Iterable[str]) -> list[str]:
     for arg in argv:
         if any(v in arg for v in shown):
             out.append(ELIDED)
+        elif "{{" in arg:
+            out.append(re.sub(_REF, "{{vault:…}}", arg))
         else:
-            out.append(_REF.sub("{{vault:…}}", arg))
+            out.append(arg)
     return out
 
 
