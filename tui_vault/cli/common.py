@@ -262,6 +262,9 @@ def resolve_names(
     settings = load_settings_or_defaults()
     result = resolve_local(vault.data.secrets, names, url)
     if result is None:
+        from tui_vault.cli import resume_collector
+
+        resume_collector()  # providers, asyncio: the collector back (paused for a local get)
         session = session_for(vault, settings)
         try:
             result = session.resolve_blocking(names, url)
