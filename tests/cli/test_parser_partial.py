@@ -144,7 +144,8 @@ def test_plain_get_reads_like_the_parser(argv: list[str]) -> None:
     # Its namespace (no argparse.Namespace: argparse is not loaded for it) equals the
     # parser's, either way round, and differs from one that differs.
     plain, parsed = plain_get(argv), build_parser().parse_args(argv)
-    assert plain == parsed and parsed == plain and not plain != parsed
+    assert plain == parsed and parsed == plain
+    assert (plain != parsed) is False and (parsed != plain) is False
     assert repr(plain) == repr(parsed)
     assert ("name" in plain) and ("nosuch" not in plain)
     parsed.name = "other"
