@@ -142,6 +142,7 @@ def test_a_plain_get_imports_no_argparse_and_no_dataclasses(made: Made, home: Pa
     assert "argparse" not in modules and not importers["argparse"]
     assert "ctypes" not in modules  # prctl through _ctypes (core/hygiene.py: _prctl)
     assert "hmac" not in modules  # core/crypto.py: sha256, hmac_sha256
+    assert "unicodedata" not in modules  # core/display.py: only for a text to escape
     assert set(importers["dataclasses"]) <= DATACLASSES_PENDING
     assert set(importers["inspect"]) <= {"dataclasses"}
     if not importers["dataclasses"]:
