@@ -11,16 +11,20 @@ module per command group, each with its handlers and a `register(add)`.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn
 
+# typing.TYPE_CHECKING without importing typing: its import alone set off 8 collections
+# (one of them over everything the interpreter's start made), ~1.7 ms, before main() could
+# pause the collector. mypy and ruff read the name as typing's.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
+    from typing import Any, NoReturn
 
     from tui_vault.cli.parser import build_parser as build_parser
 
-# This module imports next to nothing (sys, typing): what a command needs is imported by
-# main(), after it has told the collector to wait (see _pause_collector). `build_parser`
+# This module imports next to nothing (sys): what a command needs is imported by main(),
+# after it has told the collector to wait (see _pause_collector). `build_parser`
 # (parser.build_parser; tests may replace it here with a prebuilt parser) is looked up on
 # first use, by __getattr__.
 
