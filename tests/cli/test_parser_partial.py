@@ -104,11 +104,14 @@ def test_get_imports_no_other_command_module() -> None:
         "parser_for(['get', 'X']).parse_args(['get', 'X'])\n"
         "print(sorted(m for m in sys.modules if m.startswith('tui_vault.cli.')))"
     )
+    # cli.argparser is the parser's class (with argparse), no command module.
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     ).stdout
     assert (
-        out.strip() == "['tui_vault.cli.common', 'tui_vault.cli.parser', 'tui_vault.cli.secrets']"
+        out.strip()
+        == "['tui_vault.cli.argparser', 'tui_vault.cli.common', 'tui_vault.cli.parser', "
+        "'tui_vault.cli.secrets']"
     )
 
 
@@ -138,6 +141,15 @@ def _plain(argv: list[str]) -> tuple[object, ...] | None:
 )
 def test_plain_get_reads_like_the_parser(argv: list[str]) -> None:
     assert _plain(argv) == _outcome(build_parser(), argv)
+    # Its namespace (no argparse.Namespace: argparse is not loaded for it) equals the
+    # parser's, either way round, and differs from one that differs.
+    plain, parsed = plain_get(argv), build_parser().parse_args(argv)
+    assert plain == parsed and parsed == plain
+    assert (plain != parsed) is False and (parsed != plain) is False
+    assert repr(plain) == repr(parsed)
+    assert ("name" in plain) and ("nosuch" not in plain)
+    parsed.name = "other"
+    assert plain != parsed and parsed != plain
 
 
 @pytest.mark.parametrize(

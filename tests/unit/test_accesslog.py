@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import MARKER, REPO
 from tui_vault.core.accesslog import (
@@ -313,3 +316,19 @@ def test_writing_to_a_tampered_log_warns_and_points_at_log_clear(vault: Vault) -
     log.clear(make_record("clear", outcome="cleared"))
     assert record_access(vault, rec()) is None
     assert [r.action for r in log.read().records] == ["clear", "get"]
+
+
+_OLD_REF = re.compile(r"\{\{\s*vault:[^}]*\}\}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet="{} vault:ab\n", max_size=20), max_size=5),
+    st.lists(st.sampled_from(["", "a", "vault", "{{"]), max_size=2),
+)
+def test_elide_argv_is_the_regex_on_every_argument(argv: list[str], values: list[str]) -> None:
+    """The reference pattern runs only on arguments holding "{{" (it needs them): the same
+    argv as running it on each (the old elide_argv)."""
+    shown = [v for v in values if v]
+    old = [ELIDED if any(v in a for v in shown) else _OLD_REF.sub("{{vault:…}}", a) for a in argv]
+    assert elide_argv(argv, values) == old

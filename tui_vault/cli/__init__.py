@@ -10,24 +10,39 @@ module per command group, each with its handlers and a `register(add)`.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
-from typing import NoReturn
 
-from tui_vault.cli import parser as _parser
-from tui_vault.cli.common import PROG, Command, say, vault_path
-from tui_vault.cli.parser import build_parser
-from tui_vault.core.errors import ExitCode, VaultError
-from tui_vault.core.hygiene import take_env_key
+# typing.TYPE_CHECKING without importing typing: its import alone set off 8 collections
+# (one of them over everything the interpreter's start made), ~1.7 ms, before main() could
+# pause the collector. mypy and ruff read the name as typing's.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import Any, NoReturn
+
+    from tui_vault.cli.parser import build_parser as build_parser
+
+# This module imports next to nothing (sys): what a command needs is imported by main(),
+# after it has told the collector to wait (see _pause_collector). `build_parser`
+# (parser.build_parser; tests may replace it here with a prebuilt parser) is looked up on
+# first use, by __getattr__.
 
 __all__ = ["build_parser", "entry", "main"]
 
 
+def __getattr__(name: str) -> Any:
+    if name == "build_parser":
+        from tui_vault.cli.parser import build_parser
+
+        return build_parser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tui_vault.cli.common import vault_path
     from tui_vault.integrations import provider_factory
     from tui_vault.ui.app import make_app
 
@@ -40,26 +55,61 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; argv None: this process's own command line (then, on the way out,
-    the objects left are frozen, see _freeze_for_exit)."""
+    """Run one command; argv None: this process's own command line (then the collector
+    waits while it starts, and on the way out the objects left are frozen: see
+    _pause_collector and _freeze_for_exit)."""
     if argv is not None:
         return _run(list(argv))
+    _pause_collector()
     try:
         return _run(sys.argv[1:])
     finally:
         _freeze_for_exit()
 
 
+_collector_paused = False
+
+
+def _pause_collector() -> None:
+    """Turn the cyclic collector off while the process's own command starts; it stays off
+    for a plain `get` of a local secret, and resume_collector turns it on again for
+    anything else (the parser's commands, the TUI, a linked secret's session).
+
+    A local `get` allocates its ~120 modules' objects and one vault's secrets, none of them
+    garbage a collection could free (the secrets hold no reference cycles; reference
+    counting frees them), yet the collector ran ~18 young and 2 middle collections over
+    them: ~4 ms of CPU (bench/PROFILING.md, round 4, `pget`). A caller of main(argv)
+    (tests, in-process) keeps its collector as it is.
+    """
+    global _collector_paused
+    import gc
+
+    if gc.isenabled():
+        gc.disable()
+        _collector_paused = True
+
+
+def resume_collector() -> None:
+    """The cyclic collector on again if main() paused it (otherwise nothing)."""
+    global _collector_paused
+    if _collector_paused:
+        import gc
+
+        gc.enable()
+        _collector_paused = False
+
+
 def _freeze_for_exit() -> None:
     """Move every object left to the GC's permanent generation just before the process ends.
 
     Interpreter shutdown runs the cyclic collector over everything the command imported
-    (several passes while modules are torn down): 25-35 ms of CPU at the end of a local
-    `get` (bench/PROFILING.md, round 3, `pget`). Frozen objects are still freed by
-    reference counting; what only a collection would reclaim is reclaimed by the process
-    exiting. Files are never left to a collector: every write goes through os.write or a
-    `with` block, and stdout/stderr are flushed by the interpreter. Only for a process's own
-    command line: a caller of main(argv) (tests, in-process) keeps its collector as it was.
+    (several passes while modules are torn down, whether the collector is enabled or not):
+    25-35 ms of CPU at the end of a local `get` (bench/PROFILING.md, round 3, `pget`).
+    Frozen objects are still freed by reference counting; what only a collection would
+    reclaim is reclaimed by the process exiting. Files are never left to a collector: every
+    write goes through os.write or a `with` block, and stdout/stderr are flushed by the
+    interpreter. Only for a process's own command line: a caller of main(argv) (tests,
+    in-process) keeps its collector as it was.
     """
     import gc
 
@@ -67,14 +117,22 @@ def _freeze_for_exit() -> None:
 
 
 def _run(argv: list[str]) -> int:
+    from tui_vault.core.hygiene import take_env_key
+
     # First of all: TUI_VAULT_KEY leaves the environment (and the block /proc/<pid>/environ
     # shows), before any SDK is imported or any child started.
     take_env_key()
-    # Tests may swap build_parser for a prebuilt one: then that one parses everything.
-    own_parser = build_parser is _parser.build_parser
+    from tui_vault.cli import parser as _parser
+    from tui_vault.cli.common import PROG, Command, say
+    from tui_vault.core.errors import ExitCode, VaultError
+
+    # Tests may swap build_parser (here) for a prebuilt one: then that one parses everything.
+    swapped = globals().get("build_parser", _parser.build_parser)
+    own_parser = swapped is _parser.build_parser
     args = _parser.plain_get(argv) if own_parser else None
     if args is None:
-        parser = _parser.parser_for(argv) if own_parser else build_parser()
+        resume_collector()  # only a plain `get` goes on without it
+        parser = _parser.parser_for(argv) if own_parser else swapped()
         args = parser.parse_args(argv)
     for attr in ("vault", "key_file"):
         if not hasattr(args, attr):
@@ -92,10 +150,14 @@ def _run(argv: list[str]) -> int:
         say(f"{PROG}: interrupted")
         return 130
     except BrokenPipeError:
+        import contextlib
+
         with contextlib.suppress(OSError):
             sys.stderr.close()
         return 1
     except Exception as e:  # the last line of defence: one line, no traceback, no message text
+        import os
+
         if os.environ.get("TUI_VAULT_DEBUG"):
             raise
         say(

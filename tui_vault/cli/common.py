@@ -3,23 +3,23 @@ resolving references and writing private files."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui_vault.core.errors import (
-    ExitCode,
     NoKeyError,
     UsageError,
     VaultError,
 )
 
 if TYPE_CHECKING:
+    import argparse
+
     from tui_vault.core.resolution import Resolution
     from tui_vault.core.session import Session
     from tui_vault.core.settings import Settings
@@ -29,56 +29,46 @@ PROG = "tui-vault"
 PROVIDER_CHOICES = ("hashicorp", "aws", "azure", "1password")
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors with exit code 2 and one clear line.
-
-    Options that need the provider modules (connect and link fields) are added by deferred
-    builders, run only when this parser parses or shows help: `get` never imports them.
+class PlainNamespace:
+    """The namespace parser.plain_get gives a handler for a plain `get NAME`, read without
+    a parser, so that a plain `get` never imports argparse (~2 ms with gettext and
+    warnings). It behaves as argparse.Namespace does (keyword attributes, `in`, equal to
+    either kind when vars() are), and plain_get hands it on as one (handlers are typed
+    with argparse.Namespace and only read attributes).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._deferred: list[Callable[[Parser], None]] = []
+    def __init__(self, **kwargs: Any) -> None:
+        self.__dict__.update(kwargs)
 
-    def defer(self, build: Callable[[Parser], None]) -> None:
-        """Run `build(self)` before this parser is first used."""
-        self._deferred.append(build)
+    def __eq__(self, other: object) -> bool:
+        loaded = sys.modules.get("argparse")  # no argparse loaded: no argparse.Namespace
+        if isinstance(other, PlainNamespace) or (
+            loaded is not None and isinstance(other, loaded.Namespace)
+        ):
+            return vars(self) == vars(other)
+        return NotImplemented
 
-    def complete(self) -> Parser:
-        """Run the deferred builders (and those of every subcommand): the whole tree."""
-        self._run_deferred()
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for sub in action.choices.values():
-                    if isinstance(sub, Parser):
-                        sub.complete()
-        return self
+    __hash__ = None  # type: ignore[assignment]  # as argparse.Namespace
 
-    def _run_deferred(self) -> None:
-        while self._deferred:
-            self._deferred.pop(0)(self)
+    def __contains__(self, key: str) -> bool:
+        return key in self.__dict__
 
-    def parse_known_args(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
-    ) -> tuple[argparse.Namespace, list[str]]:
-        self._run_deferred()
-        return super().parse_known_args(args, namespace)
+    def __repr__(self) -> str:
+        return "Namespace(" + ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items()) + ")"
 
-    def format_help(self) -> str:
-        self._run_deferred()
-        return super().format_help()
 
-    def format_usage(self) -> str:
-        self._run_deferred()
-        return super().format_usage()
+if TYPE_CHECKING:
+    from tui_vault.cli.argparser import Parser as Parser
 
-    def error(self, message: str) -> NoReturn:
-        # One line, like every other failure; the synopsis is one --help away. The message
-        # quotes argv, which may hold escape sequences: shown made visible.
-        from tui_vault.core.display import visible
 
-        text = visible(f"{PROG}: error: {message} (see `{self.prog} --help`)")
-        self.exit(ExitCode.USAGE, text + "\n")
+def __getattr__(name: str) -> Any:
+    # common.Parser, for the command modules: argparse is imported only when a parser is
+    # built (never by a plain `get`, see parser.plain_get).
+    if name == "Parser":
+        from tui_vault.cli.argparser import Parser
+
+        return Parser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def say(text: str) -> None:
@@ -120,6 +110,8 @@ def url_arg(text: str) -> str:
     try:
         parse_url(text)
     except VaultError as e:
+        import argparse  # called by a parser: loaded already
+
         raise argparse.ArgumentTypeError(e.message.removeprefix("invalid --url ")) from None
     return text
 
@@ -270,6 +262,9 @@ def resolve_names(
     settings = load_settings_or_defaults()
     result = resolve_local(vault.data.secrets, names, url)
     if result is None:
+        from tui_vault.cli import resume_collector
+
+        resume_collector()  # providers, asyncio: the collector back (paused for a local get)
         session = session_for(vault, settings)
         try:
             result = session.resolve_blocking(names, url)
@@ -474,6 +469,8 @@ def confirm_typed(word: str, question: str, yes: bool) -> None:
 
 def add_globals(p: argparse.ArgumentParser, *, suppress: bool, key_file: bool = True) -> None:
     """--vault and --key-file, accepted before or after the subcommand."""
+    import argparse
+
     d: Any = argparse.SUPPRESS if suppress else None
     p.add_argument(
         "--vault",
@@ -502,7 +499,7 @@ def needs_action(name: str) -> Command:
     return handler
 
 
-Command = Callable[[argparse.Namespace], int]
+Command = Callable[["argparse.Namespace"], int]
 
 
 class AddCommand(Protocol):

@@ -12,17 +12,23 @@ before the command) gets the whole tree.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from tui_vault import __version__
-from tui_vault.cli.common import PROG, Command, Parser, add_globals
+from tui_vault.cli.common import PROG, Command, PlainNamespace, add_globals
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser, or (only=COMMAND) the parser with just the module adding COMMAND."""
+    import argparse
+
+    from tui_vault.cli.argparser import Parser
+
     parser = Parser(
         prog=PROG,
         description=(
@@ -108,7 +114,7 @@ def plain_get(argv: Sequence[str]) -> argparse.Namespace | None:
     after "="), `--accept-rollback`, in any order; every option spelled in full and given
     at most once, no value and no NAME empty or starting with "-", a --url that parses.
     Building argparse's parser (gettext, the terminal size, shutil with bz2 and lzma) is
-    most of what a local `get` spends on its command line.
+    most of what a local `get` spends on its command line; importing argparse is ~2 ms more.
     """
     values: dict[str, str | bool] = {}
     rest: list[str] = []
@@ -149,16 +155,19 @@ def plain_get(argv: Sequence[str]) -> argparse.Namespace | None:
             i += 1
     if not seen_command or len(rest) != 1:
         return None
-    from tui_vault.cli.common import url_arg
     from tui_vault.cli.secrets import cmd_get
 
     url = values.get("--url")
     if isinstance(url, str):
+        from tui_vault.core.errors import VaultError
+        from tui_vault.core.model import parse_url
+
         try:
-            url_arg(url)
-        except argparse.ArgumentTypeError:
+            parse_url(url)  # what the parser's url_arg checks
+        except VaultError:
             return None  # the parser says what is wrong with it
-    return argparse.Namespace(
+    # No argparse.Namespace (no argparse): one that behaves the same (common.PlainNamespace).
+    args = PlainNamespace(
         vault=values.get("--vault"),
         key_file=values.get("--key-file"),
         accept_rollback=bool(values.get("--accept-rollback", False)),
@@ -167,6 +176,7 @@ def plain_get(argv: Sequence[str]) -> argparse.Namespace | None:
         url=url,
         func=cmd_get,
     )
+    return cast("argparse.Namespace", args)
 
 
 def parser_for(argv: Sequence[str]) -> argparse.ArgumentParser:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,8 @@ from tui_vault.cli.common import (
 from tui_vault.core.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
+    import argparse
+
     from tui_vault.core.session import Session
 
 
@@ -135,6 +136,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def register(add: AddCommand) -> None:
+    import argparse  # a parser is being built: loaded already
+
     p = add("get", cmd_get, "print a secret's value (fetching a linked one)")
     p.add_argument("name", metavar="NAME", help="the secret")
     p.add_argument(

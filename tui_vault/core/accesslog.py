@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -31,13 +30,13 @@ import stat
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_vault.core import crypto
 from tui_vault.core.display import visible as visible  # names and notes shown escaped
 from tui_vault.core.errors import StorageError, VaultError
+from tui_vault.core.frozen import Frozen
 from tui_vault.core.store import atomic_write, file_lock
 
 if TYPE_CHECKING:
@@ -48,7 +47,8 @@ SEGMENT_LIMIT = 1024 * 1024
 """Rotate the current segment once it is this large (the log holds at most about twice it)."""
 MAX_LINE_BYTES = 64 * 1024
 _ZERO = b"\0" * 32
-_REF = re.compile(r"\{\{\s*vault:[^}]*\}\}")
+# A reference in an argument; compiled (re's cache) only when an argument holds "{{".
+_REF = r"\{\{\s*vault:[^}]*\}\}"
 ELIDED = "[elided]"
 ACTIONS = ("get", "inject", "run", "copy", "reveal", "clear")
 
@@ -57,12 +57,22 @@ class LogTampered(VaultError):
     """The log's chain is broken: a record was edited, removed, reordered or cut off."""
 
 
-@dataclass(frozen=True)
-class LogPaths:
+class LogPaths(Frozen):
+    """The log's four files beside one vault (frozen)."""
+
+    _fields = ("log", "previous", "head", "lock")
+    __slots__ = _fields
+
     log: Path
     previous: Path
     head: Path
     lock: Path
+
+    def __init__(self, log: Path, previous: Path, head: Path, lock: Path) -> None:
+        object.__setattr__(self, "log", log)
+        object.__setattr__(self, "previous", previous)
+        object.__setattr__(self, "head", head)
+        object.__setattr__(self, "lock", lock)
 
     @classmethod
     def beside(cls, vault_path: Path) -> LogPaths:
@@ -79,23 +89,88 @@ class LogPaths:
         return (self.log, self.previous, self.head, self.lock)
 
 
-@dataclass
+# Record and LogReading are plain (mutable, unhashable, equal by their fields) classes, not
+# dataclasses: core/frozen.py says why.
+
+_RECORD_FIELDS = (
+    "time",
+    "action",
+    "names",
+    "outcome",
+    "details",
+    "argv",
+    "tty",
+    "ssh_client",
+    "pid",
+    "seq",
+)
+
+
 class Record:
     """One resolution: who asked for which names and how it ended. Never a value."""
+
+    __slots__ = _RECORD_FIELDS
 
     time: float
     action: str
     names: list[str]
     outcome: str  # "resolved" or "unresolved"
-    details: dict[str, str] = field(default_factory=dict)  # name -> resolved/empty/reason
-    argv: list[str] = field(default_factory=list)
-    tty: str | None = None
-    ssh_client: str | None = None
-    pid: int = 0
-    seq: int = 0
+    details: dict[str, str]  # name -> resolved/empty/reason
+    argv: list[str]
+    tty: str | None
+    ssh_client: str | None
+    pid: int
+    seq: int
+
+    def __init__(
+        self,
+        time: float,
+        action: str,
+        names: list[str],
+        outcome: str,
+        details: dict[str, str] | None = None,
+        argv: list[str] | None = None,
+        tty: str | None = None,
+        ssh_client: str | None = None,
+        pid: int = 0,
+        seq: int = 0,
+    ) -> None:
+        self.time = time
+        self.action = action
+        self.names = names
+        self.outcome = outcome
+        self.details = {} if details is None else details
+        self.argv = [] if argv is None else argv
+        self.tty = tty
+        self.ssh_client = ssh_client
+        self.pid = pid
+        self.seq = seq
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in _RECORD_FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in _RECORD_FIELDS)
+        return f"Record({inner})"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field, in order; the lists and the dict copied (as dataclasses.asdict)."""
+        return {
+            "time": self.time,
+            "action": self.action,
+            "names": list(self.names),
+            "outcome": self.outcome,
+            "details": dict(self.details),
+            "argv": list(self.argv),
+            "tty": self.tty,
+            "ssh_client": self.ssh_client,
+            "pid": self.pid,
+            "seq": self.seq,
+        }
 
     @classmethod
     def from_json(cls, doc: Any) -> Record:
@@ -116,12 +191,27 @@ class Record:
         return rec
 
 
-@dataclass
 class LogReading:
     """What `read_log` found: the records whose chain holds, and what broke it (if anything)."""
 
+    __slots__ = ("problem", "records")
+
     records: list[Record]
-    problem: str | None = None
+    problem: str | None
+
+    def __init__(self, records: list[Record], problem: str | None = None) -> None:
+        self.records = records
+        self.problem = problem
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogReading) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.records, self.problem) == (other.records, other.problem)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LogReading(records={self.records!r}, problem={self.problem!r})"
 
 
 # ------------------------------------------------------------------ what a record says
@@ -134,8 +224,10 @@ def elide_argv(argv: Sequence[str], values: Iterable[str]) -> list[str]:
     for arg in argv:
         if any(v in arg for v in shown):
             out.append(ELIDED)
+        elif "{{" in arg:
+            out.append(re.sub(_REF, "{{vault:…}}", arg))
         else:
-            out.append(_REF.sub("{{vault:…}}", arg))
+            out.append(arg)
     return out
 
 
@@ -331,7 +423,7 @@ class AccessLog:
                 with contextlib.suppress(LogTampered):
                     tail = self._open_line(last_line, None, None)
                     if tail.seq > seq:
-                        seq, last = tail.seq, hashlib.sha256(last_line).digest()
+                        seq, last = tail.seq, crypto.sha256(last_line)
             if size >= self.segment_limit:
                 # Rotate: the current segment becomes the previous one (the older previous
                 # is dropped); the next record chains on to its last line. The head moves
@@ -345,7 +437,7 @@ class AccessLog:
                 rec.argv = [*rec.argv[:8], "[…]"]
                 line = self._seal_line(rec, last)
             self._append_line(line, truncate=False)  # flushed before the head names it
-            self._write_head(rec.seq, hashlib.sha256(line).digest(), start, behind_ok=True)
+            self._write_head(rec.seq, crypto.sha256(line), start, behind_ok=True)
             return rec
 
     def _append_line(self, line: bytes, truncate: bool) -> None:
@@ -412,7 +504,7 @@ class AccessLog:
             with contextlib.suppress(FileNotFoundError):
                 self.paths.previous.unlink()
             self._append_line(line, truncate=True)
-            self._write_head(rec.seq, hashlib.sha256(line).digest(), rec.seq)
+            self._write_head(rec.seq, crypto.sha256(line), rec.seq)
             return rec
 
     # -------------------------------------------------------------- reading
@@ -440,7 +532,7 @@ class AccessLog:
             except LogTampered as e:
                 return LogReading(records, e.message)
             records.append(rec)
-            prev = hashlib.sha256(line).digest()
+            prev = crypto.sha256(line)
             expect = rec.seq + 1
         if head is None:
             return LogReading(records, "the log's checkpoint is missing")

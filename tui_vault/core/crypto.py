@@ -1,14 +1,18 @@
-"""AES-256-GCM sealing and HKDF subkeys: vault, cache and key check never share a key."""
+"""AES-256-GCM sealing and HKDF subkeys: vault, cache and key check never share a key.
+
+SHA-256 and HMAC-SHA256 come from cryptography's OpenSSL too (sha256, hmac_sha256,
+hmac_sha256_verify), not hashlib and hmac: those load the system's OpenSSL a second time
+(_hashlib), ~4 ms of a local `get` (bench/PROFILING.md, round 4, `pget`).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hmac import HMAC
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 NONCE_BYTES = 12
@@ -32,7 +36,34 @@ def derive_subkey(master: bytes, salt: bytes, purpose: str) -> bytes:
 def key_check(master: bytes, salt: bytes) -> bytes:
     """A value that tells a wrong key from a damaged file without revealing the key."""
     check_key = derive_subkey(master, salt, "key-check")
-    return hmac.new(check_key, b"tui-vault key check", hashlib.sha256).digest()[:16]
+    return hmac_sha256(check_key, b"tui-vault key check")[:16]
+
+
+def sha256(*pieces: bytes) -> bytes:
+    """SHA-256 of the pieces, one after another (hashlib.sha256(b"".join(pieces)).digest())."""
+    h = hashes.Hash(hashes.SHA256())
+    for piece in pieces:
+        h.update(piece)
+    return h.finalize()
+
+
+def hmac_sha256(key: bytes, data: bytes) -> bytes:
+    """HMAC-SHA256 (hmac.new(key, data, hashlib.sha256).digest())."""
+    h = HMAC(key, hashes.SHA256())
+    h.update(data)
+    return h.finalize()
+
+
+def hmac_sha256_verify(key: bytes, data: bytes, mac: bytes) -> bool:
+    """Whether `mac` is HMAC-SHA256(key, data), compared in constant time (OpenSSL's
+    CRYPTO_memcmp, as hmac.compare_digest)."""
+    h = HMAC(key, hashes.SHA256())
+    h.update(data)
+    try:
+        h.verify(mac)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def seal(key: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:

@@ -19,7 +19,6 @@ Everything else (letters of every script, emoji, combining marks, spaces) is lef
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 
 # Letters (category Lo) that every font draws as blank space: a name could hide in them.
@@ -42,6 +41,8 @@ def _escape_char(ch: str) -> str:
 
 def needs_escape(ch: str) -> bool:
     """True for one character that `visible()` replaces."""
+    import unicodedata  # a C extension to load: only when a text is not plainly printable
+
     return ch in _BLANK_LETTERS or unicodedata.category(ch) in _ESCAPED_CATEGORIES
 
 

@@ -87,19 +87,40 @@ def make_non_dumpable() -> bool:
     """prctl(PR_SET_DUMPABLE, 0): no core dumps; /proc/<pid>/{environ,mem} and ptrace are
     closed to other processes of the same user (root still passes). Best effort."""
     try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        return int(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)) == 0
+        return _prctl(PR_SET_DUMPABLE, 0) == 0
     except (OSError, AttributeError):
         return False
 
 
 def is_dumpable() -> bool:
     try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        return int(libc.prctl(3, 0, 0, 0, 0)) == 1  # PR_GET_DUMPABLE
+        return _prctl(3, 0) == 1  # PR_GET_DUMPABLE
     except (OSError, AttributeError):
         return True
+
+
+def _prctl(option: int, arg: int) -> int:
+    """prctl(option, arg, 0, 0, 0) from libc, through _ctypes, ctypes' C core.
+
+    What `ctypes.CDLL(None, use_errno=True).prctl(...)` does (an int result, errno kept),
+    without ctypes/__init__ (its ~60 C types, their size checks, its struct import): that
+    import was ~2 ms of every `get`, _ctypes alone ~0.5 (bench/PROFILING.md, round 4,
+    `pget`). If _ctypes is not what this expects, ctypes itself does it.
+    """
+    try:
+        import _ctypes
+
+        class _CInt(_ctypes._SimpleCData):  # type: ignore[type-arg]  # ctypes.c_int
+            _type_ = "i"
+
+        class _Function(_ctypes.CFuncPtr):  # a CDLL function: cdecl, errno kept
+            _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_USE_ERRNO
+            _restype_ = _CInt
+
+        libc = _ctypes.dlopen(None, os.RTLD_NOW | os.RTLD_LOCAL)  # type: ignore[arg-type]
+        prctl = _Function(_ctypes.dlsym(libc, "prctl"))
+    except (ImportError, AttributeError, TypeError, ValueError, OSError):
+        import ctypes
+
+        return int(ctypes.CDLL(None, use_errno=True).prctl(option, arg, 0, 0, 0))
+    return int(prctl(option, arg, 0, 0, 0))

@@ -18,15 +18,13 @@ a replayed older cache file is ignored like a damaged one.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from tui_vault.core.errors import StorageError, VaultError
+from tui_vault.core.frozen import Frozen
 
 RECORD_PURPOSE = "generation-record"
 MAX_RECORD_BYTES = 4096
@@ -53,20 +51,38 @@ def records_dir() -> Path:
     return user_dir("XDG_STATE_HOME") / "generations"  # platformdirs' user state path
 
 
-@dataclass(frozen=True)
-class Record:
-    vault_generation: int = 0
-    vault_digest: str = ""
-    cache_generation: int = 0
+class Record(Frozen):
+    """The newest generations (and digest) this machine has opened (frozen)."""
+
+    _fields = ("vault_generation", "vault_digest", "cache_generation")
+    __slots__ = _fields
+
+    vault_generation: int
+    vault_digest: str
+    cache_generation: int
+
+    def __init__(
+        self, vault_generation: int = 0, vault_digest: str = "", cache_generation: int = 0
+    ) -> None:
+        object.__setattr__(self, "vault_generation", vault_generation)
+        object.__setattr__(self, "vault_digest", vault_digest)
+        object.__setattr__(self, "cache_generation", cache_generation)
 
 
-@dataclass(frozen=True)
-class Rollback:
-    """What was found against what this machine remembers."""
+class Rollback(Frozen):
+    """What was found against what this machine remembers (frozen)."""
+
+    _fields = ("path", "found", "newest")
+    __slots__ = _fields
 
     path: str
     found: int
     newest: int
+
+    def __init__(self, path: str, found: int, newest: int) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "found", found)
+        object.__setattr__(self, "newest", newest)
 
     def describe(self) -> str:
         if self.found == self.newest:
@@ -100,14 +116,20 @@ class Guard:
         self.directory = directory or records_dir()
         self.path = self.directory / f"{vault_id}.json"
 
-    def _mac(self, rec: Record) -> str:
-        body = json.dumps(
+    def _body(self, rec: Record) -> bytes:
+        """What the record's MAC authenticates."""
+        return json.dumps(
             [self.vault_id, rec.vault_generation, rec.vault_digest, rec.cache_generation]
         ).encode()
-        return hmac.new(self._key, body, hashlib.sha256).hexdigest()
+
+    def _mac(self, rec: Record) -> str:
+        from tui_vault.core.crypto import hmac_sha256
+
+        return hmac_sha256(self._key, self._body(rec)).hex()
 
     def load(self) -> Record | None:
         """The record, or None (none yet, unreadable, or not authenticated by this key)."""
+        from tui_vault.core.crypto import hmac_sha256_verify
         from tui_vault.core.store import read_file
 
         try:
@@ -115,7 +137,10 @@ class Guard:
             rec = Record(
                 int(doc["vault_generation"]), str(doc["vault_digest"]), int(doc["cache_generation"])
             )
-            ok = hmac.compare_digest(str(doc["mac"]), self._mac(rec))
+            # The MAC as written (_mac: lowercase hex), compared in constant time.
+            text = str(doc["mac"])
+            mac = bytes.fromhex(text)
+            ok = mac.hex() == text and hmac_sha256_verify(self._key, self._body(rec), mac)
         except (OSError, VaultError, ValueError, KeyError, TypeError):
             return None
         return rec if ok else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -18,46 +17,120 @@ MAX_SETTINGS_BYTES = 1024 * 1024
 MAX_STALE_HOURS = 24 * 90
 
 
-@dataclass
+# The fields, in order (settings.toml's keys).
+SETTINGS_FIELDS = (
+    "expiration_minutes",
+    "clipboard_clear_seconds",
+    "mask_values",
+    "idle_lock_minutes",
+    "agent_max_hours",
+    "tui_unlocks_agent",
+    "fetch_timeout_seconds",
+    "serve_stale_hours",
+    "theme",
+    "access_log",
+    "keymap",
+    "key_file",
+)
+
+
 class Settings:
-    expiration_minutes: int = 60
+    """The preferences: keyword (or positional, in this order) arguments, each defaulted;
+    mutable, equal by their fields. A plain class, not a dataclass (core/frozen.py says
+    why); `replace` is dataclasses.replace, `as_dict` dataclasses.asdict."""
+
+    expiration_minutes: int
     """How long a value fetched from an external vault stays in the local cache."""
 
-    clipboard_clear_seconds: int = 30
+    clipboard_clear_seconds: int
     """Clear the clipboard this many seconds after a copy, if it still holds our value."""
 
-    mask_values: bool = True
+    mask_values: bool
     """Show values as dots in the table until revealed."""
 
-    idle_lock_minutes: int = 15
+    idle_lock_minutes: int
     """Lock the TUI after this many minutes without a key press (0 turns it off); the session
     agent forgets a key after this many minutes without use (0: only agent_max_hours)."""
 
-    agent_max_hours: float = 8.0
+    agent_max_hours: float
     """The session agent forgets a key this many hours after `unlock` at the latest."""
 
-    tui_unlocks_agent: bool = True
+    tui_unlocks_agent: bool
     """Typing the key (or passphrase) in the TUI also gives it to the session agent."""
 
-    fetch_timeout_seconds: float = 10.0
+    fetch_timeout_seconds: float
     """Give up on one external fetch after this many seconds."""
 
-    serve_stale_hours: int = 0
+    serve_stale_hours: int
     """When a cached value has expired and its provider is unreachable or times out, serve
     the expired value (marked stale) for at most this many hours past its expiry (0: never)."""
 
-    theme: str = "textual-dark"
+    theme: str
     """The Textual theme the TUI starts with."""
 
-    access_log: bool = True
+    access_log: bool
     """Record every resolution (get, inject, run, copy, reveal) in the local access log."""
 
-    keymap: dict[str, str] = field(default_factory=dict)
+    keymap: dict[str, str]
     """Binding id -> keys, e.g. {"reveal" = "ctrl+r"}, applied over the defaults."""
 
-    key_file: str = ""
+    key_file: str
     """Where Settings → Vault key last saved the key (a path, never the key): the TUI's
     unlock screen offers it ("Use saved key"); the command line does not read it."""
+
+    __slots__ = SETTINGS_FIELDS
+
+    def __init__(
+        self,
+        expiration_minutes: int = 60,
+        clipboard_clear_seconds: int = 30,
+        mask_values: bool = True,
+        idle_lock_minutes: int = 15,
+        agent_max_hours: float = 8.0,
+        tui_unlocks_agent: bool = True,
+        fetch_timeout_seconds: float = 10.0,
+        serve_stale_hours: int = 0,
+        theme: str = "textual-dark",
+        access_log: bool = True,
+        keymap: dict[str, str] | None = None,
+        key_file: str = "",
+    ) -> None:
+        self.expiration_minutes = expiration_minutes
+        self.clipboard_clear_seconds = clipboard_clear_seconds
+        self.mask_values = mask_values
+        self.idle_lock_minutes = idle_lock_minutes
+        self.agent_max_hours = agent_max_hours
+        self.tui_unlocks_agent = tui_unlocks_agent
+        self.fetch_timeout_seconds = fetch_timeout_seconds
+        self.serve_stale_hours = serve_stale_hours
+        self.theme = theme
+        self.access_log = access_log
+        self.keymap = {} if keymap is None else keymap
+        self.key_file = key_file
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in SETTINGS_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Settings) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in SETTINGS_FIELDS)
+        return f"Settings({inner})"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` (field names; any other name is a TypeError)."""
+        return Settings(**{**{name: getattr(self, name) for name in SETTINGS_FIELDS}, **changes})
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every field, in order; the keymap copied."""
+        out = {name: getattr(self, name) for name in SETTINGS_FIELDS}
+        out["keymap"] = dict(self.keymap)
+        return out
 
     def validate(self) -> Settings:
         if self.expiration_minutes < 1:
@@ -136,7 +209,7 @@ def settings_warnings(
 
 
 def settings_from_dict(doc: dict[str, Any], where: str = "settings") -> Settings:
-    known = {f.name: f for f in fields(Settings)}
+    known = frozenset(SETTINGS_FIELDS)
     values: dict[str, Any] = {}
     defaults = Settings()
     for k, v in doc.items():
@@ -161,4 +234,4 @@ def save_settings(settings: Settings, path: Path | None = None) -> None:
 
     path = path or settings_path()
     ensure_private_dir(path.parent)
-    atomic_write(path, tomli_w.dumps(asdict(settings.validate())).encode())
+    atomic_write(path, tomli_w.dumps(settings.validate().as_dict()).encode())

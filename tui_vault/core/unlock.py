@@ -3,10 +3,10 @@ then (the caller's) prompt. Wherever key text is given, the vault's passphrase w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_vault.core.errors import InvalidKeyError, NoKeyError, StorageError, VaultError
+from tui_vault.core.frozen import Frozen
 from tui_vault.core.hygiene import ENV_KEY as ENV_KEY
 from tui_vault.core.hygiene import take_env_key
 from tui_vault.core.store import atomic_write
@@ -14,13 +14,31 @@ from tui_vault.core.vault import Vault, VaultFile, read_vault_file
 from tui_vault.core.vaultkey import PREFIX, decode_key, encode_key
 
 
-@dataclass(frozen=True)
-class KeySource:
+class KeySource(Frozen):
+    """Key text and where it came from (frozen; equal when text and origin are).
+
+    Not a dataclass (core/frozen.py says why). Its repr never shows the key text.
+    """
+
+    _fields = ("text", "origin", "file")
+    __slots__ = _fields
+
     text: str
     origin: str  # "environment", "key file", "agent", "keyring", "prompt"
     # The vault file as read to look the key up by vault id (agent, keyring): open_with
     # opens that one instead of reading and checking the file a second time.
-    file: VaultFile | None = field(default=None, compare=False, repr=False)
+    file: VaultFile | None
+
+    def __init__(self, text: str, origin: str, file: VaultFile | None = None) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "origin", origin)
+        object.__setattr__(self, "file", file)
+
+    def _values(self) -> tuple[object, ...]:
+        return (self.text, self.origin)  # not the file: the same key from anywhere
+
+    def __repr__(self) -> str:
+        return f"KeySource(text=<hidden>, origin={self.origin!r})"
 
 
 def read_key_file(path: Path) -> str:
