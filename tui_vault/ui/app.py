@@ -10,7 +10,6 @@ subscribed (a table under a modal too) through two signals: `vault_changed` and
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import time
@@ -462,7 +461,7 @@ class VaultApp(App[int]):
 
     def update_settings(self, **changes: Any) -> None:
         """Apply changes only if the result is valid (raises VaultError otherwise)."""
-        self.settings = dataclasses.replace(self.settings, **changes).validate()
+        self.settings = self.settings.replace(**changes).validate()
         self.clipboard_manager.clear_after = self.settings.clipboard_clear_seconds
         if self.session is not None:
             self.session.configure(
