@@ -16,9 +16,8 @@ import os
 import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # msgspec and core.crypto (cryptography) load with the first envelope read or written: the
 # settings file is read through this module before the TUI's first paint, which needs neither.
@@ -104,14 +103,82 @@ def canonical_json(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
-@dataclass(frozen=True)
+_ENVELOPE_FIELDS = ("kind", "vault_id", "key_check", "generation", "nonce", "ciphertext")
+
+
+def _frozen(self: object, name: str, value: object = None) -> NoReturn:
+    raise AttributeError(f"cannot assign to field {name!r}")
+
+
 class Envelope:
+    """A vault or cache file's fields. Frozen; written by hand, not by @dataclass (a small
+    `get` imports no dataclasses module), with what the dataclass had: this __init__,
+    __eq__/__hash__ over the fields in order, __repr__, and `replace` for
+    dataclasses.replace."""
+
+    __match_args__ = ("kind", "vault_id", "key_check", "generation", "nonce", "ciphertext")
+    __slots__ = __match_args__  # the fields, in order
     kind: str  # "vault" or "cache"
     vault_id: str
     key_check: bytes
     generation: int
     nonce: bytes
     ciphertext: bytes
+
+    def __init__(
+        self,
+        kind: str,
+        vault_id: str,
+        key_check: bytes,
+        generation: int,
+        nonce: bytes,
+        ciphertext: bytes,
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "kind", kind)
+        setattr_(self, "vault_id", vault_id)
+        setattr_(self, "key_check", key_check)
+        setattr_(self, "generation", generation)
+        setattr_(self, "nonce", nonce)
+        setattr_(self, "ciphertext", ciphertext)
+
+    __setattr__ = _frozen
+    __delattr__ = _frozen
+
+    def _fields(self) -> tuple[str, str, bytes, int, bytes, bytes]:
+        return (
+            self.kind,
+            self.vault_id,
+            self.key_check,
+            self.generation,
+            self.nonce,
+            self.ciphertext,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Envelope)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__qualname__}("
+            + ", ".join(f"{name}={getattr(self, name)!r}" for name in _ENVELOPE_FIELDS)
+            + ")"
+        )
+
+    def __reduce__(self) -> tuple[type[Envelope], tuple[str, str, bytes, int, bytes, bytes]]:
+        return (self.__class__, self._fields())
+
+    def replace(self, **changes: Any) -> Envelope:
+        """A copy with the named fields changed (an unknown name is a TypeError)."""
+        kwargs: dict[str, Any] = {name: getattr(self, name) for name in _ENVELOPE_FIELDS}
+        kwargs.update(changes)
+        return Envelope(**kwargs)
 
     def header(self) -> dict[str, Any]:
         from tui_vault.core.crypto import CIPHER_NAME, KDF_NAME
