@@ -155,7 +155,9 @@ def test_typed_decoding_equals_the_general_path(secret_list: list[Secret]) -> No
     fast = typed_decode(raw)
     general = VaultData.from_json(_Dict(json.loads(raw)))
     assert fast == general
-    assert [vars_of(s) for s in fast.secrets.values()] == [vars_of(s) for s in general.secrets.values()]
+    assert [vars_of(s) for s in fast.secrets.values()] == [
+        vars_of(s) for s in general.secrets.values()
+    ]
 
 
 @pytest.mark.parametrize(
