@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 from unittest import mock
@@ -218,3 +219,30 @@ def test_small_contents_skip_msgspec(count: int) -> None:
         small = VaultData.from_json_bytes(raw)
         assert "msgspec" not in sys.modules
     assert small == typed_decode(raw)
+
+
+_PLAIN_NAMES_RE = re.compile(r"\A[A-Za-z0-9._-]{1,128}(?:\n[A-Za-z0-9._-]{1,128})*\Z")
+name_like = st.one_of(
+    names,
+    st.text(st.sampled_from("ab-\n\r é"), max_size=6),
+    st.integers(120, 135).map(lambda n: "x" * n),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(name_like, min_size=1, max_size=6), st.sampled_from(["", "\n", "\n\n", " "]))
+def test_the_possessive_names_pattern_matches_what_the_plain_one_does(
+    parts: list[str], tail: str
+) -> None:
+    text = "\n".join(parts) + tail
+    assert bool(model._NAMES_RE.match(text)) == bool(_PLAIN_NAMES_RE.match(text))
+
+
+def test_the_names_pattern_keeps_no_state_per_name() -> None:
+    import resource
+
+    text = "\n".join(f"secret-{i:06d}" for i in range(100_000))
+    model._NAMES_RE.match(text)  # warm
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    assert model._NAMES_RE.match(text)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 200
