@@ -213,6 +213,7 @@ _ROW_END = {  # (enabled, value == "") -> the rest of the row
     (False, False): ', "state": ' + _DISABLED + "}",
     (False, True): ', "state": ' + _DISABLED + "}",
 }
+_ROW_END_FILLED = {enabled: _ROW_END[enabled, False] for enabled in (True, False)}
 _float_encoder: Any = None
 
 
@@ -284,6 +285,12 @@ def _block_rows(
     updated_text = _spell_times(updated)
     if created_text is None or updated_text is None:
         return None
+    if "" in values:
+        ends: Iterable[str] = map(
+            _ROW_END.__getitem__, zip(enabled, map(operator.not_, values), strict=True)
+        )
+    else:  # no empty value (values are all strings): the end depends on `enabled` alone
+        ends = map(_ROW_END_FILLED.__getitem__, enabled)
     # From the name's closing quote to the created time: one piece per row (most rows have
     # no domain list: one of two texts), fewer pieces for each row's join.
     middle = list(map(_MIDDLE.__getitem__, enabled))
@@ -306,7 +313,7 @@ def _block_rows(
                 created_text,
                 itertools.repeat(_AFTER_CREATED),
                 updated_text,
-                map(_ROW_END.__getitem__, zip(enabled, map(operator.not_, values), strict=True)),
+                ends,
             ),
         )
     )
