@@ -11,6 +11,7 @@ import math
 import time
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -106,3 +107,35 @@ def test_unusual_times_fall_back_to_json_dumps(vault: Vault) -> None:
 
 def test_empty_vault_output(vault: Vault) -> None:
     assert _new_output(status_rows_json(vault, None, 60, [], 1.0)) == _old_output([]) == "[]\n"
+
+
+class _Session:
+    """What write_rows_json uses of a Session, over a vault; records each `now` it gets."""
+
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+        self.nows: list[float | None] = []
+
+    def status_rows_json(self, names: list[str], now: float | None = None) -> list[str]:
+        self.nows.append(now)
+        return status_rows_json(self.vault, None, 60, names, now)
+
+
+@pytest.mark.parametrize("count", [0, 1, 4095, 4096, 4097, 9000])
+def test_list_writes_the_rows_a_chunk_at_a_time_with_the_same_bytes(
+    vault: Vault, count: int
+) -> None:
+    from tui_vault.cli import secrets as cli_secrets
+
+    contents = [Secret(f"s{i:05d}", "v" if i % 3 else "", i % 7 != 0) for i in range(count)]
+    contents += [Secret("linked", link=Link("aws", {"secret_id": "x"}))] if count else []
+    vault.data = VaultData(secrets={s.name: s for s in contents}, integrations={"aws": {}})
+    session = _Session(vault)
+    names = vault.names()
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink):
+        cli_secrets.write_rows_json(session, names)  # type: ignore[arg-type]
+    now = session.nows[0] if session.nows else 1.0
+    assert sink.getvalue() == _new_output(status_rows_json(vault, None, 60, names, now))
+    assert len(set(session.nows)) <= 1 and None not in session.nows  # one `now` for all
+    assert len(session.nows) == -(-len(names) // cli_secrets._ROWS_AT_ONCE)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -42,6 +44,12 @@ secrets = st.builds(
 )
 
 
+def vars_of(s: Secret) -> dict[str, object]:
+    """A secret's fields by name, each with its type (vars() of the dataclass it was; the
+    type too, so 1 and 1.0 or True differ)."""
+    return {name: (type(v), v) for name in Secret.__match_args__ for v in [getattr(s, name)]}
+
+
 def typed_decode(raw: bytes) -> VaultData:
     """from_json_bytes through msgspec's typed decoder, whatever the size (small contents
     otherwise take the general path alone)."""
@@ -78,7 +86,7 @@ def test_fast_decoding_equals_the_general_path(secret_list: list[Secret]) -> Non
     fast = [Secret.from_json(r) for r in raw["secrets"]]
     general = [Secret.from_json(_Dict(r)) for r in raw["secrets"]]
     assert fast == general
-    assert [vars(s) for s in fast] == [vars(s) for s in general]
+    assert [vars_of(s) for s in fast] == [vars_of(s) for s in general]
 
 
 @pytest.mark.parametrize(
@@ -115,17 +123,18 @@ def test_tiny_times_parse_the_same(t: float) -> None:
     assert json.loads(data.to_json_bytes()) == json.loads(old_bytes(data))
 
 
-def test_the_wire_keys_are_the_dataclass_fields_in_order() -> None:
+def test_the_wire_keys_are_the_fields_in_order() -> None:
     import dataclasses
 
-    from tui_vault.core.model import _WIRE_KEYS
+    from tui_vault.core.model import _WIRE_KEYS, _msgspec_ready
 
-    assert tuple(f.name for f in dataclasses.fields(Secret)) == _WIRE_KEYS
+    assert Secret.__match_args__ == Secret.__slots__ == _WIRE_KEYS
+    _msgspec_ready()
+    shape: Any = Secret  # what msgspec reads: the dataclass protocol's fields
+    assert tuple(f.name for f in dataclasses.fields(shape)) == _WIRE_KEYS
 
 
 def test_an_adopted_secret_behaves_like_a_constructed_one() -> None:
-    import dataclasses
-
     raw = {
         "name": "a",
         "value": "v",
@@ -137,9 +146,9 @@ def test_an_adopted_secret_behaves_like_a_constructed_one() -> None:
     }
     s = Secret.from_json(raw)
     assert s == Secret("a", "v", True, [], None, 1.0, 2.0)
-    assert dataclasses.replace(s, value="w").value == "w"
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        s.value = "x"  # type: ignore[misc]
+    assert s.replace(value="w") == Secret("a", "w", True, [], None, 1.0, 2.0)
+    with pytest.raises(AttributeError):
+        s.value = "x"
 
 
 @settings(max_examples=300, deadline=None)
@@ -149,7 +158,9 @@ def test_typed_decoding_equals_the_general_path(secret_list: list[Secret]) -> No
     fast = typed_decode(raw)
     general = VaultData.from_json(_Dict(json.loads(raw)))
     assert fast == general
-    assert [vars(s) for s in fast.secrets.values()] == [vars(s) for s in general.secrets.values()]
+    assert [vars_of(s) for s in fast.secrets.values()] == [
+        vars_of(s) for s in general.secrets.values()
+    ]
 
 
 @pytest.mark.parametrize(
@@ -166,10 +177,10 @@ def test_unusual_contents_take_the_general_path(doc: dict[str, object]) -> None:
     raw = json.dumps(doc).encode()
     fast = typed_decode(raw)
     general = VaultData.from_json(json.loads(raw))
-    assert [vars(s) for s in fast.secrets.values()] == [
-        {**vars(s), "created": vars(f)["created"], "updated": vars(f)["updated"]}
+    assert [vars_of(s) for s in fast.secrets.values()] == [
+        {**vars_of(s), "created": vars_of(f)["created"], "updated": vars_of(f)["updated"]}
         if "created" not in doc["secrets"][0]  # type: ignore[index]
-        else vars(s)
+        else vars_of(s)
         for s, f in zip(general.secrets.values(), fast.secrets.values(), strict=True)
     ]
 
@@ -208,3 +219,30 @@ def test_small_contents_skip_msgspec(count: int) -> None:
         small = VaultData.from_json_bytes(raw)
         assert "msgspec" not in sys.modules
     assert small == typed_decode(raw)
+
+
+_PLAIN_NAMES_RE = re.compile(r"\A[A-Za-z0-9._-]{1,128}(?:\n[A-Za-z0-9._-]{1,128})*\Z")
+name_like = st.one_of(
+    names,
+    st.text(st.sampled_from("ab-\n\r é"), max_size=6),
+    st.integers(120, 135).map(lambda n: "x" * n),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(name_like, min_size=1, max_size=6), st.sampled_from(["", "\n", "\n\n", " "]))
+def test_the_possessive_names_pattern_matches_what_the_plain_one_does(
+    parts: list[str], tail: str
+) -> None:
+    text = "\n".join(parts) + tail
+    assert bool(model._NAMES_RE.match(text)) == bool(_PLAIN_NAMES_RE.match(text))
+
+
+def test_the_names_pattern_keeps_no_state_per_name() -> None:
+    import resource
+
+    text = "\n".join(f"secret-{i:06d}" for i in range(100_000))
+    model._NAMES_RE.match(text)  # warm
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    assert model._NAMES_RE.match(text)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 200

@@ -110,7 +110,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     session = open_session(args)
     if args.json:
-        write_json_texts(session.status_rows_json(session.vault.names()))
+        write_rows_json(session, session.vault.names())
         return 0
     rows = [describe_status(session, n) for n in session.vault.names()]
     if not rows:
@@ -133,6 +133,32 @@ def _list(args: argparse.Namespace) -> int:
     for row in (headers, *table):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+_ROWS_AT_ONCE = 4096
+
+
+def write_rows_json(session: Session, names: list[str]) -> None:
+    """`write_json_texts(session.status_rows_json(names))`: the same bytes in the same writes,
+    the rows made a few thousand at a time (all for one `now`) and dropped once written.
+
+    At 100,000 secrets all the rows at once were ~20 MB of strings, each page of it new
+    memory the kernel had to fault in and zero (~2 µs a page here); made a chunk at a time,
+    the next chunk's rows reuse the memory of the last one's."""
+    import time
+
+    if not names:
+        write_json_texts([])
+        return
+    now = time.time()
+    out = sys.stdout
+    lead = "[\n"
+    for start in range(0, len(names), _ROWS_AT_ONCE):
+        rows = session.status_rows_json(names[start : start + _ROWS_AT_ONCE], now)
+        out.write(lead + ",\n".join(rows))
+        del rows
+        lead = ",\n"
+    out.write("\n]\n")
 
 
 def register(add: AddCommand) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
 import time
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 from tui_vault.core.display import visible
 from tui_vault.core.errors import InvalidSecretError, UsageError
@@ -15,9 +15,13 @@ from tui_vault.core.errors import InvalidSecretError, UsageError
 NAME_RE = re.compile(r"\A[A-Za-z0-9._-]+\Z")  # \Z: "$" would allow a trailing newline
 _HOSTNAME_RE = re.compile(r"\A[a-z0-9.-]+\Z")
 _MISSING: Any = object()  # a key absent from a JSON object (unlike an explicit null)
+_FACTORY: Any = object()  # an __init__ default made per object: [], {}, now()
 MAX_NAME_LENGTH = 128
 # Every name of a vault, joined with newlines (which no name may hold), checked at once.
-_NAMES_RE = re.compile(r"\A[A-Za-z0-9._-]{1,128}(?:\n[A-Za-z0-9._-]{1,128})*\Z")
+# Possessive (`+`): no name can match otherwise (its class holds no newline), and without
+# backtracking points the matcher keeps no state per name (~12 MB at 100,000 names, each
+# page faulted in, and 3x the time); a test compares it with the plain pattern.
+_NAMES_RE = re.compile(r"\A[A-Za-z0-9._-]{1,128}+(?:\n[A-Za-z0-9._-]{1,128}+)*+\Z")
 
 PROVIDERS: dict[str, str] = {
     "hashicorp": "HashiCorp",
@@ -61,22 +65,73 @@ def now() -> float:
     return time.time()
 
 
-@dataclass(frozen=True, slots=True)
+class FrozenInstanceError(AttributeError):
+    """Assigning to a field of a frozen model object (what dataclasses raises: an
+    AttributeError)."""
+
+
+def _frozen(self: object, name: str, value: object = None) -> NoReturn:
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+_set = object.__setattr__
+_T = TypeVar("_T")
+
+
+# The model's classes are written out by hand, not made by @dataclass: `get` of a small
+# vault then never imports the dataclasses module (with inspect, ast and dis: ~12 ms of a
+# ~80 ms command). Each behaves as the dataclass it replaces did (same __init__ signature
+# and defaults, __eq__ comparing the fields in order and only with the same class, __hash__
+# of the fields when frozen, __repr__, __match_args__, assignment refused when frozen) and
+# has `replace(**changes)` for `dataclasses.replace`. msgspec (big vaults, every save)
+# reads and writes Secret and Link through the dataclass protocol, which `_msgspec_ready()`
+# gives them on first use (see there).
+
+
 class Link:
     """Where a linked secret's value lives: a provider and its identifying parameters.
 
-    Slotted, with nothing but its two fields: the vault is written by serialising its
-    dataclasses directly (msgspec), so any other attribute would end up in the file.
+    Slotted, with nothing but its two fields: the vault is written by serialising these
+    objects directly (msgspec), so any other attribute would end up in the file.
     """
 
+    __match_args__ = ("provider", "params")
+    __slots__ = __match_args__  # the fields, in order
     provider: str
     params: dict[str, str]
 
-    def __post_init__(self) -> None:
+    def __init__(self, provider: str, params: dict[str, str]) -> None:
+        _set(self, "provider", provider)
+        _set(self, "params", params)
+        self.__post_init__()
+
+    def __post_init__(self) -> None:  # msgspec calls it after decoding a Link, as before
         if self.provider not in PROVIDERS:
             raise InvalidSecretError(
                 f"unknown provider {self.provider!r}: choose one of {', '.join(PROVIDERS)}"
             )
+
+    __setattr__ = _frozen
+    __delattr__ = _frozen
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Link)
+        return (self.provider, self.params) == (other.provider, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self.provider, self.params))  # a TypeError (params is a dict), as before
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(provider={self.provider!r}, params={self.params!r})"
+
+    def __reduce__(self) -> tuple[type[Link], tuple[str, dict[str, str]]]:
+        return (self.__class__, (self.provider, self.params))
+
+    def replace(self, **changes: Any) -> Link:
+        """A copy with the named fields changed (`dataclasses.replace`)."""
+        return _replace(self, changes)
 
     @property
     def fingerprint(self) -> str:
@@ -110,6 +165,53 @@ class Link:
         if not all(isinstance(k, str) and isinstance(v, str) for k, v in params.items()):
             raise InvalidSecretError("link params must be strings")
         return cls(provider=provider, params=dict(params))
+
+
+def _replace(obj: _T, changes: dict[str, Any]) -> _T:
+    """dataclasses.replace for the model's slotted classes: every field from obj, the
+    changes over them, through __init__ (so an unknown name is a TypeError and a Link's
+    provider is checked again)."""
+    kwargs = {name: getattr(obj, name) for name in obj.__match_args__}  # type: ignore[attr-defined]
+    kwargs.update(changes)
+    return obj.__class__(**kwargs)
+
+
+_msgspec_protocol = False
+
+
+def _msgspec_ready() -> None:
+    """Give Link and Secret the dataclass protocol, which msgspec reads and writes them by.
+
+    msgspec decodes into a class that has `__dataclass_fields__` (a dict of
+    dataclasses.Field: each field's name and default), setting the slots directly and then
+    calling `__post_init__`, and encodes one by reading those fields in order: what it did
+    for the dataclasses these classes were, at the same speed. The fields come from a
+    dataclass of the same shape, made here, so the dataclasses module is imported only by
+    who decodes or encodes with msgspec (a big vault, a save), never by `get` of a small
+    one. A test checks the two shapes agree (names, order, defaults)."""
+    global _msgspec_protocol
+    if _msgspec_protocol:
+        return
+    import dataclasses
+
+    @dataclasses.dataclass
+    class LinkShape:
+        provider: str
+        params: dict[str, str]
+
+    @dataclasses.dataclass
+    class SecretShape:
+        name: str
+        value: str = ""
+        enabled: bool = True
+        allowed_domains: list[str] = dataclasses.field(default_factory=list)
+        link: Link | None = None
+        created: float = dataclasses.field(default_factory=now)
+        updated: float = dataclasses.field(default_factory=now)
+
+    type.__setattr__(Link, "__dataclass_fields__", LinkShape.__dataclass_fields__)
+    type.__setattr__(Secret, "__dataclass_fields__", SecretShape.__dataclass_fields__)
+    _msgspec_protocol = True
 
 
 def link_fingerprint(provider: str, params: dict[str, str]) -> str:
@@ -161,11 +263,43 @@ def _plain_numeric_host(host: str) -> bool:
     )
 
 
-@dataclass(frozen=True)
 class StrictUrl:
+    """A `--url` as parse_url read it."""
+
+    __match_args__ = ("scheme", "host", "port")
+    __slots__ = __match_args__  # the fields, in order
     scheme: str
     host: str
     port: int | None
+
+    def __init__(self, scheme: str, host: str, port: int | None) -> None:
+        _set(self, "scheme", scheme)
+        _set(self, "host", host)
+        _set(self, "port", port)
+
+    __setattr__ = _frozen
+    __delattr__ = _frozen
+
+    def _fields(self) -> tuple[str, str, int | None]:
+        return (self.scheme, self.host, self.port)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, StrictUrl)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__qualname__}(scheme={self.scheme!r}, host={self.host!r}, "
+            f"port={self.port!r})"
+        )
+
+    def __reduce__(self) -> tuple[type[StrictUrl], tuple[str, str, int | None]]:
+        return (self.__class__, self._fields())
 
 
 def parse_url(url: str) -> StrictUrl:
@@ -277,22 +411,90 @@ def domain_allowed(allowed: list[str], url: str | None) -> bool:
 _WIRE_KEYS = ("name", "value", "enabled", "allowed_domains", "link", "created", "updated")
 
 
-@dataclass(frozen=True)
 class Secret:
+    """One secret. Frozen: every change builds a new one (`touched`, `replace`), which
+    EncodedBlocks and a transaction's shallow-copied draft rely on.
+
+    Slotted, with nothing but its seven fields (written to the file by msgspec). Its repr
+    never shows the value.
+    """
+
+    __match_args__ = ("name", "value", "enabled", "allowed_domains", "link", "created", "updated")
+    __slots__ = __match_args__  # the fields, in order
     name: str
-    value: str = ""
-    enabled: bool = True
-    allowed_domains: list[str] = field(default_factory=list)
-    link: Link | None = None
-    created: float = field(default_factory=now)
-    updated: float = field(default_factory=now)
+    value: str
+    enabled: bool
+    allowed_domains: list[str]
+    link: Link | None
+    created: float
+    updated: float
+
+    def __init__(
+        self,
+        name: str,
+        value: str = "",
+        enabled: bool = True,
+        allowed_domains: list[str] = _FACTORY,
+        link: Link | None = None,
+        created: float = _FACTORY,
+        updated: float = _FACTORY,
+    ) -> None:
+        _set(self, "name", name)
+        _set(self, "value", value)
+        _set(self, "enabled", enabled)
+        _set(self, "allowed_domains", [] if allowed_domains is _FACTORY else allowed_domains)
+        _set(self, "link", link)
+        _set(self, "created", now() if created is _FACTORY else created)
+        _set(self, "updated", now() if updated is _FACTORY else updated)
+
+    __setattr__ = _frozen
+    __delattr__ = _frozen
+
+    def _fields(self) -> tuple[str, str, bool, list[str], Link | None, float, float]:
+        return (
+            self.name,
+            self.value,
+            self.enabled,
+            self.allowed_domains,
+            self.link,
+            self.created,
+            self.updated,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Secret)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())  # a TypeError (allowed_domains is a list), as before
+
+    def __repr__(self) -> str:
+        # The value is never shown (a dataclass's repr showed it).
+        hidden = "''" if self.value == "" else "<hidden>"
+        return (
+            f"{self.__class__.__qualname__}(name={self.name!r}, value={hidden}, "
+            f"enabled={self.enabled!r}, allowed_domains={self.allowed_domains!r}, "
+            f"link={self.link!r}, created={self.created!r}, updated={self.updated!r})"
+        )
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[Secret], tuple[str, str, bool, list[str], Link | None, float, float]]:
+        return (self.__class__, self._fields())
+
+    def replace(self, **changes: Any) -> Secret:
+        """A copy with the named fields changed (`dataclasses.replace`: unknown names are
+        a TypeError)."""
+        return _replace(self, changes)
 
     @property
     def source(self) -> str:
         return self.link.provider if self.link else "local"
 
     def touched(self, **changes: Any) -> Secret:
-        return replace(self, updated=now(), **changes)
+        return _replace(self, {"updated": now(), **changes})
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -308,8 +510,7 @@ class Secret:
     @classmethod
     def from_json(cls, data: Any) -> Secret:
         # The shape this program writes for a local secret with no domain list, checked
-        # exactly (same rules as below), then adopted as the Secret's attributes without a
-        # copy: a vault of 100,000 secrets is opened at every unlock.
+        # exactly (same rules as below) without the general path's lookups.
         if type(data) is dict and tuple(data) == _WIRE_KEYS:
             name, value, enabled, wire_domains, wire_link, created, updated = data.values()
             if (
@@ -325,11 +526,7 @@ class Secret:
                 and -1e12 < created < 1e12
                 and -1e12 < updated < 1e12
             ):
-                obj = object.__new__(cls)
-                # The dict holds exactly the seven fields, in order, with checked values:
-                # what the dataclass __init__ would have stored.
-                object.__setattr__(obj, "__dict__", data)
-                return obj
+                return cls(name, value, enabled, wire_domains, None, created, updated)
         if not isinstance(data, dict):
             raise InvalidSecretError("a secret must be an object")
         name = data.get("name")
@@ -390,6 +587,7 @@ def _wire_decoder() -> Any:
     if _decoder is None:
         import msgspec
 
+        _msgspec_ready()
         doc = msgspec.defstruct(
             "WireDoc",
             [("secrets", list[Secret]), ("integrations", dict[str, dict[str, str]])],
@@ -398,45 +596,79 @@ def _wire_decoder() -> Any:
     return _decoder
 
 
-def _wire_is_canonical(wire: Any) -> bool:
-    """What Secret.from_json checks beyond types, for secrets decoded by msgspec: True when
-    each one is exactly what from_json would have built. Checked a column at a time (one
-    regex over all names, min/max of the times), not secret by secret."""
+_get = operator.attrgetter
+_NAME, _DOMAINS, _LINK = _get("name"), _get("allowed_domains"), _get("link")
+_CREATED, _UPDATED = _get("created"), _get("updated")
+
+
+def _wire_is_canonical(wire: Any) -> list[str] | None:
+    """What Secret.from_json checks beyond types, for secrets decoded by msgspec: their names
+    (in order) when each one is exactly what from_json would have built, else None.
+
+    Checked a column at a time, each column read once (one regex over all names, min/max of
+    the times, each distinct allow-list parsed once), not secret by secret: every pass over
+    100,000 objects costs a few ms however it is spelled, so the names are read once and
+    reused for the vault's dict."""
     secrets: list[Secret] = wire.secrets
     if not secrets:
-        return True
-    names = [s.name for s in secrets]
+        return []
+    names = list(map(_NAME, secrets))
     if not _NAMES_RE.match("\n".join(names)):
-        return False
-    times = [s.created for s in secrets] + [s.updated for s in secrets]
-    if not (min(times) > -1e12 and max(times) < 1e12):
-        return False  # NaN cannot come from JSON, so min/max see every value
+        return None
+    for column in (_CREATED, _UPDATED):
+        # NaN cannot come from JSON, so min/max see every value (no list of the column: its
+        # memory would be new pages to fault in, more than the second pass costs).
+        if not (min(map(column, secrets)) > -1e12 and max(map(column, secrets)) < 1e12):
+            return None
     # Many secrets share one allow-list: each distinct list is parsed once (parse_domains
     # depends on nothing but the list).
-    checked: dict[tuple[str, ...], bool] = {}
-    for s in [s for s in secrets if s.allowed_domains or s.link is not None]:
-        if s.allowed_domains:
-            domains = tuple(s.allowed_domains)
-            ok = checked.get(domains)
-            if ok is None:
-                try:
-                    ok = parse_domains(s.allowed_domains) == s.allowed_domains
-                except InvalidSecretError:
-                    ok = False  # the general path says which secret, as it always does
-                checked[domains] = ok
-            if not ok:
-                return False
-        if s.link is not None and s.value:
-            return False  # from_json drops a linked secret's stored value
-    return True
+    for domains in set(map(tuple, filter(None, map(_DOMAINS, secrets)))):
+        try:
+            if parse_domains(list(domains)) != list(domains):
+                return None
+        except InvalidSecretError:
+            return None  # the general path says which secret, as it always does
+    links = list(map(_LINK, secrets))
+    if links.count(None) != len(links):  # (the list's memory is reused by the dict's)
+        for i in itertools.compress(range(len(links)), map(operator.is_not, links, _NONES)):
+            if secrets[i].value:
+                return None  # from_json drops a linked secret's stored value
+    return names
 
 
-@dataclass
+_NONES = itertools.repeat(None)
+
+
 class VaultData:
-    """Everything inside the encrypted envelope."""
+    """Everything inside the encrypted envelope (not frozen; unhashable, as before)."""
 
-    secrets: dict[str, Secret] = field(default_factory=dict)
-    integrations: dict[str, dict[str, str]] = field(default_factory=dict)
+    __match_args__ = ("secrets", "integrations")
+    __slots__ = __match_args__  # the fields, in order
+    secrets: dict[str, Secret]
+    integrations: dict[str, dict[str, str]]
+
+    def __init__(
+        self,
+        secrets: dict[str, Secret] = _FACTORY,
+        integrations: dict[str, dict[str, str]] = _FACTORY,
+    ) -> None:
+        self.secrets = {} if secrets is _FACTORY else secrets
+        self.integrations = {} if integrations is _FACTORY else integrations
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, VaultData)
+        return (self.secrets, self.integrations) == (other.secrets, other.integrations)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        # Integration settings may hold credentials: only the providers are named.
+        return (
+            f"{self.__class__.__qualname__}(secrets={self.secrets!r}, "
+            f"integrations=<settings of {sorted(self.integrations)!r}>)"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -453,6 +685,7 @@ class VaultData:
         change (the same bytes as without it)."""
         import msgspec
 
+        _msgspec_ready()
         if blocks is not None:
             return blocks.encode(self)
         return msgspec.json.encode(
@@ -481,11 +714,13 @@ class VaultData:
             wire = _wire_decoder().decode(raw)
         except (msgspec.MsgspecError, InvalidSecretError, ValueError, TypeError):
             wire = None
-        if wire is not None and _wire_is_canonical(wire):
-            secrets: dict[str, Secret] = {}
-            for s in wire.secrets:
-                secrets[s.name] = s
-            return cls(secrets=secrets, integrations=wire.integrations)
+        names = _wire_is_canonical(wire) if wire is not None else None
+        if names is not None:
+            # A name given twice keeps its first place and its last secret, as from_json's
+            # loop does.
+            return cls(
+                secrets=dict(zip(names, wire.secrets, strict=True)), integrations=wire.integrations
+            )
         return cls.from_json(json.loads(raw))
 
     @classmethod
@@ -527,6 +762,7 @@ class EncodedBlocks:
     def encode(self, data: VaultData) -> bytes:
         import msgspec
 
+        _msgspec_ready()
         secrets = list(data.secrets.values())
         old = self._blocks
         new: list[tuple[list[Secret], bytes]] = []

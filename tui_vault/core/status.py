@@ -205,6 +205,7 @@ _AFTER_NAME = {
     False: '", "enabled": false, "allowed_domains": ',
 }
 _AFTER_DOMAINS = ', "source": "local", "created": '
+_MIDDLE = {enabled: _AFTER_NAME[enabled] + "[]" + _AFTER_DOMAINS for enabled in (True, False)}
 _AFTER_CREATED = ', "updated": '
 _ROW_END = {  # (enabled, value == "") -> the rest of the row
     (True, False): ', "state": "ok", "status": "ok"}',
@@ -212,6 +213,7 @@ _ROW_END = {  # (enabled, value == "") -> the rest of the row
     (False, False): ', "state": ' + _DISABLED + "}",
     (False, True): ', "state": ' + _DISABLED + "}",
 }
+_ROW_END_FILLED = {enabled: _ROW_END[enabled, False] for enabled in (True, False)}
 _float_encoder: Any = None
 
 
@@ -231,12 +233,18 @@ def _rows_by_column(
     Done in blocks of rows, so the columns of only one block are held at a time.
     """
     try:
-        ordered = list(map(secrets.__getitem__, names))
+        # One C call for all the lookups (itemgetter of one name returns the item itself).
+        ordered = (
+            list(operator.itemgetter(*names)(secrets))
+            if len(names) > 1
+            else [secrets[name] for name in names]
+        )
     except (KeyError, TypeError):
         return None  # an unknown name: secret_status raises its own error
     rows: list[str] = []
     linked: list[int] = []
-    spelled: dict[tuple[str, ...], str] = {}  # each distinct domain list, as JSON
+    # Each distinct (enabled, *domain list): the row's text from the name to the created time.
+    spelled: dict[tuple[bool | str, ...], str] = {}
     for first in range(0, len(ordered), _BLOCK):
         block = ordered[first : first + _BLOCK]
         block_rows = _block_rows(block, spelled)
@@ -252,7 +260,9 @@ def _rows_by_column(
 _BLOCK = 8192
 
 
-def _block_rows(block: list[Secret], spelled: dict[tuple[str, ...], str]) -> list[str] | None:
+def _block_rows(
+    block: list[Secret], spelled: dict[tuple[bool | str, ...], str]
+) -> list[str] | None:
     names = list(map(_NAME, block))
     enabled = list(map(_ENABLED, block))
     domains = list(map(_DOMAINS, block))
@@ -275,28 +285,35 @@ def _block_rows(block: list[Secret], spelled: dict[tuple[str, ...], str]) -> lis
     updated_text = _spell_times(updated)
     if created_text is None or updated_text is None:
         return None
-    domains_text = ["[]"] * len(block)
+    if "" in values:
+        ends: Iterable[str] = map(
+            _ROW_END.__getitem__, zip(enabled, map(operator.not_, values), strict=True)
+        )
+    else:  # no empty value (values are all strings): the end depends on `enabled` alone
+        ends = map(_ROW_END_FILLED.__getitem__, enabled)
+    # From the name's closing quote to the created time: one piece per row (most rows have
+    # no domain list: one of two texts), fewer pieces for each row's join.
+    middle = list(map(_MIDDLE.__getitem__, enabled))
     for i in itertools.compress(range(len(block)), domains):  # the non-empty lists only
-        key = tuple(domains[i])
+        key = (enabled[i], *domains[i])
         text = spelled.get(key)
         if text is None:
-            if not all(type(d) is str for d in key):
+            if not all(type(d) is str for d in key[1:]):
                 return None
-            text = spelled[key] = "[" + ", ".join([_quote(d) for d in key]) + "]"
-        domains_text[i] = text
+            listed = "[" + ", ".join([_quote(d) for d in key[1:]]) + "]"
+            text = spelled[key] = _AFTER_NAME[key[0]] + listed + _AFTER_DOMAINS
+        middle[i] = text
     return list(
         map(
             "".join,
             zip(
                 itertools.repeat(_ROW_START),
                 names,
-                map(_AFTER_NAME.__getitem__, enabled),
-                domains_text,
-                itertools.repeat(_AFTER_DOMAINS),
+                middle,
                 created_text,
                 itertools.repeat(_AFTER_CREATED),
                 updated_text,
-                map(_ROW_END.__getitem__, zip(enabled, map(operator.not_, values), strict=True)),
+                ends,
             ),
         )
     )

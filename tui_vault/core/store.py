@@ -16,9 +16,8 @@ import os
 import stat
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # msgspec and core.crypto (cryptography) load with the first envelope read or written: the
 # settings file is read through this module before the TUI's first paint, which needs neither.
@@ -104,14 +103,82 @@ def canonical_json(obj: Any) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
-@dataclass(frozen=True)
+_ENVELOPE_FIELDS = ("kind", "vault_id", "key_check", "generation", "nonce", "ciphertext")
+
+
+def _frozen(self: object, name: str, value: object = None) -> NoReturn:
+    raise AttributeError(f"cannot assign to field {name!r}")
+
+
 class Envelope:
+    """A vault or cache file's fields. Frozen; written by hand, not by @dataclass (a small
+    `get` imports no dataclasses module), with what the dataclass had: this __init__,
+    __eq__/__hash__ over the fields in order, __repr__, and `replace` for
+    dataclasses.replace."""
+
+    __match_args__ = ("kind", "vault_id", "key_check", "generation", "nonce", "ciphertext")
+    __slots__ = __match_args__  # the fields, in order
     kind: str  # "vault" or "cache"
     vault_id: str
     key_check: bytes
     generation: int
     nonce: bytes
     ciphertext: bytes
+
+    def __init__(
+        self,
+        kind: str,
+        vault_id: str,
+        key_check: bytes,
+        generation: int,
+        nonce: bytes,
+        ciphertext: bytes,
+    ) -> None:
+        setattr_ = object.__setattr__
+        setattr_(self, "kind", kind)
+        setattr_(self, "vault_id", vault_id)
+        setattr_(self, "key_check", key_check)
+        setattr_(self, "generation", generation)
+        setattr_(self, "nonce", nonce)
+        setattr_(self, "ciphertext", ciphertext)
+
+    __setattr__ = _frozen
+    __delattr__ = _frozen
+
+    def _fields(self) -> tuple[str, str, bytes, int, bytes, bytes]:
+        return (
+            self.kind,
+            self.vault_id,
+            self.key_check,
+            self.generation,
+            self.nonce,
+            self.ciphertext,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Envelope)
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__qualname__}("
+            + ", ".join(f"{name}={getattr(self, name)!r}" for name in _ENVELOPE_FIELDS)
+            + ")"
+        )
+
+    def __reduce__(self) -> tuple[type[Envelope], tuple[str, str, bytes, int, bytes, bytes]]:
+        return (self.__class__, self._fields())
+
+    def replace(self, **changes: Any) -> Envelope:
+        """A copy with the named fields changed (an unknown name is a TypeError)."""
+        kwargs: dict[str, Any] = {name: getattr(self, name) for name in _ENVELOPE_FIELDS}
+        kwargs.update(changes)
+        return Envelope(**kwargs)
 
     def header(self) -> dict[str, Any]:
         from tui_vault.core.crypto import CIPHER_NAME, KDF_NAME
@@ -204,6 +271,10 @@ class Envelope:
                     return cls._from_doc(doc, raw, where, kind)
         import msgspec
 
+        if len(raw) >= _BIG_FILE:
+            env = cls._from_big(raw, where, kind)
+            if env is not None:
+                return env
         try:
             # msgspec checks the UTF-8 itself: no 30 MB str copy first.
             doc = msgspec.json.decode(raw)
@@ -212,8 +283,62 @@ class Envelope:
         return cls._from_doc(doc, raw, where, kind)
 
     @classmethod
+    def _from_big(cls, raw: bytes, where: str, kind: str) -> Envelope | None:
+        """A big file's envelope, read without three file-sized copies (the ciphertext's
+        base64 as a str, that str's ASCII bytes, its re-encoding to compare), or None: then
+        the general path above decides, with its message, as before.
+
+        msgspec decodes the document with the ciphertext's value left as the bytes it is in
+        raw (msgspec.Raw, no copy); pybase64 decodes them; the header gets every check the
+        general path makes; and the result is kept only if raw is exactly its canonical
+        rendering, compared a piece of about 1 MiB at a time (`rendering()`, the comparison
+        reload makes). A file accepted here is therefore the rendering of that envelope,
+        which the general path accepts too, with the same envelope (a test compares the
+        two on the canonical file and on damaged ones)."""
+        import msgspec
+        import pybase64
+
+        try:
+            doc = _big_decoder().decode(raw)
+        except (ValueError, RecursionError, msgspec.MsgspecError):
+            return None
+        quoted = memoryview(doc.ciphertext)  # the JSON value as written: "..."
+        if len(quoted) < 2 or quoted[0] != 0x22 or quoted[-1] != 0x22:
+            return None
+        try:
+            ciphertext = pybase64.b64decode(quoted[1:-1], validate=True)
+        except (ValueError, TypeError):
+            return None
+        fields = {name: getattr(doc, name) for name in _HEADER_FIELDS}
+        fields.update(nonce=doc.nonce, ciphertext="")
+        try:
+            env = cls._checked(fields, where, kind, ciphertext)
+        except CorruptVaultError:
+            return None
+        size, pieces = env.rendering()
+        if size != len(raw):
+            return None
+        offset = 0
+        for piece in pieces:
+            if not raw.startswith(piece, offset):
+                return None
+            offset += len(piece)
+        return env
+
+    @classmethod
     def _from_doc(cls, doc: Any, raw: bytes, where: str, kind: str) -> Envelope:
         """Check the decoded document of `raw` field by field, and raw's canonical form."""
+        env = cls._checked(doc, where, kind)
+        # b64d checked that each base64 field is the canonical spelling of its bytes, so the
+        # fields as read render exactly like env.to_bytes() (without re-encoding 20 MB).
+        if not env._is_rendering_of(raw, doc["nonce"], doc["ciphertext"]):
+            raise CorruptVaultError(f"{where} was modified outside tui-vault (not canonical)")
+        return env
+
+    @classmethod
+    def _checked(cls, doc: Any, where: str, kind: str, ciphertext: bytes | None = None) -> Envelope:
+        """The envelope of a decoded document, every field checked (the ciphertext decoded
+        from doc's base64 unless given), or CorruptVaultError; not raw's canonical form."""
         from tui_vault.core.crypto import CIPHER_NAME, KDF_NAME
 
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
@@ -234,23 +359,31 @@ class Envelope:
             raise CorruptVaultError(f"{where} is damaged (vault id)")
         if type(generation) is not int or generation < 0:
             raise CorruptVaultError(f"{where} is damaged (generation)")
-        env = cls(
-            kind=kind,
-            vault_id=vault_id,
-            key_check=b64d(doc["key_check"], f"{where}: key check"),
-            generation=generation,
-            nonce=b64d(doc["nonce"], f"{where}: nonce"),
-            ciphertext=b64d(doc["ciphertext"], f"{where}: ciphertext"),
-        )
-        # b64d checked that each base64 field is the canonical spelling of its bytes, so the
-        # fields as read render exactly like env.to_bytes() (without re-encoding 20 MB).
-        if not env._is_rendering_of(raw, doc["nonce"], doc["ciphertext"]):
-            raise CorruptVaultError(f"{where} was modified outside tui-vault (not canonical)")
-        return env
+        key_check = b64d(doc["key_check"], f"{where}: key check")
+        nonce = b64d(doc["nonce"], f"{where}: nonce")
+        if ciphertext is None:
+            ciphertext = b64d(doc["ciphertext"], f"{where}: ciphertext")
+        return cls(kind, vault_id, key_check, generation, nonce, ciphertext)
 
 
 # Envelopes smaller than this are first decoded with the stdlib's json (see from_bytes).
 _SMALL_FILE = 256 * 1024
+# Envelopes this big or bigger are first read by Envelope._from_big.
+_BIG_FILE = 1 << 20
+_big_decoder_made: Any = None
+
+
+def _big_decoder() -> Any:
+    """msgspec's decoder of an envelope document into its ten fields, the ciphertext's value
+    left undecoded (msgspec.Raw: a view of raw, no copy); the other fields any JSON."""
+    global _big_decoder_made
+    if _big_decoder_made is None:
+        import msgspec
+
+        fields: list[tuple[str, Any]] = [(name, Any) for name in (*_HEADER_FIELDS, "nonce")]
+        fields.append(("ciphertext", msgspec.Raw))
+        _big_decoder_made = msgspec.json.Decoder(msgspec.defstruct("EnvelopeDoc", fields))
+    return _big_decoder_made
 
 
 def _no_constant(name: str) -> Any:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from tui_vault.core import crypto, rollback
 from tui_vault.core.bulk import paused_gc
@@ -50,15 +49,36 @@ T = TypeVar("T")
 _UNSET: Any = object()
 
 
-@dataclass(frozen=True)
+def _frozen(self: object, name: str, value: object = None) -> NoReturn:
+    raise AttributeError(f"cannot assign to field {name!r}")
+
+
 class VaultPaths:
+    """The vault file and the files beside it. Frozen (written by hand, not by @dataclass:
+    a small `get` imports no dataclasses module; same __eq__, __hash__ and __repr__)."""
+
+    __slots__ = ("vault",)
     vault: Path
 
-    def __post_init__(self) -> None:
+    def __init__(self, vault: Path) -> None:
         # A vault path that is a symlink is followed: saves replace the target, not the link,
         # and every process finds the same lock, backup and cache beside it.
-        if self.vault.is_symlink():
-            object.__setattr__(self, "vault", self.vault.resolve())
+        object.__setattr__(self, "vault", vault.resolve() if vault.is_symlink() else vault)
+
+    __setattr__ = _frozen
+    __delattr__ = _frozen
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, VaultPaths)
+        return (self.vault,) == (other.vault,)
+
+    def __hash__(self) -> int:
+        return hash((self.vault,))
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(vault={self.vault!r})"
 
     @property
     def lock(self) -> Path:
@@ -131,12 +151,31 @@ def read_envelope(path: Path, kind: str = "vault") -> Envelope:
     return Envelope.from_bytes(_read_vault_bytes(path), str(path), kind)
 
 
-@dataclass(frozen=True)
 class VaultFile:
     """A vault file as read from disk: its checked envelope and a digest of its bytes."""
 
+    __slots__ = ("envelope", "digest")  # noqa: RUF023 (the fields, in order)
     envelope: Envelope
     digest: bytes
+
+    def __init__(self, envelope: Envelope, digest: bytes) -> None:
+        object.__setattr__(self, "envelope", envelope)
+        object.__setattr__(self, "digest", digest)
+
+    __setattr__ = _frozen
+    __delattr__ = _frozen
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, VaultFile)
+        return (self.envelope, self.digest) == (other.envelope, other.digest)
+
+    def __hash__(self) -> int:
+        return hash((self.envelope, self.digest))
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(envelope={self.envelope!r}, digest={self.digest!r})"
 
 
 def read_vault_file(path: Path) -> VaultFile:
@@ -493,7 +532,7 @@ def _seal(
     probe = Envelope("vault", vault_id, crypto.key_check(key, salt), generation, b"", b"")
     plaintext = data.to_json_bytes(blocks)
     nonce, ciphertext = crypto.seal(enc_key, plaintext, probe.aad())
-    return replace(probe, nonce=nonce, ciphertext=ciphertext)
+    return probe.replace(nonce=nonce, ciphertext=ciphertext)
 
 
 def _unseal(key: bytes, env: Envelope, where: str) -> VaultData:
@@ -512,7 +551,7 @@ def _unseal(key: bytes, env: Envelope, where: str) -> VaultData:
             # was altered fails above too: before blaming the key, try the check it gives.
             try:
                 crypto.unseal(
-                    enc_key, env.nonce, env.ciphertext, replace(env, key_check=our_check).aad()
+                    enc_key, env.nonce, env.ciphertext, env.replace(key_check=our_check).aad()
                 )
             except crypto.DecryptionFailed:
                 raise WrongKeyError() from None
