@@ -119,18 +119,6 @@ def test_a_plain_get_builds_no_parser(made: Made, home: Path) -> None:
     assert "shutil" in modules  # the whole parser: the check above can fail
 
 
-# Modules on a plain get's path that still define dataclasses, each on another branch of
-# round 4 (bench/PROFILING.md): core/model.py, vault.py, store.py (pmodel) and
-# core/resolution.py (pwarm). Once those have landed this set is to be emptied: then the
-# test below also requires that a plain `get` loads no dataclasses and no inspect at all.
-DATACLASSES_PENDING = {
-    "tui_vault.core.model",
-    "tui_vault.core.vault",
-    "tui_vault.core.store",
-    "tui_vault.core.resolution",
-}
-
-
 def test_a_plain_get_imports_no_argparse_and_no_dataclasses(made: Made, home: Path) -> None:
     """`dataclasses` loads inspect (ast, dis, tokenize): ~10 ms of a plain local `get`;
     argparse ~2 ms, ctypes ~2, hmac (and hashlib's OpenSSL) ~4; none is needed to read one
@@ -143,10 +131,9 @@ def test_a_plain_get_imports_no_argparse_and_no_dataclasses(made: Made, home: Pa
     assert "ctypes" not in modules  # prctl through _ctypes (core/hygiene.py: _prctl)
     assert "hmac" not in modules  # core/crypto.py: sha256, hmac_sha256
     assert "unicodedata" not in modules  # core/display.py: only for a text to escape
-    assert set(importers["dataclasses"]) <= DATACLASSES_PENDING
-    assert set(importers["inspect"]) <= {"dataclasses"}
-    if not importers["dataclasses"]:
-        assert "dataclasses" not in modules and "inspect" not in modules
+    assert "hashlib" not in modules  # core/vault.py: _digest through crypto.sha256
+    assert not importers["dataclasses"] and not importers["inspect"]
+    assert "dataclasses" not in modules and "inspect" not in modules
     # The same with a --url (checked without a parser too) and the key in a --key-file.
     key_file = home / "key.txt"
     key_file.write_text(made.key + "\n")
@@ -155,7 +142,7 @@ def test_a_plain_get_imports_no_argparse_and_no_dataclasses(made: Made, home: Pa
     out, modules, importers = _get_watched(by_file, home, *argv)
     assert out == "marker-value-2\n"
     assert "argparse" not in modules and not importers["argparse"]
-    assert set(importers["dataclasses"]) <= DATACLASSES_PENDING
+    assert "dataclasses" not in modules and "inspect" not in modules
 
 
 def test_the_watch_sees_importers(made: Made, home: Path) -> None:
