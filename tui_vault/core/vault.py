@@ -123,26 +123,22 @@ _THREADED_DIGEST = 1 << 20  # below this, a thread costs more than it saves
 
 @contextlib.contextmanager
 def _digesting(pieces: tuple[bytes, ...]) -> Iterator[Callable[[], bytes]]:
-    """`_digest(*pieces)`, computed in a thread while the block runs (for big files); the
-    block gets a function returning it (valid after the block). The thread's digest is
-    hashlib's, which lets go of the GIL while it hashes (cryptography's holds it)."""
+    """`_digest(*pieces)`, computed in a thread while the block runs (for big files; OpenSSL
+    hashes without holding the GIL); the block gets a function returning it (valid after the
+    block)."""
     if sum(map(len, pieces)) < _THREADED_DIGEST:
-        digest = crypto.sha256(*pieces)
+        digest = _digest(*pieces)
         yield lambda: digest
         return
-    import hashlib
     import threading
 
-    h = hashlib.sha256()
-
-    def update() -> None:
-        for piece in pieces:
-            h.update(piece)
-
-    worker = threading.Thread(target=update, name="tui-vault-digest", daemon=True)
+    found: list[bytes] = []
+    worker = threading.Thread(
+        target=lambda: found.append(_digest(*pieces)), name="tui-vault-digest", daemon=True
+    )
     worker.start()
     try:
-        yield h.digest
+        yield lambda: found[0]
     finally:
         worker.join()
 
