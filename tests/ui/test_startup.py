@@ -387,3 +387,30 @@ async def test_styled_buttons_are_styled_once_before_they_show() -> None:
             assert not styled.has_class("-textual-compact")
             styled.compact = True
             assert styled.has_class("-textual-compact")
+
+
+async def test_the_first_layout_has_the_footer_keys(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unlock screen's footer is mounted with its keys once the key field has focus:
+    the screen's first layout and frame have them (Textual's Footer would add them a frame
+    later, with a second layout), and they are the keys it shows afterwards, unremounted."""
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    at_resume: list[list[FooterKey]] = []
+    original = UnlockScreen._on_screen_resume
+
+    def record(self: UnlockScreen, event: Any) -> None:
+        if not self._resumed:
+            at_resume.append(list(self.query(FooterKey)))
+        original(self, event)
+
+    monkeypatch.setattr(UnlockScreen, "_on_screen_resume", record)
+    app = make_app(vault_path=vault_env.path, use_keyring=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen) and at_resume)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        [first] = at_resume
+        assert {"quit", "command_palette"} <= {k.action for k in first}
+        assert "help" not in {k.action for k in first}  # as with the key field focused
+        assert list(app.screen.query(FooterKey)) == first  # the very same widgets
