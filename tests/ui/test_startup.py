@@ -265,3 +265,152 @@ async def test_a_dialog_over_the_unlock_screen_gets_the_later_styles(
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
         assert later_rules_matching(app) == []
+
+
+# ---------------------------------------------------------------------- styled once, laid out once
+
+
+def computed_styles(screen: UnlockScreen) -> dict[str, str]:
+    """Every node's computed styles, as CSS text, by its place in the DOM."""
+    return {
+        f"{i}:{type(node).__name__}#{node.id}": node.styles.css
+        for i, node in enumerate(screen.walk_children(with_self=True))
+    }
+
+
+def restyle_at_first_resume(monkeypatch: pytest.MonkeyPatch, tamper: bool = False) -> list[Any]:
+    """At the unlock screen's first ScreenResume (whose full restyle it skips), the styles
+    then, and after the very restyle Textual would have done there. With `tamper`, a class
+    is first changed without a restyle: the check must then see a difference."""
+    found: list[Any] = []
+    original = UnlockScreen._on_screen_resume
+
+    def check(self: UnlockScreen, event: Any) -> None:
+        first = not self._resumed
+        original(self, event)
+        if not first:
+            return
+        if tamper:
+            self.query_one("#show-key").add_class("-primary", update=False)
+        before = computed_styles(self)
+        self.app.stylesheet.update_nodes(self.walk_children(with_self=True), animate=False)
+        found.append((event.refresh_styles, before, computed_styles(self)))
+
+    monkeypatch.setattr(UnlockScreen, "_on_screen_resume", check)
+    return found
+
+
+@pytest.mark.parametrize("tamper", [False, True])
+async def test_the_skipped_first_restyle_would_change_nothing(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch, tamper: bool
+) -> None:
+    """Textual restyles a screen's every node when it is resumed; the unlock screen skips it
+    the first time, right after its nodes were styled at their mount (same looks: a full
+    restyle at that moment gives the same styles, for all ~20 nodes)."""
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    found = restyle_at_first_resume(monkeypatch, tamper)
+    app = make_app(vault_path=vault_env.path, use_keyring=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen) and found)
+        [(refresh_styles, before, after)] = found
+        assert refresh_styles is False  # the restyle was skipped
+        assert len(before) >= 15
+        if tamper:
+            assert before != after  # the check can tell
+        else:
+            assert before == after
+
+
+async def test_a_resize_to_the_same_size_is_not_laid_out_again(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The terminal's first size report reaches the screens again once it is up, at the
+    same size: no second layout. Another size is laid out as always."""
+    from textual import events
+    from textual.geometry import Size
+
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    app = make_app(vault_path=vault_env.path, use_keyring=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
+        await pilot.pause()
+        screen = app.screen
+        layouts: list[Size | None] = []
+        lay_out = screen._refresh_layout
+
+        def counted(size: Size | None = None, scroll: bool = False) -> None:
+            layouts.append(size)
+            lay_out(size, scroll)
+
+        monkeypatch.setattr(screen, "_refresh_layout", counted)
+        same = Size(100, 30)
+        screen.post_message(events.Resize(same, same))
+        await pilot.pause()
+        await pilot.pause()
+        assert layouts == []
+        await pilot.resize_terminal(90, 30)
+        await wait_until(pilot, lambda: screen.outer_size == Size(90, 30))
+        assert Size(90, 30) in layouts
+        assert screen.query_one("#unlock-box").region.width <= 90
+
+
+async def test_styled_buttons_are_styled_once_before_they_show() -> None:
+    """`Button(compact=True)` queues a styling pass while the button is built, done before
+    its mount (which styles it anyway); `styled_button` does not (same end state: above)."""
+    from textual.app import App, ComposeResult
+    from textual.dom import DOMNode
+
+    from tui_vault.ui.screens.unlock import styled_button
+
+    applied: list[str] = []
+    apply = Stylesheet.apply
+
+    def counted(self: Stylesheet, node: DOMNode, *args: Any, **kwargs: Any) -> None:
+        if isinstance(node, Button) and not node.is_attached:  # not mounted yet
+            applied.append(node.id or "")
+        apply(self, node, *args, **kwargs)
+
+    class Both(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Button("stock", id="stock", compact=True)
+            yield styled_button("styled", id="styled", variant="primary")
+
+    app = Both()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Stylesheet, "apply", counted)
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            assert applied.count("styled") == 0
+            assert applied.count("stock") >= 1  # the count can tell
+            styled = app.query_one("#styled", Button)
+            styled.compact = False  # and the reactive still works both ways
+            assert not styled.has_class("-textual-compact")
+            styled.compact = True
+            assert styled.has_class("-textual-compact")
+
+
+async def test_the_first_layout_has_the_footer_keys(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unlock screen's footer is mounted with its keys once the key field has focus:
+    the screen's first layout and frame have them (Textual's Footer would add them a frame
+    later, with a second layout), and they are the keys it shows afterwards, unremounted."""
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    at_resume: list[list[FooterKey]] = []
+    original = UnlockScreen._on_screen_resume
+
+    def record(self: UnlockScreen, event: Any) -> None:
+        if not self._resumed:
+            at_resume.append(list(self.query(FooterKey)))
+        original(self, event)
+
+    monkeypatch.setattr(UnlockScreen, "_on_screen_resume", record)
+    app = make_app(vault_path=vault_env.path, use_keyring=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen) and at_resume)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        [first] = at_resume
+        assert {"quit", "command_palette"} <= {k.action for k in first}
+        assert "help" not in {k.action for k in first}  # as with the key field focused
+        assert list(app.screen.query(FooterKey)) == first  # the very same widgets

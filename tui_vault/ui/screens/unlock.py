@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
@@ -34,13 +34,19 @@ if TYPE_CHECKING:
 
 def styled_button(label: str, id: str, variant: ButtonVariant = "default") -> Button:
     """A compact Button carrying from the start the classes its watchers give it once
-    mounted (`-style-default`, `-<variant>`): those watchers then change nothing, so the
-    button is restyled once (for `-textual-compact`, which Textual first resets to the
-    default), not three times, before the first frame. Same classes, same looks."""
+    mounted (`-style-default`, `-<variant>`): those watchers then change nothing. Its
+    `compact` is set without the reactive's class toggle (which, from `Button(compact=True)`,
+    removes and adds `-textual-compact` and queues a styling pass for a node not mounted
+    yet, styled again at its mount): the button is styled once, at its mount, not three
+    times, before the first frame. Same classes, same `compact`, same looks."""
     classes = ["-style-default"]
     if variant != "default":
         classes.append(f"-{variant}")
-    return Button(label, variant, id=id, compact=True, classes=" ".join(classes))
+    button = Button(label, variant, id=id, classes=" ".join(classes))
+    # Then what `compact=True` ends with: the value and the class its toggle owns.
+    button.set_reactive(Button.compact, True)
+    button.add_class("-textual-compact", update=False)
+    return button
 
 
 def _key_file_missing(path: Path) -> str | None:
@@ -76,6 +82,7 @@ class UnlockScreen(Screen[None]):
         super().__init__()
         self.message = message
         self.auto = auto
+        self._resumed = False
 
     def compose(self) -> ComposeResult:
         path = vapp(self).vault_path
@@ -100,13 +107,38 @@ class UnlockScreen(Screen[None]):
                 yield styled_button("Key from file…", id="key-file")
             with Center():
                 yield styled_button("Reset vault… (lost key)", id="reset", variant="error")
-        yield VaultFooter()
 
-    def on_mount(self) -> None:
-        self.query_one("#key-input", Input).focus()
+    async def on_mount(self) -> None:
+        # Focus first (at once: Widget.focus would wait for the next message), then the
+        # footer, composed with the keys the focused field shows: the screen's first
+        # layout and frame have them, and no second layout is needed for them.
+        self.set_focus(self.query_one("#key-input", Input))
+        await self.mount(VaultFooter(keys_at_once=True))
         # The probes (their imports, the keyring's above all) start once the screen is on
         # screen: in threads, they would otherwise hold the GIL while it is being drawn.
         self.call_after_refresh(self._start_probes)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Textual restyles every node of a screen when it is resumed, the first time too:
+        a screen just pushed, whose nodes were styled as they were mounted a moment ago
+        (and restyled on every change since: classes, focus), would be styled twice before
+        its first frame (~20 nodes). Only that first restyle is skipped (Screen's own
+        handler runs after this one and reads the flag); a screen shown again after a
+        dialog is restyled as usual. tests/ui/test_startup.py checks that a full restyle
+        at the first frame changes nothing."""
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+
+    async def _on_resize(self, event: events.Resize) -> None:
+        """A Resize to the size the screen is laid out for already changes nothing; Textual
+        lays the whole screen out again and redraws it all the same. Such a Resize arrives
+        right after the first layout: the terminal's first size report, which the app
+        sends on to its screens at its next idle moment although the size is the one it
+        started with. Any other size is handled by Screen's handler, as always."""
+        if event.size == self.outer_size:
+            event.prevent_default()  # Screen._on_resize would lay out the same again
+            event.stop()
 
     def _start_probes(self) -> None:
         if not self.is_attached:

@@ -47,10 +47,17 @@ def choose(bindings: Iterable[tuple[str, str, str]], width: int, compact: bool) 
 class VaultFooter(Footer):
     """Footer with priorities: see the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys_at_once: bool = False) -> None:
+        """keys_at_once: compose the keys when mounted, from the screen's bindings as they
+        are then, instead of waiting for the screen's first bindings change (after which
+        Textual's Footer recomposes only after the next refresh: a first frame without
+        keys, then a second full layout and frame for them). For a footer mounted once
+        the screen's focus is set (UnlockScreen.on_mount); the keys are the same."""
         super().__init__(compact=True)
         self._last_width = 0
         self._composed_for: tuple[object, ...] | None = None
+        if keys_at_once:
+            self.set_reactive(Footer._bindings_ready, True)
 
     def _inputs(self) -> tuple[object, ...]:
         """Everything `compose` reads (Textual's and ours): same inputs, same keys.
