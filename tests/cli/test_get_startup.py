@@ -65,10 +65,11 @@ sys.exit(main())
 
 
 def _get_watched(
-    env: dict[str, str], home: Path, *args: str
+    env: dict[str, str], home: Path, *args: str, stdin: str | None = None
 ) -> tuple[str, set[str], dict[str, list[str]]]:
     proc = subprocess.run(
         [sys.executable, "-c", WRAPPER, *args],
+        input=stdin,
         capture_output=True,
         env=clean_env(home, env),
         cwd=home,
@@ -154,3 +155,13 @@ def test_the_watch_sees_importers(made: Made, home: Path) -> None:
     assert "argparse" in modules
     assert "tui_vault.cli.argparser" in importers["argparse"]
     assert "dataclasses" in importers["inspect"] or "inspect" not in modules
+
+
+def test_a_set_in_a_small_vault_loads_no_msgspec(made: Made, home: Path) -> None:
+    """A process that saves once writes a small vault with json.dumps (model.to_json_bytes):
+    msgspec's import (~28 ms, more than the rest of the save) is for big vaults."""
+    made.vault.set_value("api", "marker-value-1")
+    _, modules, _ = _get_watched(made.env, home, "set", "web", stdin="marker-value-2\n")
+    assert "msgspec" not in modules
+    out, _, _ = _get_watched(made.env, home, "get", "web")
+    assert out == "marker-value-2\n"

@@ -41,6 +41,10 @@ def loop_core(vault_path: Path, start: int, count: int, prefix: str, mod: int) -
     from tui_vault.core.vaultkey import decode_key
 
     vault = Vault.open(vault_path, decode_key(os.environ["TUI_VAULT_KEY"]))
+    # Whatever a first save loads lazily is loaded before "ready" (encoding writes nothing):
+    # the parent's kill delays are scaled to warm saves, so a slow first one (imports without
+    # bytecode on a fresh CI checkout) would take most kills before any save began.
+    vault.data.to_json_bytes()
     say("ready")
     for i in range(start, start + count):
         vault.set_value(name_for(prefix, i, mod), value_for(prefix, i))

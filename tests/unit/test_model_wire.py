@@ -61,6 +61,14 @@ def old_bytes(data: VaultData) -> bytes:
     return json.dumps(data.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def msgspec_encode(data: VaultData) -> bytes:
+    """to_json_bytes through msgspec, whatever the size (small vaults are otherwise written
+    by json.dumps when msgspec is not loaded yet, which would compare json.dumps with
+    itself)."""
+    with mock.patch.object(model, "SMALL_SECRETS", 0):
+        return data.to_json_bytes()
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(secrets, max_size=8), st.dictionaries(st.sampled_from(["aws"]), st.just({"a": "b"}))
@@ -72,7 +80,7 @@ def test_fast_encoding_is_byte_identical(
     for s in secret_list:
         if s.link:
             assert s.link.fingerprint  # computing it must not add anything to the file
-    assert data.to_json_bytes() == old_bytes(data)
+    assert msgspec_encode(data) == old_bytes(data)
 
 
 class _Dict(dict):  # type: ignore[type-arg]
@@ -120,7 +128,7 @@ def test_the_fast_path_refuses_what_the_general_path_refuses(bad: dict[str, obje
 @given(tiny)
 def test_tiny_times_parse_the_same(t: float) -> None:
     data = VaultData({"a": Secret("a", created=t, updated=t)})
-    assert json.loads(data.to_json_bytes()) == json.loads(old_bytes(data))
+    assert json.loads(msgspec_encode(data)) == json.loads(old_bytes(data))
 
 
 def test_the_wire_keys_are_the_fields_in_order() -> None:
@@ -219,6 +227,30 @@ def test_small_contents_skip_msgspec(count: int) -> None:
         small = VaultData.from_json_bytes(raw)
         assert "msgspec" not in sys.modules
     assert small == typed_decode(raw)
+
+
+@pytest.mark.parametrize("count", [0, 3, 255])
+def test_small_vaults_are_written_without_msgspec(count: int) -> None:
+    """Below SMALL_SECRETS (and msgspec not loaded yet) json.dumps writes the vault, as a
+    process that saves once would: the same bytes msgspec writes, and msgspec stays out."""
+    secret_list = [
+        Secret(f"s{i}", f"v{i} é\n😀", allowed_domains=["a.example.com"] if i % 10 == 0 else [])
+        for i in range(count)
+    ]
+    data = VaultData({s.name: s for s in secret_list}, {"aws": {"a": "b"}})
+    with mock.patch.dict(sys.modules):
+        sys.modules.pop("msgspec", None)
+        small = data.to_json_bytes(model.EncodedBlocks())
+        assert "msgspec" not in sys.modules
+    assert small == msgspec_encode(data) == old_bytes(data)
+
+
+def test_a_big_vault_is_written_by_msgspec() -> None:
+    data = VaultData({f"s{i}": Secret(f"s{i}", "v") for i in range(model.SMALL_SECRETS)})
+    with mock.patch.dict(sys.modules):
+        sys.modules.pop("msgspec", None)
+        assert data.to_json_bytes() == old_bytes(data)
+        assert "msgspec" in sys.modules
 
 
 _PLAIN_NAMES_RE = re.compile(r"\A[A-Za-z0-9._-]{1,128}(?:\n[A-Za-z0-9._-]{1,128})*\Z")
