@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tui_vault.core.cache import Cache
-from tui_vault.core.model import PROVIDERS, Link, Reason
+from tui_vault.core.model import PROVIDERS, Link, Reason, link_fingerprint
 from tui_vault.core.resolution import Resolution, check_local, value_result
-from tui_vault.core.resolver import Resolver, _fingerprint
+from tui_vault.core.resolver import Resolver
 from tui_vault.core.vault import Vault
 from tui_vault.integrations.base import Provider
 
@@ -124,6 +124,22 @@ def model(
     return out
 
 
+async def _resolved(
+    vault: Vault, ttl_minutes: float, names: list[str], url: str | None, owner: bool
+) -> dict[str, Resolution]:
+    """What the resolver answers for names, with the vault's cache and the echo provider."""
+    resolver = Resolver(
+        vault,
+        Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id),
+        ttl_minutes=ttl_minutes,
+        provider_factory=echo_factory,
+    )
+    try:
+        return await resolver.resolve(names, url, owner=owner)
+    finally:
+        resolver.close()
+
+
 @pytest.mark.parametrize("owner", [False, True])
 @pytest.mark.parametrize("ttl_minutes", [0, 30])
 @pytest.mark.parametrize("url", [None, "https://api.example.com/x", "https://other.example/"])
@@ -142,16 +158,7 @@ async def test_warm_cache_results_follow_the_rule(
         cache.put_many({fp: f"cached:{name}"}, now=now - ages[i % len(ages)])
     cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
     expected = model(filled, cache, names, ttl, time.time(), url, owner)
-    resolver = Resolver(
-        filled,
-        Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id),
-        ttl_minutes=ttl_minutes,
-        provider_factory=echo_factory,
-    )
-    try:
-        got = await resolver.resolve(names, url, owner=owner)
-    finally:
-        resolver.close()
+    got = await _resolved(filled, ttl_minutes, names, url, owner)
     assert got == expected
     assert list(got) == names
     for n in names:  # field by field too (== is the class's own)
@@ -175,16 +182,7 @@ async def test_nothing_to_fetch_keeps_the_order_asked(
     names += ["LOCAL_RESTRICTED", "LOCAL_EMPTY", "RESTRICTED", "OFF_LINK", "H_ORDER"]
     expected = model(filled, cache, names, 1800, now, url, owner)
     assert all(r.origin != "fetched" for r in expected.values())
-    resolver = Resolver(
-        filled,
-        Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id),
-        ttl_minutes=30,
-        provider_factory=echo_factory,
-    )
-    try:
-        got = await resolver.resolve(names, url, owner=owner)
-    finally:
-        resolver.close()
+    got = await _resolved(filled, 30, names, url, owner)
     assert got == expected
     assert list(got) == list(dict.fromkeys(names))
 
@@ -198,10 +196,11 @@ PARAM_VALUES = st.sampled_from(["", "secret", "app/db", "k", "prod/x"]) | st.tex
     st.dictionaries(PARAM_KEYS, PARAM_VALUES, max_size=4),
 )
 def test_the_resolvers_fingerprint_is_the_rule(provider: str, params: dict[str, str]) -> None:
-    """The resolver's shortcut for the usual shapes (one secret_id; HashiCorp's engine, key
-    and path) gives the cache key the rule gives, for every shape and order of params."""
+    """The shortcut for the usual shapes (one param; HashiCorp's engine, key and path) the
+    resolver looks the cache up by gives the key the rule gives, for every shape and order
+    of params."""
     link = Link(provider, params)
-    assert _fingerprint(provider, params) == rule_fingerprint(link) == link.fingerprint
+    assert link_fingerprint(provider, params) == rule_fingerprint(link) == link.fingerprint
 
 
 @pytest.mark.parametrize(
@@ -218,4 +217,4 @@ def test_the_resolvers_fingerprint_is_the_rule(provider: str, params: dict[str, 
 )
 @pytest.mark.parametrize("provider", sorted(PROVIDERS))
 def test_the_resolvers_fingerprint_on_each_shape(provider: str, params: dict[str, str]) -> None:
-    assert _fingerprint(provider, params) == rule_fingerprint(Link(provider, params))
+    assert link_fingerprint(provider, params) == rule_fingerprint(Link(provider, params))

@@ -155,7 +155,7 @@ class Resolver:
                     continue
                 if lookup is None:
                     lookup = (self.cache.entries() if self.cache is not None else {}).get
-                cached = lookup(_fingerprint(provider, link.params))
+                cached = lookup(link_fingerprint(provider, link.params))
                 # cached.expires_in(ttl, now) > 0, without two calls per reference
                 if cached is not None and ttl > 0 and now - cached.fetched < ttl:
                     results[name] = value_result(name, cached.value, "cache")
@@ -301,22 +301,6 @@ class Resolver:
             settle(link, value)
 
         await asyncio.gather(*(one(link) for link in links))
-
-
-def _fingerprint(provider: str, params: dict[str, str]) -> str:
-    """link_fingerprint(provider, params), with its two usual shapes tested first."""
-    if len(params) == 1:
-        if sid := params.get("secret_id"):
-            return f"{provider}:secret_id={sid}"
-    elif len(params) == 3 and provider == "hashicorp":
-        try:
-            engine, key, path = params["engine"], params["key"], params["path"]
-        except KeyError:
-            pass
-        else:
-            if engine and key and path:
-                return f"hashicorp:engine={engine},key={key},path={path}"
-    return link_fingerprint(provider, params)
 
 
 def _as_fetch_error(e: BaseException, label: str) -> FetchError:
