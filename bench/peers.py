@@ -283,10 +283,14 @@ def first_make_run_row(sizes: Sizes, work: Path) -> Row:
         )
         return env
 
-    socket = f"tvb-first-{os.getpid()}"
-    first = _make_run_in_tmux(clone, fresh_env(), socket)
+    # A tmux server of its own for each run: a new session on the socket of a server still
+    # shutting down from the last kill-server fails ("server exited unexpectedly").
+    sockets = (f"tvb-first-{os.getpid()}-{i}" for i in range(100))
+    first = _make_run_in_tmux(clone, fresh_env(), next(sockets))
     size = _du(clone / ".venv")
-    second = [_make_run_in_tmux(clone, fresh_env(), socket) for _ in range(min(sizes.runs, 3))]
+    second = [
+        _make_run_in_tmux(clone, fresh_env(), next(sockets)) for _ in range(min(sizes.runs, 3))
+    ]
     row.measured([first], second)
     row.note = (
         f"one cold run (downloads uv from PyPI, then the app's packages with uv); the app's "
