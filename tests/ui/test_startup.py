@@ -4,7 +4,8 @@
   screens, the vault format and crypto, the keyring, the session) is imported when used.
   Checked in a fresh interpreter, at the moment the screen's probes start: the point right
   after its first refresh, before any background thread has imported anything.
-- The footer does not remount its keys for a binding change that shows the same keys.
+- The footer follows the bindings by repainting: it mounts nothing, and the first frame
+  has its keys.
 - A key typed the moment the app starts is not lost.
 """
 
@@ -21,13 +22,13 @@ import pytest
 from textual.css.match import _check_selectors
 from textual.css.stylesheet import Stylesheet
 from textual.widgets import Button, Input
-from textual.widgets._footer import FooterKey
 
 from tests.ui.conftest import VaultEnv, keys_in_one_read, typed, wait_until
 from tui_vault.ui.app import VaultApp, make_app
 from tui_vault.ui.screens.create import CreateScreen
 from tui_vault.ui.screens.secrets import SecretsScreen
 from tui_vault.ui.screens.unlock import UnlockScreen
+from tui_vault.ui.widgets.footer import VaultFooter
 
 # Imported on first use, never on the way to the unlock screen's first frame.
 DEFERRED = (
@@ -119,9 +120,12 @@ def test_the_import_guard_can_fail(vault_env: VaultEnv, monkeypatch: pytest.Monk
     assert "cryptography" in loaded  # what it pulls in is seen too
 
 
-async def test_footer_keeps_its_keys_while_the_bindings_show_the_same(
+async def test_the_footer_follows_the_bindings_without_mounting_anything(
     vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The footer is one widget drawn from the bindings: a binding change (Textual makes
+    several on each focus change and while a screen starts) repaints it, and mounts,
+    styles or lays out nothing; a change that shows other keys shows them."""
     monkeypatch.delenv("TUI_VAULT_KEY")
     app = make_app(vault_path=vault_env.path, use_keyring=False)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -129,27 +133,30 @@ async def test_footer_keeps_its_keys_while_the_bindings_show_the_same(
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
+        footer = screen.query_one(VaultFooter)
 
-        def keys() -> list[FooterKey]:
-            return list(screen.query(FooterKey))
+        def shown() -> set[str]:
+            return set(footer.shown_actions())
 
-        before = keys()
-        assert [k.action for k in before if k.action == "quit"] == ["quit"]
-        for _ in range(3):  # what Textual does on focus changes and while a screen starts
+        before = shown()
+        assert {"quit", "command_palette"} <= before
+        widgets = list(screen.query("*"))
+        for _ in range(3):
             screen.refresh_bindings()
             await pilot.pause()
-        assert keys() == before  # the very same widgets: nothing was remounted
-        # A change that shows different keys still recomposes: with a button focused "?"
-        # is Help again (the key input takes printable keys itself).
-        assert "help" not in {k.action for k in before}
+        assert shown() == before
+        assert list(screen.query("*")) == widgets and not footer.children
+        # With a button focused "?" is Help again (the key input takes printable keys).
+        assert "help" not in before
         screen.query_one("#show-key", Button).focus()
-        await wait_until(pilot, lambda: "help" in {k.action for k in keys()})
+        await wait_until(pilot, lambda: "help" in shown())
         screen.query_one("#key-input", Input).focus()
-        await wait_until(pilot, lambda: "help" not in {k.action for k in keys()})
-        # So does a new width (the footer chooses the keys that fit).
-        shown = keys()
-        await pilot.resize_terminal(60, 30)
-        await wait_until(pilot, lambda: keys() != shown)
+        await wait_until(pilot, lambda: "help" not in shown())
+        # A narrower terminal: the keys that fit, Quit and the palette kept.
+        await pilot.resize_terminal(50, 30)
+        await wait_until(pilot, lambda: shown() != before)
+        assert {"quit", "command_palette"} <= shown()
+        assert all(end <= 50 for _, end in footer.shown_actions().values())
 
 
 async def test_a_key_typed_as_the_app_starts_is_not_lost(
@@ -389,28 +396,25 @@ async def test_styled_buttons_are_styled_once_before_they_show() -> None:
             assert styled.has_class("-textual-compact")
 
 
-async def test_the_first_layout_has_the_footer_keys(
+async def test_the_first_frame_has_the_footer_keys(
     vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The unlock screen's footer is mounted with its keys once the key field has focus:
-    the screen's first layout and frame have them (Textual's Footer would add them a frame
-    later, with a second layout), and they are the keys it shows afterwards, unremounted."""
+    """The unlock screen's footer draws its keys in the screen's first frame, as the focused
+    key field shows them (Textual's Footer added them a frame later, with a second layout)."""
     monkeypatch.delenv("TUI_VAULT_KEY")
-    at_resume: list[list[FooterKey]] = []
-    original = UnlockScreen._on_screen_resume
+    first: list[str] = []
+    original = VaultFooter.render_line
 
-    def record(self: UnlockScreen, event: Any) -> None:
-        if not self._resumed:
-            at_resume.append(list(self.query(FooterKey)))
-        original(self, event)
+    def record(self: VaultFooter, y: int) -> Any:
+        strip = original(self, y)
+        if not first:
+            first.append("".join(segment.text for segment in strip))
+        return strip
 
-    monkeypatch.setattr(UnlockScreen, "_on_screen_resume", record)
+    monkeypatch.setattr(VaultFooter, "render_line", record)
     app = make_app(vault_path=vault_env.path, use_keyring=False)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen) and at_resume)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        [first] = at_resume
-        assert {"quit", "command_palette"} <= {k.action for k in first}
-        assert "help" not in {k.action for k in first}  # as with the key field focused
-        assert list(app.screen.query(FooterKey)) == first  # the very same widgets
+        await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen) and first)
+        [line] = first
+        assert "^q Quit" in line and "^p palette" in line and "^t Show key" in line
+        assert "? Help" not in line  # as with the key field focused

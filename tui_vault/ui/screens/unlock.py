@@ -107,13 +107,12 @@ class UnlockScreen(Screen[None]):
                 yield styled_button("Key from file…", id="key-file")
             with Center():
                 yield styled_button("Reset vault… (lost key)", id="reset", variant="error")
+        yield VaultFooter()  # drawn from the bindings at each paint: the focused field's keys
 
-    async def on_mount(self) -> None:
-        # Focus first (at once: Widget.focus would wait for the next message), then the
-        # footer, composed with the keys the focused field shows: the screen's first
-        # layout and frame have them, and no second layout is needed for them.
+    def on_mount(self) -> None:
+        # At once (Widget.focus would wait for the next message): the first frame shows the
+        # key field focused, and the footer the keys it has then.
         self.set_focus(self.query_one("#key-input", Input))
-        await self.mount(VaultFooter(keys_at_once=True))
         # The probes (their imports, the keyring's above all) start once the screen is on
         # screen: in threads, they would otherwise hold the GIL while it is being drawn.
         self.call_after_refresh(self._start_probes)
