@@ -82,6 +82,7 @@ async def test_it_draws_the_cells_textuals_footer_draws(theme: str, focus: str) 
     for kind in ("textual", "vault"):
         app = Keys(footer=kind)
         async with app.run_test(size=(90, 10)) as pilot:
+            await pilot.pause()  # drawn once in the default theme: the switch must redraw
             app.theme = theme
             app.screen.query_one(f"#{focus}").focus()
             await pilot.pause(0.1)

@@ -115,13 +115,23 @@ class VaultFooter(Widget, can_focus=False):
         # What the last paint drew: (first cell, end cell, item) for each key, for the mouse.
         self._spans: list[tuple[int, int, FooterItem]] = []
         self._hover: FooterItem | None = None
+        # Read again after a bindings change or at a new width; the styles after a change
+        # of styles (the theme): a repaint (the pointer moving) needs neither.
+        self._items: tuple[int, list[FooterItem], FooterItem | None] | None = None
+        self._style_cache: dict[tuple[bool, bool], tuple[Style, Style]] = {}
 
     # ------------------------------------------------------------------ keys
 
     def items(self) -> tuple[list[FooterItem], FooterItem | None]:
-        """The keys to show, from the screen's bindings as they are now, and the command
-        palette's key (drawn at the right): each action once (its first binding), in the
-        order Textual's Footer shows them, the later ones left out when they do not fit."""
+        """The keys to show, from the screen's bindings, and the command palette's key
+        (drawn at the right): each action once (its first binding), in the order Textual's
+        Footer shows them, the later ones left out when they do not fit."""
+        width = self.size.width
+        if self._items is None or self._items[0] != width:
+            self._items = (width, *self._read_items(width))
+        return self._items[1], self._items[2]
+
+    def _read_items(self, width: int) -> tuple[list[FooterItem], FooterItem | None]:
         app = self.app
         keys: list[FooterItem] = []
         seen: set[str] = set()
@@ -151,9 +161,7 @@ class VaultFooter(Widget, can_focus=False):
             keys.append(item)
         # The palette key counts as a kept key; the 2 are its separator and right margin.
         candidates = keys if palette is None else [*keys, palette]
-        shown = choose(
-            ((k.action, k.key_display, k.description) for k in candidates), self.size.width - 2
-        )
+        shown = choose(((k.action, k.key_display, k.description) for k in candidates), width - 2)
         return [k for k in keys if k.action in shown], palette
 
     def shown_actions(self) -> dict[str, tuple[int, int]]:
@@ -166,8 +174,16 @@ class VaultFooter(Widget, can_focus=False):
         """The key's and the description's styles, as a FooterKey would draw them: the key's
         own background (the hover colour when under the pointer) over the footer's, the
         component colours over that, dim when disabled."""
-        base = Color.from_rich_color(self.rich_style.bgcolor)
         hovered = item == self._hover
+        cached = self._style_cache.get((hovered, item.enabled))
+        if cached is None:
+            cached = self._style_cache[hovered, item.enabled] = self._make_styles(
+                hovered, item.enabled
+            )
+        return cached
+
+    def _make_styles(self, hovered: bool, enabled: bool) -> tuple[Style, Style]:
+        base = Color.from_rich_color(self.rich_style.bgcolor)
         layer = "vault-footer--hover" if hovered else "vault-footer--item"
         item_styles = self.get_component_styles(layer)
         background = base + item_styles.background
@@ -180,7 +196,7 @@ class VaultFooter(Widget, can_focus=False):
                 bgcolor=(background + part_styles.background).rich_color,
             )
             style += part_styles.text_style
-            if not item.enabled:
+            if not enabled:
                 style += Style(dim=True)
             styles.append(style)
         return styles[0], styles[1]
@@ -232,7 +248,12 @@ class VaultFooter(Widget, can_focus=False):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
-        self.refresh()  # the keys are read again when the line is drawn
+        self._items = None  # read again when the line is next drawn
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        self._style_cache.clear()
+        super().notify_style_update()
 
     def _item_at(self, x: int) -> FooterItem | None:
         for start, end, item in self._spans:
