@@ -18,7 +18,8 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+
+from tui_vault.core.frozen import Frozen
 
 
 def osc52(text: str) -> str:
@@ -33,11 +34,20 @@ def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-@dataclass
-class CopyResult:
+class CopyResult(Frozen):
+    """Where a copy went (frozen; not a dataclass, which compiles its methods at import)."""
+
+    _fields = ("terminal", "local", "tmux")
+    __slots__ = _fields
+
     terminal: bool
     local: bool
-    tmux: TmuxCopy | None = None
+    tmux: TmuxCopy | None
+
+    def __init__(self, terminal: bool, local: bool, tmux: TmuxCopy | None = None) -> None:
+        object.__setattr__(self, "terminal", terminal)
+        object.__setattr__(self, "local", local)
+        object.__setattr__(self, "tmux", tmux)
 
     def describe(self) -> str:
         ways = []
@@ -63,13 +73,20 @@ TMUX_BUFFER = "tui-vault"
 _TMUX_TIMEOUT = 3.0
 
 
-@dataclass(frozen=True)
-class TmuxCopy:
+class TmuxCopy(Frozen):
     """Where a copy through tmux went: our named buffer, and the outer terminal or not."""
+
+    _fields = ("buffer", "buffer_set", "set_clipboard")
+    __slots__ = _fields
 
     buffer: str
     buffer_set: bool
     set_clipboard: str  # tmux's option: "on", "external" or "off" ("" if unknown)
+
+    def __init__(self, buffer: str, buffer_set: bool, set_clipboard: str) -> None:
+        object.__setattr__(self, "buffer", buffer)
+        object.__setattr__(self, "buffer_set", buffer_set)
+        object.__setattr__(self, "set_clipboard", set_clipboard)
 
     @property
     def outer_terminal(self) -> bool:
