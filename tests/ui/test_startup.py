@@ -418,3 +418,51 @@ async def test_the_first_frame_has_the_footer_keys(
         [line] = first
         assert "^q Quit" in line and "^p palette" in line and "^t Show key" in line
         assert "? Help" not in line  # as with the key field focused
+
+
+async def test_the_collector_waits_for_the_first_frame(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cyclic collector is off from the app's start to the entry screen's first frame
+    (the screen is composed with it off), then on again with what the start made frozen."""
+    import gc
+
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    seen: list[bool] = []
+    compose = UnlockScreen.compose
+
+    def recording(self: UnlockScreen) -> Any:
+        seen.append(gc.isenabled())
+        return compose(self)
+
+    monkeypatch.setattr(UnlockScreen, "compose", recording)
+    gc.unfreeze()
+    app = make_app(vault_path=vault_env.path, use_keyring=False)
+    assert gc.isenabled()  # made, not running yet: nothing changed
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
+            await wait_until(pilot, lambda: gc.isenabled())
+            assert seen == [False]
+            assert gc.get_freeze_count() > 10_000
+        assert gc.isenabled() and gc.get_freeze_count() == 0  # unfrozen as the app closed
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+async def test_an_app_closed_before_its_first_frame_gives_the_collector_back(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    monkeypatch.setattr(VaultApp, "_resume_collector", lambda self: None)  # no first frame
+    app = make_app(vault_path=vault_env.path, use_keyring=False)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        gc.enable()

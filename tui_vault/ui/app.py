@@ -146,6 +146,7 @@ class VaultApp(App[int]):
         tmux_clipboard: TmuxClipboard | None = None,
     ) -> None:
         super().__init__()
+        self._collector_paused = False  # see on_load and _resume_collector
         # Before any worker exists: every failure reaches `_worker_failed` (tests pin this).
         self._workers = _ReportingWorkers(self)
         self.vault_path = vault_path
@@ -239,6 +240,38 @@ class VaultApp(App[int]):
         for problem in settings_warnings(self.settings, self.settings_file, defaults):
             self.notify(problem, severity="warning", timeout=10)
 
+    def on_load(self) -> None:
+        # The app has started running (an app only made, never run, changes nothing): the
+        # cyclic collector waits until the entry screen's first frame (_resume_collector).
+        if gc.isenabled():
+            gc.disable()
+            self._collector_paused = True
+
+    def _resume_collector(self) -> None:
+        """The cyclic collector on again, once the entry screen has drawn its first frame.
+
+        Starting the app allocates tens of thousands of objects (the app, its screens, their
+        widgets and styles) that live as long as the app; the collector ran ~25 young and a
+        few middle collections over them before the first frame, ~8 ms of CPU that found
+        nothing to free (bench/PROFILING.md, round 5). They are frozen (`gc.freeze`) rather
+        than collected now: a first collection would walk them all; frozen they are still
+        freed by reference counting, and `settle_gc` (at unlock) collects and freezes anew.
+        Turned off in on_load, when the app starts running; on_unmount turns it on again if
+        the app closes before its first frame.
+        """
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.freeze()
+            gc.enable()
+
+    def on_unmount(self) -> None:
+        # An app closed before its first frame (or in a test) gives the collector back, and
+        # what it froze becomes collectable again (the app's own objects are garbage now).
+        if self._collector_paused:
+            self._collector_paused = False
+            gc.enable()
+        gc.unfreeze()
+
     def show_entry_screen(self, message: str = "", auto: bool = True) -> None:
         screen: Screen[Any]
         if self.vault_path.exists():
@@ -259,6 +292,8 @@ class VaultApp(App[int]):
                 self.push_screen(screen)
         finally:
             self._showing_entry = False
+        if self._collector_paused:
+            screen.call_after_refresh(self._resume_collector)
 
     @property
     def vault(self) -> Vault | None:
