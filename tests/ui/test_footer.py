@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from itertools import pairwise
 from typing import Any
 
@@ -16,6 +18,7 @@ import pytest
 from rich.segment import Segment
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import Button, Footer, Input
 
@@ -57,6 +60,14 @@ class Keys(App[None]):
         self.bells += 1
 
 
+@asynccontextmanager
+async def running(app: Keys) -> AsyncIterator[tuple[Pilot[None], VaultFooter]]:
+    """The app running at 90x10, drawn once: its pilot and its footer."""
+    async with app.run_test(size=(90, 10)) as pilot:
+        await pilot.pause()
+        yield pilot, app.screen.query_one(VaultFooter)
+
+
 def last_line(app: App[Any]) -> Strip:
     return app.screen._compositor.render_strips()[-1]
 
@@ -96,9 +107,7 @@ async def test_it_draws_the_cells_textuals_footer_draws(theme: str, focus: str) 
 
 async def test_a_click_runs_the_key_and_a_disabled_key_rings_the_bell() -> None:
     app = Keys()
-    async with app.run_test(size=(90, 10)) as pilot:
-        await pilot.pause()
-        footer = app.screen.query_one(VaultFooter)
+    async with running(app) as (pilot, footer):
         shown = footer.shown_actions()
         go, stop = shown["go"], shown["stop"]
         await pilot.click(VaultFooter, offset=(go[0] + 1, 0))
@@ -115,9 +124,7 @@ async def test_a_click_runs_the_key_and_a_disabled_key_rings_the_bell() -> None:
 
 async def test_the_key_under_the_pointer_is_highlighted_and_shows_its_tooltip() -> None:
     app = Keys()
-    async with app.run_test(size=(90, 10)) as pilot:
-        await pilot.pause()
-        footer = app.screen.query_one(VaultFooter)
+    async with running(app) as (pilot, footer):
         stop = footer.shown_actions()["stop"]
         before = cells(last_line(app))
         await pilot.hover(VaultFooter, offset=(stop[0] + 1, 0))
@@ -134,9 +141,7 @@ async def test_the_key_under_the_pointer_is_highlighted_and_shows_its_tooltip() 
 
 async def test_a_disabled_key_is_dim() -> None:
     app = Keys()
-    async with app.run_test(size=(90, 10)) as pilot:
-        await pilot.pause()
-        footer = app.screen.query_one(VaultFooter)
+    async with running(app) as (_, footer):
         shown = footer.shown_actions()
         line = cells(last_line(app))
         assert all("dim" in style for _, style in line[slice(*shown["stop"])])
@@ -145,9 +150,7 @@ async def test_a_disabled_key_is_dim() -> None:
 
 async def test_it_follows_the_bindings_by_repainting_only() -> None:
     app = Keys()
-    async with app.run_test(size=(90, 10)) as pilot:
-        await pilot.pause()
-        footer = app.screen.query_one(VaultFooter)
+    async with running(app) as (pilot, footer):
         assert "help" not in footer.shown_actions()  # the Input has focus
         widgets = len(app.screen.query("*"))
         app.screen.query_one(Button).focus()
