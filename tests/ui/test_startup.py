@@ -466,3 +466,34 @@ async def test_an_app_closed_before_its_first_frame_gives_the_collector_back(
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_an_unlock_turns_the_collector_on_if_the_first_frame_did_not(
+    vault_env: VaultEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever happened to the entry screen's first frame, the session runs collected."""
+    import gc
+
+    monkeypatch.delenv("TUI_VAULT_KEY")
+    monkeypatch.setattr(VaultApp, "show_entry_screen", _entry_without_resume)
+    app = make_app(vault_path=vault_env.path, use_keyring=False)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
+            assert not gc.isenabled()  # still paused: the resume was never scheduled
+            app.screen.query_one("#key-input", Input).value = vault_env.key_text
+            app.screen.query_one("#open", Button).press()
+            await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+_show_entry = VaultApp.show_entry_screen
+
+
+def _entry_without_resume(self: VaultApp, message: str = "", auto: bool = True) -> None:
+    """show_entry_screen, with the collector's resume after the first frame left out."""
+    paused, self._collector_paused = self._collector_paused, False
+    _show_entry(self, message, auto)
+    self._collector_paused = paused

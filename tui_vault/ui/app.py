@@ -324,6 +324,7 @@ class VaultApp(App[int]):
         )
         self.last_activity = self.clock()
         self._vault_stat = _stat_of(vault.path)
+        self._resume_collector()  # (if the entry screen was left before its first frame)
         settle_gc()
         while len(self.screen_stack) > 2:
             self.pop_screen()
