@@ -191,13 +191,14 @@ async def test_openbao_fetches_overlap(
     assert proxy.stats.max_in_flight > N // 2, proxy.stats
 
     # A warm resolver (as in the TUI) reuses its connections for the next burst. A cold one
-    # would open about N; a few new ones are fair when this burst happens to have more
-    # requests in flight at once than the first had connections (scheduling decides).
+    # would open about N; new ones are fair when this burst has more requests in flight at
+    # once than the first had connections (scheduling decides: the first burst opened 27
+    # for 32 requests once, and the second then needed 6 more), plus a few.
     connections = proxy.stats.connections
     again, warm = await timed(r.resolve(names))
     assert all(res.ok for res in again.values())
     new = proxy.stats.connections - connections
-    assert new <= N // 8, (connections, proxy.stats.connections)
+    assert new <= max(N - connections, 0) + N // 8, (connections, proxy.stats.connections)
     report(
         "openbao",
         f"{N} in {elapsed:.3f}s (warm again: {warm:.3f}s, {new} new connections) vs 1 in "
