@@ -55,6 +55,14 @@ async def main(vault_path: str, key_file: str, char: str) -> None:
                 break
             if time.monotonic() > deadline:
                 raise TimeoutError("the filter never kept the focus")
+        # The screen finishes what its first frames deferred (the table is refreshed again
+        # once its size is known, ~50 ms after it shows): a keystroke sent before that found
+        # a layout and render of the whole table pending and waited for it (~20 ms at
+        # 100,000 secrets, on some runs and not others). Timed on a settled screen.
+        await asyncio.sleep(0.25)
+        settled = asyncio.Event()
+        app.call_after_refresh(settled.set)
+        await settled.wait()
         before = table.row_count
         matches = sum(1 for s in vault.data.secrets.values() if char in s.name.lower())
         expected = min(matches, max_rows)

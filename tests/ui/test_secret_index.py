@@ -242,3 +242,26 @@ async def test_column_widths_are_the_widest_cells_of_every_match(
         screen.query_one("#filter", Input).value = ""
         await pilot.pause()
         check()
+
+
+async def test_the_table_is_filtered_in_the_same_step_as_the_key(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    """The filter's value and the table change together (the FilterInput's watcher), not one
+    message apart: no frame can show the new text over the unfiltered table. Here: the
+    rows are the filtered ones before the app has handled a single message more."""
+    vault = vault_env.open()
+    for name in ("key2", "key10", "other"):
+        vault.set_value(name, "v")
+    async with unlocked_app() as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, SecretsScreen)
+        await wait_until(pilot, lambda: len(table_names(app)) == 3)
+        screen.query_one("#filter", Input).value = "key"
+        assert table_names(app) == ["key2", "key10"]  # no pause: at once
+        screen.query_one("#filter", Input).value = ""
+        assert table_names(app) == ["key2", "key10", "other"]
+        # Typed, as a key press: the same.
+        screen.set_focus(screen.query_one("#filter", Input))
+        await pilot.press("h")  # not in "key2", "key10" or their source label, "local"
+        assert table_names(app) == ["other"]

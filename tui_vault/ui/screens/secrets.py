@@ -136,6 +136,25 @@ def _revealed_width(s: Secret) -> int:
     return _shown_width(one_line(s.value)) if s.value else len("(empty)")
 
 
+class FilterInput(Input):
+    """The filter field: the table follows its value in the same step as the key (or the
+    assignment) that changed it, through the value's watcher, not one message later.
+
+    With Input.Changed the screen refreshed the table when it next handled its messages,
+    and the screen's update came first after a pause in typing: a frame with the new text
+    over the table as it was, then the filtered one ~20 ms later (bench row scale_filter).
+    Changed is still posted, as for any Input."""
+
+    def __init__(self, on_change: Callable[[], object], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._on_change = on_change
+
+    def _watch_value(self, value: str) -> None:
+        super()._watch_value(value)
+        if self.is_mounted:
+            self._on_change()
+
+
 class _SecretIndex:
     """One vault's secrets, in natural name order, with what filtering and sorting read.
 
@@ -390,7 +409,12 @@ class SecretsScreen(Screen[None]):
         yield Header()
         with Vertical(id="secrets-body"):
             with Horizontal(id="filter-row"):
-                yield Input(placeholder="Filter secrets  ( / )", id="filter", compact=True)
+                yield FilterInput(
+                    self._filter_changed,
+                    placeholder="Filter secrets  ( / )",
+                    id="filter",
+                    compact=True,
+                )
                 yield Label("", id="count")
             # Hidden until a fetch reports progress (which sets the real total). Without a
             # total, the bar would run its indeterminate animation at 15 frames a second
@@ -773,8 +797,7 @@ class SecretsScreen(Screen[None]):
         bar.display = message.total > 3 and message.done < message.total
         bar.update(total=message.total, progress=message.done)
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self) -> None:
+    def _filter_changed(self) -> None:  # called by the FilterInput as its value changes
         self.refresh_table()
 
     @on(Input.Submitted, "#filter")
