@@ -449,7 +449,7 @@ async def test_linking_a_local_value_warns_up_front_and_confirms(
 def test_footer_choice_keeps_help_and_quit() -> None:
     keys = [(f"a{i}", "x", "Something long") for i in range(12)]
     keys += [("quit", "^q", "Quit"), ("help", "?", "Help"), ("command_palette", "^p", "palette")]
-    shown = choose(keys, 78, compact=True)
+    shown = choose(keys, 78)
     assert {"quit", "help", "command_palette"} <= shown
     assert len(shown) < len(keys)
 

@@ -120,12 +120,16 @@ def table_names(app: Any) -> list[str]:
     return [s.name for s in app.screen.query_one("#table", VirtualTable).rows]
 
 
-async def test_filter_follows_vault_changes(unlocked_app: Any, vault_env: VaultEnv) -> None:
-    """The index is rebuilt when the vault changes: a secret added while a filter is typed
-    shows at once, in its natural place; one removed goes."""
+def add_key2_key10_other(vault_env: VaultEnv) -> None:
     vault = vault_env.open()
     for name in ("key2", "key10", "other"):
         vault.set_value(name, "v")
+
+
+async def test_filter_follows_vault_changes(unlocked_app: Any, vault_env: VaultEnv) -> None:
+    """The index is rebuilt when the vault changes: a secret added while a filter is typed
+    shows at once, in its natural place; one removed goes."""
+    add_key2_key10_other(vault_env)
     async with unlocked_app() as (app, pilot):
         screen = app.screen
         assert isinstance(screen, SecretsScreen)
@@ -250,9 +254,7 @@ async def test_the_table_is_filtered_in_the_same_step_as_the_key(
     """The filter's value and the table change together (the FilterInput's watcher), not one
     message apart: no frame can show the new text over the unfiltered table. Here: the
     rows are the filtered ones before the app has handled a single message more."""
-    vault = vault_env.open()
-    for name in ("key2", "key10", "other"):
-        vault.set_value(name, "v")
+    add_key2_key10_other(vault_env)
     async with unlocked_app() as (app, pilot):
         screen = app.screen
         assert isinstance(screen, SecretsScreen)

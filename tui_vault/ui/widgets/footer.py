@@ -33,14 +33,13 @@ KEEP = ("command_palette", "help", "quit", "lock")
 SEPARATOR = "▏"  # before the palette key: Textual's `vkey` border, one cell
 
 
-def key_width(key_display: str, description: str, compact: bool = True) -> int:
-    """The cells one key takes (its key and description paddings and its margin)."""
-    if compact:  # key, one space, description, then a margin of one
-        return len(key_display) + (len(description) + 1 if description else 0) + 1
-    return len(key_display) + 2 + (len(description) + 1 if description else 0)
+def key_width(key_display: str, description: str) -> int:
+    """The cells one key takes: key, one space, description, then a margin of one (the
+    compact footer's spacing, the only one this footer draws)."""
+    return len(key_display) + (len(description) + 1 if description else 0) + 1
 
 
-def choose(bindings: Iterable[tuple[str, str, str]], width: int, compact: bool = True) -> set[str]:
+def choose(bindings: Iterable[tuple[str, str, str]], width: int) -> set[str]:
     """The actions to show: every KEEP action first, then the others in order while they fit.
 
     `bindings` holds (action, key display, description), in footer order.
@@ -51,7 +50,7 @@ def choose(bindings: Iterable[tuple[str, str, str]], width: int, compact: bool =
     for action, key, description in sorted(
         items, key=lambda item: KEEP.index(item[0]) if item[0] in KEEP else len(KEEP)
     ):
-        need = key_width(key, description, compact)
+        need = key_width(key, description)
         if action in KEEP or used + need <= width:
             chosen.add(action)
             used += need
@@ -137,28 +136,22 @@ class VaultFooter(Widget, can_focus=False):
         seen: set[str] = set()
         palette: FooterItem | None = None
         for _, binding, enabled, tooltip in self.screen.active_bindings.values():
-            if binding.key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
-                palette = FooterItem(
-                    binding.key,
-                    app.get_key_display(binding),
-                    binding.description,
-                    binding.action,
-                    enabled,
-                    binding.tooltip or binding.description,
-                )
+            is_palette = binding.key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE
+            if not is_palette and (not binding.show or binding.action in seen):
                 continue
-            if not binding.show or binding.action in seen:
-                continue
-            seen.add(binding.action)
             item = FooterItem(
                 binding.key,
                 app.get_key_display(binding),
                 binding.description,
                 binding.action,
                 enabled,
-                tooltip,
+                (binding.tooltip or binding.description) if is_palette else tooltip,
             )
-            keys.append(item)
+            if is_palette:
+                palette = item
+            else:
+                seen.add(binding.action)
+                keys.append(item)
         # The palette key counts as a kept key; the 2 are its separator and right margin.
         candidates = keys if palette is None else [*keys, palette]
         shown = choose(((k.action, k.key_display, k.description) for k in candidates), width - 2)
