@@ -213,12 +213,22 @@ class OpenBaoServer:
     def put(
         self, mount: str, path: str, data: dict[str, Any], namespace: str | None = None
     ) -> None:
+        import hvac.exceptions
+
         c = self.client(namespace=namespace)
         options = c.adapter.get(f"/v1/sys/internal/ui/mounts/{mount}")["data"]["options"] or {}
-        if str(options.get("version")) == "2":
-            c.secrets.kv.v2.create_or_update_secret(path=path, secret=data, mount_point=mount)
-        else:
-            c.secrets.kv.v1.create_or_update_secret(path=path, secret=data, mount_point=mount)
+        kv = c.secrets.kv.v2 if str(options.get("version")) == "2" else c.secrets.kv.v1
+        # A KV v2 mount just enabled upgrades itself first and refuses writes meanwhile
+        # ("Upgrading from non-versioned to versioned data"; longer on a loaded machine).
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                kv.create_or_update_secret(path=path, secret=data, mount_point=mount)
+                return
+            except hvac.exceptions.InvalidRequest as e:
+                if "Upgrading from non-versioned" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def policy(self, name: str, *paths: str, capabilities: str = '["read"]') -> str:
         body = "\n".join(f'path "{p}" {{ capabilities = {capabilities} }}' for p in paths)
