@@ -140,14 +140,21 @@ def test_stdout_and_stderr_keep_their_order_under_2_to_1(made: Made, home: Path)
     assert done.stdout.decode() == "".join(f"line{i} *****\n" for i in range(4))
 
 
+@pytest.mark.parametrize(
+    ("prompt", "shown"),
+    [
+        (f"Enter {MARKER[:2]}", f"Enter {MARKER[:2]}"),  # one or two characters: as they are
+        (f"Enter {MARKER[:4]}", "Enter *****"),  # three or more: the mask, never the letters
+    ],
+)
 def test_a_prompt_that_may_start_a_value_is_shown_while_the_child_waits(
-    made: Made, home: Path
+    made: Made, home: Path, prompt: str, shown: str
 ) -> None:
     """The prompt ends with the first letters of the value: it is held back only briefly."""
     fill(made)
     child = (
         "import sys\n"
-        f"sys.stdout.write('Enter {MARKER[:4]}'); sys.stdout.flush()\n"
+        f"sys.stdout.write({prompt!r}); sys.stdout.flush()\n"
         "line = sys.stdin.readline()\n"
         "print('|got ' + line.strip())\n"
     )
@@ -161,17 +168,48 @@ def test_a_prompt_that_may_start_a_value_is_shown_while_the_child_waits(
     )
     assert proc.stdout is not None and proc.stdin is not None
     try:
-        shown = read_until(proc.stdout.fileno(), MARKER[:4].encode())
-        assert shown == f"Enter {MARKER[:4]}".encode(), "the prompt never appeared"
+        got = read_until(proc.stdout.fileno(), shown.encode())
+        assert got == shown.encode(), "the prompt never appeared"
         proc.stdin.write(b"fine\n")
         proc.stdin.close()
         rest = read_until(proc.stdout.fileno(), b"|got fine\n")
-        assert rest == b"|got fine\n"
+        assert rest == b"|got fine\n", "what was shown at the pause is not shown twice"
         assert proc.wait(30) == 0
     finally:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         proc.wait()
+
+
+SLOW_VALUE = (
+    "import os, sys, time\n"
+    "value, cut = os.environ['TOKEN'], int(sys.argv[1])\n"
+    "sys.stdout.write('token=' + value[:cut]); sys.stdout.flush()\n"
+    "time.sleep(0.4)\n"  # past run's quiet time (80 ms): what was held back is shown
+    "sys.stdout.write(value[cut:] + '\\n'); sys.stdout.flush()\n"
+)
+
+
+@pytest.mark.parametrize("pty_mode", [False, True], ids=["pipes", "pty"])
+@pytest.mark.parametrize("cut", [2, 4, len(MARKER) - 1])
+def test_a_value_written_in_two_pieces_a_pause_apart_is_masked(
+    made: Made, home: Path, cut: int, pty_mode: bool
+) -> None:
+    """The child pauses inside a value: its first three or more characters are shown as the
+    mask and the rest continues that mask; one or two are shown and the rest is masked."""
+    fill(made)
+    argv = [*TV, "run", "--", PYTHON, "-c", SLOW_VALUE, str(cut)]
+    if pty_mode:
+        code, out, _, _ = run_on_pty(argv, env_of(made, home), home)
+        end = b"\r\n"
+    else:
+        done = subprocess.run(argv, env=env_of(made, home), capture_output=True, cwd=home)
+        code, out, end = done.returncode, done.stdout, b"\n"
+        assert done.stderr == b""
+    assert code == 0, out
+    shown = MARKER[:cut].encode() if cut < 3 else b""
+    assert out == b"token=" + shown + b"*****" + end
+    assert MARKER[2:].encode() not in out.replace(b"\r", b"")
 
 
 def test_colours_pass_through_unchanged(cli: CliRunner, made: Made) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import urllib.parse
 from collections.abc import Callable, Iterable
 
@@ -12,7 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui_vault.core.masking import MASK, Masker, StreamMasker, mask_forms, mask_text
+from tui_vault.core.masking import (
+    MASK,
+    MIN_MASK_LENGTH,
+    Masker,
+    Pieces,
+    StreamMasker,
+    mask_forms,
+    mask_text,
+)
 
 MARKER = "MARKER-7f3a9c-SECRET"
 
@@ -152,6 +161,123 @@ def masked_by_definition(needles: Iterable[bytes], data: bytes) -> bytes:
         pos = stop
     expected += data[pos:]
     return bytes(expected)
+
+
+# ---------------------------------------------------------------------------- the child goes quiet
+
+
+def quiet_stream(values: list[str], chunks: list[bytes]) -> bytes:
+    """Output as `run` writes it when the child goes quiet after every chunk."""
+    m = Masker(values)
+    out = b""
+    for chunk in chunks:
+        out += b"".join(d for _, d in m.feed(chunk) + m.show_held())
+    return out + b"".join(d for _, d in m.flush())
+
+
+@pytest.mark.parametrize("cut", range(MIN_MASK_LENGTH, len(MARKER)))
+def test_a_value_written_in_two_pieces_with_a_pause_between_is_masked(cut: int) -> None:
+    """The child writes the start of a value, pauses past the quiet time, then the rest: the
+    start is shown as the mask (not as text), and the rest continues that mask."""
+    m = Masker([MARKER])
+    assert m.feed(b"token=" + MARKER[:cut].encode()) == [(1, b"token=")]
+    assert m.pending
+    assert m.show_held() == [(1, MASK)]
+    assert not m.pending, "shown: nothing waits for the next quiet"
+    assert m.show_held() == []
+    assert m.feed(MARKER[cut:].encode() + b";\n") == [(1, b";\n")]
+    assert m.flush() == []
+
+
+@pytest.mark.parametrize("cut", range(1, MIN_MASK_LENGTH))
+def test_one_or_two_characters_shown_at_a_pause_do_not_let_the_rest_through(cut: int) -> None:
+    """One or two held-back bytes are shown as text (a prompt or an escape sequence often
+    ends in a letter some value begins with), and what follows them is still masked."""
+    m = Masker([MARKER])
+    assert m.feed(b"x" + MARKER[:cut].encode()) == [(1, b"x")]
+    assert m.show_held() == [(1, MARKER[:cut].encode())]
+    assert m.feed(MARKER[cut:].encode() + b"\n") == [(1, MASK + b"\n")]
+    assert not m.pending and m.flush() == []
+
+
+def test_a_value_written_one_byte_per_pause_shows_at_most_two_characters() -> None:
+    data = f"<{MARKER}>".encode()
+    out = quiet_stream([MARKER], [bytes([b]) for b in data])
+    assert out == b"<" + MARKER[:2].encode() + MASK + b">"
+
+
+def test_a_prompt_is_shown_at_a_pause_and_once() -> None:
+    m = Masker([MARKER])
+    assert m.feed(b"Password: ") == [(1, b"Password: ")], "nothing like a value: not held"
+    assert m.feed(b"Enter MA") == [(1, b"Enter ")]
+    assert m.show_held() == [(1, b"MA")]
+    assert m.feed(b"X\n") == [(1, b"X\n")], "MA is not shown twice"
+    assert m.flush() == []
+
+
+def test_a_prompt_ending_in_the_start_of_a_value_shows_as_the_mask() -> None:
+    """The documented price of never showing a value's first three characters."""
+    m = Masker([MARKER])
+    assert m.feed(b"MARKET? ") == [(1, b"MARKET? ")]
+    assert m.feed(b"MARK") == []
+    assert m.show_held() == [(1, MASK)]
+    assert m.feed(b"ET? y\n") == [(1, b"ET? y\n")]
+
+
+def test_a_mask_continued_at_a_pause_gets_no_second_mask() -> None:
+    """A value whose end starts another one: the held bytes are already under the mask."""
+    a, b = "zzzzzzzzzP", "PASSWORDXY"
+    m = Masker([a, b])
+    assert m.feed(f"<{a}".encode()) == [(1, b"<" + MASK)]
+    assert m.show_held() == []
+    assert m.feed(b"ASSWORDXY>") == [(1, b">")]
+
+
+def test_a_pause_across_streams_masks_in_the_stream_the_value_began() -> None:
+    m = Masker([MARKER])
+    assert m.feed(b"out:MA", 1) == [(1, b"out:")]
+    assert m.feed(b"RK", 2) == []
+    assert m.show_held() == [(1, MASK)]
+    assert m.feed(MARKER[4:].encode() + b"!", 2) == [(2, b"!")]
+
+
+value_letters, text_letters = "xyz", "ab \n"
+
+
+@st.composite
+def paused_outputs(draw: st.DrawFn) -> tuple[list[str], bytes, list[int], list[bool]]:
+    values = draw(st.lists(st.text(value_letters, min_size=3, max_size=8), min_size=1, max_size=3))
+    parts = draw(st.lists(st.one_of(st.sampled_from(values), st.text(text_letters, max_size=4))))
+    data = "".join(parts).encode()
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=10)))
+    pauses = draw(st.lists(st.booleans(), min_size=len(cuts) + 1, max_size=len(cuts) + 1))
+    return values, data, cuts, pauses
+
+
+@settings(max_examples=300, deadline=None)
+@given(paused_outputs(), st.lists(st.sampled_from([1, 2]), min_size=4, max_size=4))
+def test_pauses_anywhere_show_at_most_two_characters_of_a_value_and_all_the_text(
+    case: tuple[list[str], bytes, list[int], list[bool]], streams: list[int]
+) -> None:
+    """Values are made of letters the other text never uses, so whatever of a value shows is
+    a run of those letters: none is longer than two, and no other text is lost or added."""
+    values, data, cuts, pauses = case
+    m = Masker(values)
+    got: Pieces = []
+    for i, (chunk, pause) in enumerate(zip(chunked(data, cuts), pauses, strict=True)):
+        got += m.feed(chunk, streams[i % len(streams)])
+        if pause:
+            got += m.show_held()
+    got += m.flush()
+    assert not m.pending
+    out = b"".join(d for _, d in got)
+    for form in mask_forms(values):
+        assert form not in out
+    runs = re.findall(rb"[xyz]+", out)
+    assert all(len(r) <= 2 for r in runs), runs
+    assert re.sub(rb"[xyz]", b"", out.replace(MASK, b"")) == re.sub(rb"[xyz]", b"", data)
+    if not any(pauses):
+        assert out == stream(values, [data])
 
 
 # ---------------------------------------------------------------------------- forms

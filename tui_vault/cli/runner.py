@@ -320,7 +320,7 @@ def _pump(
                 continue
             if not readable and not writable:
                 if masker.pending and time.monotonic() - last_data >= QUIET:
-                    emit(masker.flush_parts())
+                    emit(masker.show_held_parts())  # shown, and still held (see there)
                 continue
             for src in [s for s in sources if s.fd in readable]:
                 try:

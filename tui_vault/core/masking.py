@@ -216,7 +216,8 @@ class Masker:
     Every byte that belongs to an occurrence of a value is hidden; overlapping occurrences
     become one mask, so no part of any value shows, even a value written half to stdout and
     half to stderr. The result is the same however the input is cut into reads. A tail that
-    may be the start of a value is held back until more output decides it, or `flush()`.
+    may be the start of a value is held back until more output decides it, or `flush()`;
+    `show_held()` shows it while still holding it (the child went quiet: see there).
     """
 
     def __init__(self, values: Iterable[str]) -> None:
@@ -225,6 +226,9 @@ class Masker:
         self._buf = b""
         self._streams: list[tuple[int, int]] = []  # (stream, length) of each part of _buf
         self._covered = 0  # leading bytes of _buf hidden behind a mask already shown
+        # Leading bytes of _buf already shown (as text or under the mask), kept because a
+        # value they begin may still be coming: shown_held() put them out; _covered <= _shown.
+        self._shown = 0
 
     @property
     def active(self) -> bool:
@@ -233,8 +237,8 @@ class Masker:
 
     @property
     def pending(self) -> bool:
-        """Bytes are held back (a possible start of a value)."""
-        return bool(self._buf)
+        """Bytes are held back and not shown yet (a possible start of a value)."""
+        return len(self._buf) > self._shown
 
     def feed(self, data: bytes, stream: int = 1) -> Pieces:
         """Return what can be shown now, as (stream, bytes) pieces in order."""
@@ -263,6 +267,37 @@ class Masker:
         """`flush`, as buffers (see feed_parts)."""
         return self._emit(len(self._buf))
 
+    def show_held(self) -> Pieces:
+        """Show what is held back without letting go of it (the child went quiet)."""
+        return _joined(self.show_held_parts())
+
+    def show_held_parts(self) -> Parts:
+        """`show_held`, as buffers (see feed_parts).
+
+        A child that stops after the start of a value may be waiting on a prompt, or may
+        write the rest of the value a moment later. So the held-back bytes are shown now,
+        yet kept: the rest of a value they begin is still masked when it comes. Held-back
+        bytes that are the first 3 or more of a value (or continue a mask just shown) are
+        shown as the mask, so no part of a value of that length shows even if it comes in
+        pieces seconds apart; the price is that a prompt ending in the first 3 or more
+        characters of a value shows as the mask. One or two bytes are shown as they are
+        (a value's first one or two characters, the same as for values that short), else
+        every prompt or escape sequence ending in a letter some value starts with would be
+        garbled.
+        """
+        size, shown = len(self._buf), self._shown
+        if size <= shown:
+            return []
+        out: list[tuple[int, int, bytes | None]]  # (from, to, replacement or None)
+        if self._covered and self._covered == shown:
+            out, self._covered = [], size  # they continue the mask shown last
+        elif size >= MIN_MASK_LENGTH:
+            out, self._covered = [(shown, shown, MASK)], size
+        else:
+            out = [(shown, size, None)]
+        self._shown = size
+        return self._route(out, self._buf)
+
     def _emit(self, end: int) -> Parts:
         """Show _buf[:end] masked; keep the rest (and how much of it is already masked)."""
         if end <= 0:
@@ -270,11 +305,12 @@ class Masker:
         assert self._matcher is not None
         buf = self._buf
         matches = self._matcher.matches(buf)
-        if len(self._streams) == 1:
+        if len(self._streams) == 1 and self._shown == self._covered:
             pieces, covered = self._plain(buf, end, matches)
         else:
             pieces, covered = self._split(buf, end, matches)
         self._buf, self._covered = buf[end:], covered
+        self._shown = max(covered, self._shown - end)
         self._drop_streams(end)
         return pieces
 
@@ -323,18 +359,23 @@ class Masker:
     def _split(
         self, buf: bytes, end: int, matches: list[tuple[int, int, int]]
     ) -> tuple[Parts, int]:
-        """_emit for bytes from more than one stream."""
+        """_emit for bytes from more than one stream, or some of them shown already."""
         runs = self._runs(matches)
         out: list[tuple[int, int, bytes | None]] = []  # (from, to, replacement or None)
-        pos, covered = 0, max(0, self._covered - end)
+        shown = self._shown  # bytes before this are out already (as text or the mask)
+        pos, covered = shown, max(0, self._covered - end)
         for start, stop in runs:
             if start >= end:
                 break
+            if stop <= shown:
+                continue  # out already
             if pos < start:
                 out.append((pos, start, None))
             if not (start == 0 and self._covered):  # else it continues the last mask
-                out.append((start, start, MASK))
-            pos = min(stop, end)
+                # (one that begins in bytes shown as text masks what follows them)
+                at = max(start, shown)
+                out.append((at, at, MASK))
+            pos = max(pos, min(stop, end))
             covered = max(0, stop - end)
         if pos < end:
             out.append((pos, end, None))
