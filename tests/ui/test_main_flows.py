@@ -15,7 +15,7 @@ from tui_vault.core.vault import Vault
 from tui_vault.core.vaultkey import decode_key, encode_key, generate_key
 from tui_vault.ui.app import VaultApp, make_app
 from tui_vault.ui.screens.create import CreateScreen
-from tui_vault.ui.screens.secrets import SecretsScreen
+from tui_vault.ui.screens.secrets import COLUMNS, SecretsScreen
 from tui_vault.ui.screens.unlock import UnlockScreen
 from tui_vault.ui.widgets.virtual_table import VirtualTable
 
@@ -237,6 +237,13 @@ async def test_filter_and_sort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         await pilot.pause()
         names = [str(table.cell(r, 0)) for r in range(table.row_count)]
         assert names == ["zeta", "mid", "alpha"]
+        # Sorting and reversing leave the unfiltered order alone (the rows of an empty
+        # filter are the index's own list, shared, never sorted in place).
+        for _ in range(len(COLUMNS)):  # each other column, then Key ascending again
+            await pilot.press("o")
+            await pilot.pause()
+        names = [str(table.cell(r, 0)) for r in range(table.row_count)]
+        assert names == ["alpha", "mid", "zeta"]
 
 
 async def test_copy_value_clears_later_and_copy_reference(

@@ -48,12 +48,14 @@ def reference(
 
 def indexed(index: _SecretIndex, needle: str, column: int, reverse: bool) -> list[str]:
     """The same steps as SecretsScreen.visible_secrets, for the cached columns."""
+    order = [s.name for s in index.secrets]
     rows = index.matching(needle)
     if column != 0:
         keys = index.sort_keys(column)
-        rows.sort(key=lambda s: keys[s.name], reverse=reverse)
+        rows = sorted(rows, key=lambda s: keys[s.name], reverse=reverse)
     elif reverse:
-        rows.reverse()
+        rows = rows[::-1]
+    assert [s.name for s in index.secrets] == order, "the index's own order never changes"
     return [s.name for s in rows]
 
 
