@@ -227,7 +227,7 @@ class Masker:
         self._streams: list[tuple[int, int]] = []  # (stream, length) of each part of _buf
         self._covered = 0  # leading bytes of _buf hidden behind a mask already shown
         # Leading bytes of _buf already shown (as text or under the mask), kept because a
-        # value they begin may still be coming: shown_held() put them out; _covered <= _shown.
+        # value they begin may still be coming: show_held() put them out; _covered <= _shown.
         self._shown = 0
 
     @property
