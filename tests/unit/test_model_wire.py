@@ -198,6 +198,10 @@ def test_unusual_contents_take_the_general_path(doc: dict[str, object]) -> None:
     [
         {"secrets": [{"name": "a b"}]},
         {"secrets": [{"name": "a", "created": 1e13}]},
+        # Times out of range in documents the typed decoder takes whole (it checks them):
+        {"secrets": [{"name": "a", "created": 1e13}], "integrations": {}},
+        {"secrets": [{"name": "a", "created": 1.0, "updated": -1e12}], "integrations": {}},
+        {"secrets": [{"name": "a", "created": 10**400}], "integrations": {}},
         {"secrets": [{"name": "a", "allowed_domains": ["bad domain"]}]},
         {"secrets": [{"name": "a", "link": {"provider": "nope", "params": {}}}]},
         {"secrets": "x"},

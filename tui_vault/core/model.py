@@ -211,6 +211,17 @@ def _msgspec_ready() -> None:
 
     type.__setattr__(Link, "__dataclass_fields__", LinkShape.__dataclass_fields__)
     type.__setattr__(Secret, "__dataclass_fields__", SecretShape.__dataclass_fields__)
+    # msgspec reads the field types from Secret's own annotations (before it first builds a
+    # decoder of Secret, which it keeps): the times' range is checked in its C decoder, as
+    # from_json checks it (-1e12 < t < 1e12, so no infinity either), instead of four passes
+    # over every secret in _wire_is_canonical (~20 ms at 100,000 secrets). A time out of
+    # range fails the decode, and the general path then says which secret, as before.
+    from typing import Annotated
+
+    import msgspec
+
+    unix_time = Annotated[float, msgspec.Meta(gt=-_TIME_LIMIT, lt=_TIME_LIMIT)]
+    Secret.__annotations__.update(created=unix_time, updated=unix_time)
     _msgspec_protocol = True
 
 
@@ -576,6 +587,7 @@ class Secret:
         )
 
 
+_TIME_LIMIT = 1e12  # |created|, |updated| below this (from_json's rule; spelled out there)
 SMALL_CONTENTS = 128 * 1024
 """Vault contents (decrypted JSON) below this size are parsed by the general path alone."""
 SMALL_SECRETS = 256
@@ -600,15 +612,15 @@ def _wire_decoder() -> Any:
 
 _get = operator.attrgetter
 _NAME, _DOMAINS, _LINK = _get("name"), _get("allowed_domains"), _get("link")
-_CREATED, _UPDATED = _get("created"), _get("updated")
 
 
 def _wire_is_canonical(wire: Any) -> list[str] | None:
     """What Secret.from_json checks beyond types, for secrets decoded by msgspec: their names
     (in order) when each one is exactly what from_json would have built, else None.
 
-    Checked a column at a time, each column read once (one regex over all names, min/max of
-    the times, each distinct allow-list parsed once), not secret by secret: every pass over
+    Checked a column at a time, each column read once (one regex over all names, each
+    distinct allow-list parsed once; the times' range the decoder checked), not secret by
+    secret: every pass over
     100,000 objects costs a few ms however it is spelled, so the names are read once and
     reused for the vault's dict."""
     secrets: list[Secret] = wire.secrets
@@ -617,11 +629,7 @@ def _wire_is_canonical(wire: Any) -> list[str] | None:
     names = list(map(_NAME, secrets))
     if not _NAMES_RE.match("\n".join(names)):
         return None
-    for column in (_CREATED, _UPDATED):
-        # NaN cannot come from JSON, so min/max see every value (no list of the column: its
-        # memory would be new pages to fault in, more than the second pass costs).
-        if not (min(map(column, secrets)) > -1e12 and max(map(column, secrets)) < 1e12):
-            return None
+    # The times' range was checked by the decoder itself (see _msgspec_ready).
     # Many secrets share one allow-list: each distinct list is parsed once (parse_domains
     # depends on nothing but the list).
     for domains in set(map(tuple, filter(None, map(_DOMAINS, secrets)))):
