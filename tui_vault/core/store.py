@@ -11,7 +11,6 @@ import binascii
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import stat
 import time
@@ -100,6 +99,8 @@ def _canonical_b64(text: str, raw: bytes) -> bool:
 
 
 def canonical_json(obj: Any) -> bytes:
+    import json  # (here: the TUI's start imports this module for settings, not for JSON)
+
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
@@ -214,6 +215,8 @@ class Envelope:
         Base64 needs no JSON escaping, so the ciphertext goes in between as is: a 30 MB
         vault is neither scanned by the encoder nor copied through str.replace.
         """
+        import json
+
         doc = self.header() | {"nonce": nonce_b64, "ciphertext": ""}
         text = json.dumps(doc, sort_keys=True, indent=1, ensure_ascii=True) + "\n"
         # "ciphertext" is the second key in sorted order; its line is the first match.
@@ -262,6 +265,8 @@ class Envelope:
         message, as before.
         """
         if len(raw) < _SMALL_FILE and b"\\" not in raw:
+            import json
+
             try:
                 doc = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
             except (ValueError, RecursionError):
