@@ -604,8 +604,10 @@ async def test_a_cli_change_shows_up_while_the_app_is_open(
         form = app.screen
         form.query_one("#name", Input).value = "typed-in-the-dialog"
         vault_env.open().add(Secret("from-cli", "1"))  # another process writes the file
+        # The file is watched every WATCH_SECONDS (1.5 s) and read in a worker thread: under
+        # a loaded full suite that took over 5 s once, so the default wait (15 s) applies.
         await wait_until(
-            pilot, lambda: app.vault is not None and "from-cli" in app.vault.data.secrets, 5
+            pilot, lambda: app.vault is not None and "from-cli" in app.vault.data.secrets
         )
         assert app.screen is form  # the open dialog keeps its input
         assert form.query_one("#name", Input).value == "typed-in-the-dialog"
