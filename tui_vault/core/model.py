@@ -620,9 +620,8 @@ def _wire_is_canonical(wire: Any) -> list[str] | None:
 
     Checked a column at a time, each column read once (one regex over all names, each
     distinct allow-list parsed once; the times' range the decoder checked), not secret by
-    secret: every pass over
-    100,000 objects costs a few ms however it is spelled, so the names are read once and
-    reused for the vault's dict."""
+    secret: every pass over 100,000 objects costs a few ms however it is spelled, so the
+    names are read once and reused for the vault's dict."""
     secrets: list[Secret] = wire.secrets
     if not secrets:
         return []
