@@ -116,9 +116,13 @@ class _Session:
         self.vault = vault
         self.nows: list[float | None] = []
 
-    def status_rows_json(self, names: list[str], now: float | None = None) -> list[str]:
+    def status_rows_json(
+        self, names: list[str], now: float | None = None, secrets: list[Secret] | None = None
+    ) -> list[str]:
         self.nows.append(now)
-        return status_rows_json(self.vault, None, 60, names, now)
+        if secrets is not None:  # handed over with their names, in the same order
+            assert [s.name for s in secrets] == names
+        return status_rows_json(self.vault, None, 60, names, now, secrets)
 
 
 @pytest.mark.parametrize("count", [0, 1, 4095, 4096, 4097, 9000])
@@ -134,7 +138,7 @@ def test_list_writes_the_rows_a_chunk_at_a_time_with_the_same_bytes(
     names = vault.names()
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink):
-        cli_secrets.write_rows_json(session, names)  # type: ignore[arg-type]
+        cli_secrets.write_rows_json(session)  # type: ignore[arg-type]
     now = session.nows[0] if session.nows else 1.0
     assert sink.getvalue() == _new_output(status_rows_json(vault, None, 60, names, now))
     assert len(set(session.nows)) <= 1 and None not in session.nows  # one `now` for all

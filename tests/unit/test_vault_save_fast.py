@@ -229,3 +229,25 @@ def test_saves_write_what_the_old_code_reads_back(
     # the general parser (what older versions ran) reads the same secrets back
     old_reader = VaultData.from_json(json.loads(plaintext))
     assert old_reader == vault.data == Vault.open(vault.path, vault.key).data
+
+
+@pytest.mark.parametrize("small", [True, False], ids=["json.dumps", "msgspec"])
+def test_a_save_writes_the_secrets_in_name_order(vault: Vault, small: bool) -> None:
+    """Whatever order secrets were added in, the file holds them in `names()` order (names
+    equal but for case keep the order they had), so a vault read back is in name order and
+    `list --json` takes its secrets as they are (VaultData.in_name_order)."""
+    added = ["zeta", "Alpha", "beta", "ALPHA2", "alpha2", "Beta-1", "a.b", "a_b", "a-b", "m"]
+    with mock.patch.object(model, "SMALL_SECRETS", 1000 if small else 0):
+        vault.add_many([Secret(name, f"value of {name}") for name in added])
+        assert list(vault.data.secrets) == added  # in memory: the order they came in
+        plaintext = _decrypted(vault)
+    written = [s["name"] for s in json.loads(plaintext)["secrets"]]
+    expected = sorted(added, key=str.lower)
+    assert written == expected
+    assert written.index("ALPHA2") < written.index("alpha2")  # equal but for case: as added
+    again = Vault.open(vault.path, vault.key)
+    assert list(again.data.secrets) == expected == again.names()
+    names, secrets = again.data.in_name_order()
+    assert names == expected and [s.name for s in secrets] == expected
+    assert all(s is again.data.secrets[s.name] for s in secrets)
+    assert again.data == vault.data  # the same secrets, only their order on disk changed

@@ -179,12 +179,18 @@ class Session:
             self.vault, self.cache, self.ttl_seconds, name, now, self.stale_seconds
         )
 
-    def status_rows_json(self, names: Iterable[str], now: float | None = None) -> list[str]:
-        """`json.dumps(status_row(name))` for each name, built in one pass (`list --json`)."""
+    def status_rows_json(
+        self,
+        names: Iterable[str],
+        now: float | None = None,
+        secrets: list[Secret] | None = None,
+    ) -> list[str]:
+        """`json.dumps(status_row(name))` for each name, built in one pass (`list --json`);
+        secrets: the names' secrets in the same order, if known (no lookups)."""
         from tui_vault.core.status import status_rows_json
 
         return status_rows_json(
-            self.vault, self.cache, self.ttl_seconds, names, now, self.stale_seconds
+            self.vault, self.cache, self.ttl_seconds, names, now, self.stale_seconds, secrets
         )
 
     def integration_health(self, provider: str) -> IntegrationHealth:

@@ -103,8 +103,11 @@ def status_rows_json(
     names: Iterable[str],
     now: float | None = None,
     stale_seconds: float = 0,
+    secrets: list[Secret] | None = None,
 ) -> list[str]:
     """`json.dumps(secret_status(...))` for each name: the same text, for a whole vault.
+    secrets: those names' secrets in the same order, when the caller has them
+    (`VaultData.in_name_order`): then no name is looked up.
 
     Local secrets (most of a big vault) are written from a template with the encoder's own
     string escaper (`encode_basestring_ascii`, what json.dumps calls) and `float.__repr__`
@@ -117,7 +120,7 @@ def status_rows_json(
     """
     now = now or time.time()
     names = list(names)
-    fast = _rows_by_column(vault.data.secrets, names)
+    fast = _rows_by_column(vault.data.secrets, names, secrets)
     if fast is not None:
         rows, linked = fast
         for i in linked:
@@ -218,7 +221,7 @@ _float_encoder: Any = None
 
 
 def _rows_by_column(
-    secrets: dict[str, Secret], names: list[str]
+    secrets: dict[str, Secret], names: list[str], ordered: list[Secret] | None = None
 ) -> tuple[list[str], list[int]] | None:
     """Every name's row as _local_row_json writes it, built a column at a time, and the
     positions of linked secrets (whose rows the caller replaces); None when any value is of
@@ -231,16 +234,19 @@ def _rows_by_column(
     the shortest digits that read back as the same float, in positional notation (a test
     compares the two on ~900,000 floats); other finite times get float.__repr__ itself.
     Done in blocks of rows, so the columns of only one block are held at a time.
+
+    ordered: the names' secrets in the same order, if the caller has them (no lookups).
     """
-    try:
-        # One C call for all the lookups (itemgetter of one name returns the item itself).
-        ordered = (
-            list(operator.itemgetter(*names)(secrets))
-            if len(names) > 1
-            else [secrets[name] for name in names]
-        )
-    except (KeyError, TypeError):
-        return None  # an unknown name: secret_status raises its own error
+    if ordered is None:
+        try:
+            # One C call for all the lookups (itemgetter of one name returns the item).
+            ordered = (
+                list(operator.itemgetter(*names)(secrets))
+                if len(names) > 1
+                else [secrets[name] for name in names]
+            )
+        except (KeyError, TypeError):
+            return None  # an unknown name: secret_status raises its own error
     rows: list[str] = []
     linked: list[int] = []
     # Each distinct (enabled, *domain list): the row's text from the name to the created time.
