@@ -110,3 +110,71 @@ def test_main_with_argv_leaves_the_collector_alone(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+KEEP = """
+import os, sys
+from tui_vault import cli
+
+class Noisy:
+    def __del__(self) -> None:
+        os.write(2, b"FREED\\n")
+
+cli._own_process = sys.argv[1] == "own"
+cli.keep_until_exit(Noisy())
+os.write(2, b"KEPT\\n")
+"""
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own command", "in process"])
+def test_keep_until_exit_leaves_the_object_to_the_exit(home: Path, own: bool) -> None:
+    """The process's own command leaves the object unfreed through interpreter shutdown
+    (a frozen cycle); an in-process caller's object is freed as usual."""
+    proc = subprocess.run(
+        [sys.executable, "-c", KEEP, "own" if own else "tests"],
+        capture_output=True,
+        cwd=home,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == ([b"KEPT"] if own else [b"FREED", b"KEPT"])
+
+
+LIST_KEEPS = """
+import atexit, sys, weakref
+from tui_vault import cli
+from tui_vault.cli import common
+
+refs = []
+opened = common.open_session
+common.open_session = lambda args: (s := opened(args), refs.append(weakref.ref(s)))[0]
+atexit.register(lambda: sys.stderr.write(f"ALIVE {[r() is not None for r in refs]}\\n"))
+sys.argv = ["tui-vault", *sys.argv[1:]]
+sys.exit(cli.main())
+"""
+
+
+def test_list_leaves_its_session_to_the_exit(
+    made: Made, home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made.vault.set_value("api", "marker-value-1")
+    proc = subprocess.run(
+        [sys.executable, "-c", LIST_KEEPS, "list", "--json"],
+        capture_output=True,
+        env=clean_env(home, made.env),
+        cwd=home,
+        timeout=60,
+        check=False,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '"name": "api"' in proc.stdout
+    assert "ALIVE [True]" in proc.stderr.splitlines()
+    # In process (a test's main(argv)): nothing is frozen, the session is freed.
+    for name, value in made.env.items():
+        monkeypatch.setenv(name, value)
+    frozen = gc.get_freeze_count()
+    assert cli.main(["list", "--json"]) == 0
+    assert '"name": "api"' in capsys.readouterr().out
+    assert gc.get_freeze_count() == frozen

@@ -101,14 +101,18 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     # A big vault is a few hundred thousand objects, none in a reference cycle: with the
     # cyclic GC running, each of its first collections after the unlock walks all of them
-    # (~0.2 s at 100,000 secrets) and frees nothing. The session (and the vault) is freed
-    # by reference counting when _list returns, still inside the pause.
+    # (~0.2 s at 100,000 secrets) and frees nothing. The session (and the vault) is left to
+    # the process's exit (keep_until_exit), or, in process, freed by reference counting
+    # when _list returns, still inside the pause.
     with paused_gc():
         return _list(args)
 
 
 def _list(args: argparse.Namespace) -> int:
+    from tui_vault.cli import keep_until_exit
+
     session = open_session(args)
+    keep_until_exit(session)
     if args.json:
         write_rows_json(session)
         return 0
