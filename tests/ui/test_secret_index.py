@@ -269,3 +269,53 @@ async def test_the_table_is_filtered_in_the_same_step_as_the_key(
         screen.set_focus(screen.query_one("#filter", Input))
         await pilot.press("h")  # not in "key2", "key10" or their source label, "local"
         assert table_names(app) == ["other"]
+
+
+def typed(text: str) -> list[str]:
+    """The filter's values while `text` is typed, then erased, one key at a time."""
+    on = [text[:i] for i in range(1, len(text) + 1)]
+    return on + on[-2::-1] + [""]
+
+
+def test_typing_on_narrows_the_last_match_and_shows_the_same() -> None:
+    """A needle that holds the last one is looked for only where the last one matched;
+    typing on, erasing, retyping, pasting a longer text and jumping to an unrelated needle
+    show exactly what filtering every secret shows."""
+    data = tricky_vault()
+    for i in range(500):
+        name = f"secret-{i:04d}"
+        data.secrets[name] = Secret(name=name, value="v", allowed_domains=["api.example.com"])
+    index = _SecretIndex(data, lambda s: False)
+    steps = [
+        *typed("secret-04"),
+        *typed("ab1"),
+        "a", "ab", "b", "ab", "xab", "1", "a1", "a1", "", "a1",  # on, back, aside, same
+        "example", "api.example", "pi.ex", "local", "loc", "secrets manager",
+        "c\ndef", "cdef", "c", "c\n", "def",
+    ]  # fmt: skip
+    for needle in steps:
+        for column, reverse in ((0, False), (0, True), (2, False)):
+            got = indexed(index, needle, column, reverse)
+            assert got == reference(data, needle, column, reverse), (needle, column, reverse)
+
+
+def test_a_match_is_a_sequence_of_the_secrets_held_by_position() -> None:
+    """What a needle matches reads like a list of the secrets (length, indices, slices,
+    iteration, equality), while what it holds itself is positions: the cyclic collector
+    walking a new match never touches the secrets (bench/PROFILING.md, round 7)."""
+    data = tricky_vault()
+    index = _SecretIndex(data, lambda s: False)
+    rows = index.matching("a1")
+    expected = [s for s in index.secrets if "a1" in s.name.lower()]
+    assert len(rows) == len(expected) > 3
+    assert list(rows) == expected and rows == expected and expected == rows
+    assert rows[0] is expected[0] and rows[-1] is expected[-1]
+    assert rows[::-1] == expected[::-1] and rows[1:3] == expected[1:3]
+    assert list(reversed(rows)) == expected[::-1]
+    assert rows.index(expected[2]) == 2 and expected[1] in rows
+    assert rows != expected[1:] and rows != "a1" and index.matching("zzz") == []
+    assert "v" not in repr(rows) and str(len(expected)) in repr(rows)
+    held = [r for r in gc.get_referents(rows) if r is not index.secrets]
+    assert not any(isinstance(x, Secret) for x in held)
+    lists = [r for r in held if isinstance(r, list)]
+    assert len(lists) == 1 and all(isinstance(x, int) for x in lists[0])
