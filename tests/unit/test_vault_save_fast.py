@@ -251,3 +251,27 @@ def test_a_save_writes_the_secrets_in_name_order(vault: Vault, small: bool) -> N
     assert names == expected and [s.name for s in secrets] == expected
     assert all(s is again.data.secrets[s.name] for s in secrets)
     assert again.data == vault.data  # the same secrets, only their order on disk changed
+
+
+def test_a_save_of_the_same_names_reuses_the_last_saves_name_order() -> None:
+    """name_order(known) hands back `known` itself (no sort) only for the very same names
+    in the same dict order; any other vault gets its own order worked out."""
+    names = ["zeta", "Alpha", "beta", "s10", "s2", "ALPHA2", "alpha2"]
+    data = VaultData({n: Secret(n, "v") for n in names})
+    known = data.name_order()
+    assert known == (names, sorted(names, key=str.lower))
+    edited = VaultData(dict(data.secrets))
+    edited.secrets["beta"] = edited.secrets["beta"].touched(value="changed")  # same place
+    assert edited.name_order(known) is known
+    in_order, secrets = edited.in_name_order(known)
+    assert [s.name for s in secrets] == in_order == known[1]
+    assert secrets[in_order.index("beta")] is edited.secrets["beta"]  # the edited one
+    moved = VaultData(dict(data.secrets))
+    moved.secrets["beta"] = moved.secrets.pop("beta")  # same names, another dict order
+    assert moved.name_order(known) is not known
+    assert moved.name_order(known)[0] == [n for n in names if n != "beta"] + ["beta"]
+    grown = VaultData({**data.secrets, "aardvark": Secret("aardvark", "v")})
+    assert grown.name_order(known)[1] == sorted([*names, "aardvark"], key=str.lower)
+    ordered = VaultData({n: Secret(n, "v") for n in sorted(names, key=str.lower)})
+    keys, in_order = ordered.name_order()
+    assert in_order is keys  # in name order already: the same list (no lookups later)

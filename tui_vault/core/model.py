@@ -679,7 +679,9 @@ class VaultData:
             f"integrations=<settings of {sorted(self.integrations)!r}>)"
         )
 
-    def in_name_order(self) -> tuple[list[str], list[Secret]]:
+    def in_name_order(
+        self, known: tuple[list[str], list[str]] | None = None
+    ) -> tuple[list[str], list[Secret]]:
         """The names in name order (`str.lower`: `Vault.names()`; names equal but for case
         keep their order) and their secrets in the same order: the order a save writes.
 
@@ -687,14 +689,36 @@ class VaultData:
         (`list`, the table) is one pass over sorted data, and its secrets are taken as they
         are instead of looked up one name at a time. At 100,000 secrets added in no order:
         ~55 ms of sort and ~10 ms of lookups, against ~10 ms in all for a vault in name
-        order (bench/PROFILING.md, round 7)."""
+        order (bench/PROFILING.md, round 7). known: see name_order."""
+        return self._in_order(self.name_order(known))
+
+    def _in_order(self, order: tuple[list[str], list[str]]) -> tuple[list[str], list[Secret]]:
+        """in_name_order, given this vault's name_order."""
+        keys, names = order
         secrets = self.secrets
-        names = sorted(secrets, key=str.lower)
-        if names == list(secrets):  # (compares the very same strings: ~1 ms)
+        if names is keys:
             return names, list(secrets.values())
         if len(names) < 2:
             return names, [secrets[name] for name in names]
         return names, list(operator.itemgetter(*names)(secrets))
+
+    def name_order(
+        self, known: tuple[list[str], list[str]] | None = None
+    ) -> tuple[list[str], list[str]]:
+        """(the names in the dict's order, the names in name order): the very same list
+        twice when the dict is in name order already.
+
+        known: what this returned for an earlier vault (EncodedBlocks keeps the last save's):
+        when its names are this vault's, in the same dict order (an edit, a domain change),
+        their name order is the same and is not worked out again: at 100,000 secrets the
+        sort's `lower()` of every name was ~10 ms of each save; the comparison is ~1 ms."""
+        keys = list(self.secrets)
+        if known is not None and known[0] == keys:
+            return known
+        names = sorted(keys, key=str.lower)
+        if names == keys:  # (compares the very same strings: ~1 ms)
+            return keys, keys
+        return keys, names
 
     def ordered_secrets(self) -> list[Secret]:
         """The secrets in name order (in_name_order)."""
@@ -796,21 +820,24 @@ class EncodedBlocks:
     failed. The output is what `msgspec.json.encode` writes for the whole document (a test
     compares the two on edits, inserts, renames, deletes and every kind of secret).
 
-    The blocks follow the save's name order (`VaultData.ordered_secrets`): an edit keeps its
-    block, a new or renamed secret lands in its place and the blocks after it are encoded
-    anew (at 100,000 secrets, a new name in the middle re-encodes half the vault, ~25 ms).
+    The blocks follow the save's name order (`VaultData.in_name_order`), kept from one save
+    to the next while the names stay the same (`name_order`): an edit keeps its block, a
+    new or renamed secret lands in its place and the blocks after it are encoded anew (at
+    100,000 secrets, a new name in the middle re-encodes half the vault, ~25 ms).
     """
 
     BLOCK = 1024
 
     def __init__(self) -> None:
         self._blocks: list[tuple[list[Secret], bytes]] = []
+        self._order: tuple[list[str], list[str]] | None = None  # the last save's name_order
 
     def encode(self, data: VaultData) -> bytes:
         import msgspec
 
         _msgspec_ready()
-        secrets = data.ordered_secrets()
+        self._order = order = data.name_order(self._order)  # (known: the last save's)
+        secrets = data._in_order(order)[1]
         old = self._blocks
         new: list[tuple[list[Secret], bytes]] = []
         for i, start in enumerate(range(0, len(secrets), self.BLOCK)):
