@@ -93,6 +93,25 @@ def test_digest_while_writing_is_the_digest(size: int) -> None:
     assert digest() == hashlib.sha256(b"".join(pieces)).digest()
 
 
+@pytest.mark.parametrize("size", [10, 2 << 20])  # below and above the threaded digest
+def test_reading_a_vault_file_digests_it_while_checking_it(tmp_path: Path, size: int) -> None:
+    """read_vault_file's digest is the file's SHA-256 (a big one hashed in a thread while
+    the envelope is checked); a big file that fails the check fails as before, its digest's
+    thread finished, not left running."""
+    import threading
+
+    path = tmp_path / "vault.json"
+    path.write_bytes(_envelope(size).to_bytes())
+    file = vault_module.read_vault_file(path)
+    assert file.digest == hashlib.sha256(path.read_bytes()).digest()
+    assert file.envelope == Envelope.from_bytes(path.read_bytes(), str(path), "vault")
+    threads = threading.active_count()
+    path.write_bytes(path.read_bytes()[:-2] + b" }")  # no longer the canonical rendering
+    with pytest.raises(CorruptVaultError):
+        vault_module.read_vault_file(path)
+    assert threading.active_count() == threads
+
+
 def test_unchanged_file_is_not_parsed_again(vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
     vault.set_value("A", "1")
 

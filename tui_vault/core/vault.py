@@ -175,9 +175,14 @@ class VaultFile:
 
 
 def read_vault_file(path: Path) -> VaultFile:
-    """Read and check the envelope (no key needed): a missing or foreign file fails here."""
+    """Read and check the envelope (no key needed): a missing or foreign file fails here.
+
+    A big file's digest is computed in a thread while its envelope is checked (each ~16-20
+    ms at 100,000 secrets; OpenSSL hashes without the GIL): the wait for both is one."""
     raw = _read_vault_bytes(path)
-    return VaultFile(Envelope.from_bytes(raw, str(path), "vault"), _digest(raw))
+    with _digesting((raw,)) as digest:
+        envelope = Envelope.from_bytes(raw, str(path), "vault")
+    return VaultFile(envelope, digest())
 
 
 def peek_vault_id(path: Path) -> str:
