@@ -29,9 +29,12 @@ sys.exit(main())
 """
 
 
-def _collector_after(made: Made, home: Path, *args: str) -> tuple[int, str, bool]:
-    proc = subprocess.run(
-        [sys.executable, "-c", WRAPPER, *args],
+def _run_script(
+    script: str, made: Made, home: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`python -c script ARGS` in the made vault's environment (the script calls main())."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
         capture_output=True,
         env=clean_env(home, made.env),
         cwd=home,
@@ -39,6 +42,10 @@ def _collector_after(made: Made, home: Path, *args: str) -> tuple[int, str, bool
         check=False,
         text=True,
     )
+
+
+def _collector_after(made: Made, home: Path, *args: str) -> tuple[int, str, bool]:
+    proc = _run_script(WRAPPER, made, home, *args)
     line = next(x for x in proc.stderr.splitlines() if x.startswith("COLLECTOR "))
     assert line in ("COLLECTOR True", "COLLECTOR False"), line
     return proc.returncode, proc.stdout, line == "COLLECTOR True"
@@ -159,15 +166,7 @@ def test_list_leaves_its_session_to_the_exit(
     made: Made, home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made.vault.set_value("api", "marker-value-1")
-    proc = subprocess.run(
-        [sys.executable, "-c", LIST_KEEPS, "list", "--json"],
-        capture_output=True,
-        env=clean_env(home, made.env),
-        cwd=home,
-        timeout=60,
-        check=False,
-        text=True,
-    )
+    proc = _run_script(LIST_KEEPS, made, home, "list", "--json")
     assert proc.returncode == 0, proc.stderr
     assert '"name": "api"' in proc.stdout
     assert "ALIVE [True]" in proc.stderr.splitlines()
