@@ -102,6 +102,24 @@ def test_run_injects_the_environment_and_masks_output(cli: CliRunner, made: Made
     assert err == "err:*****\n"
 
 
+def test_a_value_on_stdout_is_masked_when_stderr_is_read_between_its_pieces(
+    cli: CliRunner, made: Made
+) -> None:
+    """The child writes the start of a value to stdout, a line to stderr, then the rest of
+    the value: `run` reads the stderr line between the two pieces. One masker over both
+    streams' reads decided the held start by the stderr bytes after it and showed it, then
+    the rest (found by a loaded CI run of the test above)."""
+    fill(made)
+    script = (
+        'printf %s "${TOKEN%%9c*}"; sleep 0.01; echo "err:line" >&2; sleep 0.02; '
+        'printf "%s\\n" "${TOKEN#*7f3a}"'
+    )
+    env = {**made.env, "TOKEN": "{{vault:A}}"}
+    for _ in range(3):
+        code, out, err = cli(["run", "--", "sh", "-c", script], env=env)
+        assert (code, out, err) == (0, "*****\n", "err:line\n")
+
+
 def test_run_without_masking(cli: CliRunner, made: Made) -> None:
     fill(made)
     env = {**made.env, "TOKEN": "{{vault:A}}"}

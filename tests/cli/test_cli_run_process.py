@@ -272,7 +272,7 @@ def test_a_value_split_between_stdout_and_stderr_is_masked(cli: CliRunner, made:
     code, out, err = cli(["run", "--", PYTHON, "-c", child], env=env)
     assert code == 0
     assert MARKER[:10] not in out and MARKER[10:] not in err
-    assert out == "half:*****" and err == ":end\n"
+    assert out == "half:*****" and err == "*****:end\n"
 
 
 # ---------------------------------------------------------------------------- a terminal

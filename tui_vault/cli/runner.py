@@ -3,8 +3,10 @@
 Three ways, chosen by `run_child`:
 - direct: nothing to mask. The child inherits run's own stdin/stdout/stderr; run only waits
   and passes signals on.
-- pipes: the child's stdout and stderr are pipes read by one select loop into one masker,
-  written to run's stdout and stderr in the order they arrived.
+- pipes: the child's stdout and stderr are pipes read by one select loop into one masker
+  (each stream masked on its own), written to run's stdout and stderr in the order they
+  arrived (but for a held-back possible start of a value, which the other stream's output
+  may pass).
 - pty: run's stdout is a terminal. The child gets a pseudo-terminal as its controlling
   terminal (stdin too when run's stdin is the terminal, which is then put in raw mode and
   forwarded; stderr too when run's stderr is the terminal); the window size is copied at

@@ -1,4 +1,4 @@
-"""Mask secret values in a child's output, even when a value is split across reads or streams.
+"""Mask secret values in a child's output, even when a value is split across reads.
 
 What counts as an occurrence of a value (each form of 3 or more characters):
 - the value itself, and with its line endings as `\\r\\n` or `\\n` (a terminal turns `\\n`
@@ -8,8 +8,10 @@ What counts as an occurrence of a value (each form of 3 or more characters):
 - the JSON-escaped form (`json.dumps` without the quotes, ASCII-escaped or not) and the
   percent-encoded forms (`urllib.parse.quote` with and without `/` kept, `quote_plus`) of the
   value and of each of its lines.
-Not masked: values shorter than 3 characters (they would garble ordinary output) and any
-other encoding (base64, hex, a hash, a value written backwards or cut by other text).
+Not masked: values shorter than 3 characters (they would garble ordinary output), any
+other encoding (base64, hex, a hash, a value written backwards or cut by other text), and a
+value begun on stdout and finished on stderr in more than one read (each stream is masked
+on its own; see Masker).
 
 Matching uses one Aho-Corasick automaton over every form (`ahocorasick_rs`, the Rust
 `aho-corasick` crate with its SIMD prefilter), so the cost hardly grows with the number of
@@ -210,19 +212,15 @@ def _start(match: tuple[int, int, int]) -> int:
     return match[1]
 
 
-class Masker:
-    """One masker for all of a child's output streams (stdout and stderr, or a terminal).
+class _Sequence:
+    """Masks one stream's output (Masker keeps one per stream). Every byte that belongs to
+    an occurrence of a value is hidden; overlapping occurrences become one mask. The result
+    is the same however the input is cut into reads. A tail that may be the start of a
+    value is held back until more output decides it, or `flush_parts()`; `show_held_parts()`
+    shows it while still holding it (see there)."""
 
-    Every byte that belongs to an occurrence of a value is hidden; overlapping occurrences
-    become one mask, so no part of any value shows, even a value written half to stdout and
-    half to stderr. The result is the same however the input is cut into reads. A tail that
-    may be the start of a value is held back until more output decides it, or `flush()`;
-    `show_held()` shows it while still holding it (the child went quiet: see there).
-    """
-
-    def __init__(self, values: Iterable[str]) -> None:
-        needles = mask_forms(values)
-        self._matcher = _Matcher(needles) if needles else None
+    def __init__(self, matcher: _Matcher | None) -> None:
+        self._matcher = matcher
         self._buf = b""
         self._streams: list[tuple[int, int]] = []  # (stream, length) of each part of _buf
         self._covered = 0  # leading bytes of _buf hidden behind a mask already shown
@@ -240,18 +238,47 @@ class Masker:
         """Bytes are held back and not shown yet (a possible start of a value)."""
         return len(self._buf) > self._shown
 
-    def feed(self, data: bytes, stream: int = 1) -> Pieces:
-        """Return what can be shown now, as (stream, bytes) pieces in order."""
-        return _joined(self.feed_parts(data, stream))
+    def continues(self, data: bytes) -> bool:
+        """Whether `data` goes on with the bytes held here: an occurrence of a value, or the
+        start of one, runs from them into it."""
+        held, matcher = self._buf, self._matcher
+        if not held or matcher is None:
+            return False
+        probe = held + data[: matcher.maxlen]
+        n = len(held)
+        if any(a < n < b for _, a, b in matcher.matches(probe)):
+            return True
+        return matcher.partial_tail(probe) > len(probe) - n
 
-    def flush(self) -> Pieces:
-        """Show everything held back (the child went quiet, or its output ended)."""
-        return _joined(self.flush_parts())
+    def crossing(self, data: bytes) -> int:
+        """How much of `data` (another stream's read) belongs to a whole occurrence of a
+        value begun in the bytes held here, with what overlaps it: 0 if none."""
+        held, matcher = self._buf, self._matcher
+        if not held or matcher is None:
+            return 0
+        n = len(held)
+        stop = 0
+        for _, a, b in matcher.matches(held + data):  # (in order of their starts)
+            if a < n < b or (stop and a < stop):
+                stop = max(stop, b)
+            elif a >= n:
+                break
+        return max(0, stop - n)
+
+    def mask_held(self) -> Parts:
+        """Show the held bytes as the mask (the rest of their value came on another stream)
+        and keep them, as show_held does for 3 or more."""
+        size, shown = len(self._buf), self._shown
+        if self._covered == size:
+            return []  # under a mask shown already
+        out: list[tuple[int, int, bytes | None]] = []
+        if not (self._covered and self._covered == shown):  # else it continues that mask
+            out = [(shown, shown, MASK)]
+        self._covered = self._shown = size
+        return self._route(out, self._buf)
 
     def feed_parts(self, data: bytes, stream: int = 1) -> Parts:
-        """`feed`, each piece as the list of buffers it is made of (no joining copy). The
-        buffers are slices of `data` (or of bytes held back before) and masks: valid as
-        long as the caller keeps them, nothing here changes them later."""
+        """`Masker.feed_parts` for this stream's read."""
         if self._matcher is None:
             return [(stream, [data])] if data else []
         if not data:
@@ -264,12 +291,8 @@ class Masker:
         return self._emit(len(self._buf) - self._matcher.partial_tail(self._buf))
 
     def flush_parts(self) -> Parts:
-        """`flush`, as buffers (see feed_parts)."""
+        """Everything held back, shown (see feed_parts)."""
         return self._emit(len(self._buf))
-
-    def show_held(self) -> Pieces:
-        """Show what is held back without letting go of it (the child went quiet)."""
-        return _joined(self.show_held_parts())
 
     def show_held_parts(self) -> Parts:
         """`show_held`, as buffers (see feed_parts).
@@ -434,6 +457,83 @@ class Masker:
             else:
                 runs.append((start, stop))
         return runs
+
+
+class Masker:
+    """One masker for all of a child's output streams (stdout and stderr, or a terminal).
+
+    Each stream is masked as a sequence of its own, the same however its output is cut into
+    reads: a value written to stdout in pieces is masked however many reads of stderr come
+    between the pieces, and across quiet pauses (`show_held`). A stream's held-back bytes
+    (a possible start of a value) wait for its own next output only, so the other stream's
+    output may go ahead of them, by at most the pause before `show_held`.
+
+    A value begun on one stream and finished on the other is masked too when the read that
+    finishes it holds all the rest: each stream shows the mask where its part was. One
+    masker over the streams' reads in the order they came (as before) masked more of those,
+    but showed a value on one stream whole when a read of the other came between its
+    pieces: the held start was decided by the other stream's bytes. Left alone: a value
+    split across the two streams whose second part comes in more than one read. Output on a
+    terminal is one stream (a pseudo-terminal carries both).
+    """
+
+    def __init__(self, values: Iterable[str]) -> None:
+        needles = mask_forms(values)
+        self._matcher = _Matcher(needles) if needles else None
+        self._sequences: dict[int, _Sequence] = {}  # by stream, made on its first output
+
+    @property
+    def active(self) -> bool:
+        """False when there is nothing to mask (every value is shorter than 3 characters)."""
+        return self._matcher is not None
+
+    @property
+    def pending(self) -> bool:
+        """Bytes are held back and not shown yet (a possible start of a value)."""
+        return any(seq.pending for seq in self._sequences.values())
+
+    def feed(self, data: bytes, stream: int = 1) -> Pieces:
+        """Return what can be shown now, as (stream, bytes) pieces in order."""
+        return _joined(self.feed_parts(data, stream))
+
+    def flush(self) -> Pieces:
+        """Show everything held back (the child went quiet, or its output ended)."""
+        return _joined(self.flush_parts())
+
+    def show_held(self) -> Pieces:
+        """Show what is held back without letting go of it (the child went quiet)."""
+        return _joined(self.show_held_parts())
+
+    def feed_parts(self, data: bytes, stream: int = 1) -> Parts:
+        """`feed`, each piece as the list of buffers it is made of (no joining copy). The
+        buffers are slices of `data` (or of bytes held back before) and masks: valid as
+        long as the caller keeps them, nothing here changes them later."""
+        if self._matcher is None:
+            return [(stream, [data])] if data else []
+        if not data:
+            return []
+        own = self._sequences.get(stream)
+        if own is None:
+            own = self._sequences[stream] = _Sequence(self._matcher)
+        if len(self._sequences) > 1 and not own.continues(data):
+            for other in self._sequences.values():
+                cut = other.crossing(data) if other is not own else 0
+                if cut:
+                    # The rest of a value the other stream began: each stream shows the
+                    # mask where its part was (text on either side is never joined up).
+                    # This stream's own held bytes do not go on with `data`: they are
+                    # decided now, as the read would decide them.
+                    out = own.flush_parts() + other.mask_held() + [(stream, [MASK])]
+                    return out + own.feed_parts(data[cut:], stream)
+        return own.feed_parts(data, stream)
+
+    def flush_parts(self) -> Parts:
+        """`flush`, as buffers (see feed_parts)."""
+        return [part for seq in self._sequences.values() for part in seq.flush_parts()]
+
+    def show_held_parts(self) -> Parts:
+        """`show_held`, as buffers (see feed_parts and _Sequence.show_held_parts)."""
+        return [part for seq in self._sequences.values() for part in seq.show_held_parts()]
 
 
 def _joined(parts: Parts) -> Pieces:
