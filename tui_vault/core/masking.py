@@ -219,7 +219,7 @@ class _Sequence:
     value is held back until more output decides it, or `flush_parts()`; `show_held_parts()`
     shows it while still holding it (see there)."""
 
-    def __init__(self, matcher: _Matcher | None) -> None:
+    def __init__(self, matcher: _Matcher) -> None:
         self._matcher = matcher
         self._buf = b""
         self._streams: list[tuple[int, int]] = []  # (stream, length) of each part of _buf
@@ -229,20 +229,20 @@ class _Sequence:
         self._shown = 0
 
     @property
-    def active(self) -> bool:
-        """False when there is nothing to mask (every value is shorter than 3 characters)."""
-        return self._matcher is not None
-
-    @property
     def pending(self) -> bool:
         """Bytes are held back and not shown yet (a possible start of a value)."""
         return len(self._buf) > self._shown
+
+    @property
+    def holds(self) -> bool:
+        """Bytes are held back, shown at a pause or not (`continues`, `crossing`)."""
+        return bool(self._buf)
 
     def continues(self, data: bytes) -> bool:
         """Whether `data` goes on with the bytes held here: an occurrence of a value, or the
         start of one, runs from them into it."""
         held, matcher = self._buf, self._matcher
-        if not held or matcher is None:
+        if not held:
             return False
         probe = held + data[: matcher.maxlen]
         n = len(held)
@@ -254,7 +254,7 @@ class _Sequence:
         """How much of `data` (another stream's read) belongs to a whole occurrence of a
         value begun in the bytes held here, with what overlaps it: 0 if none."""
         held, matcher = self._buf, self._matcher
-        if not held or matcher is None:
+        if not held:
             return 0
         n = len(held)
         stop = 0
@@ -279,8 +279,6 @@ class _Sequence:
 
     def feed_parts(self, data: bytes, stream: int = 1) -> Parts:
         """`Masker.feed_parts` for this stream's read."""
-        if self._matcher is None:
-            return [(stream, [data])] if data else []
         if not data:
             return []
         if self._streams and self._streams[-1][0] == stream:
@@ -325,7 +323,6 @@ class _Sequence:
         """Show _buf[:end] masked; keep the rest (and how much of it is already masked)."""
         if end <= 0:
             return []
-        assert self._matcher is not None
         buf = self._buf
         matches = self._matcher.matches(buf)
         if len(self._streams) == 1 and self._shown == self._covered:
@@ -515,9 +512,10 @@ class Masker:
         own = self._sequences.get(stream)
         if own is None:
             own = self._sequences[stream] = _Sequence(self._matcher)
-        if len(self._sequences) > 1 and not own.continues(data):
-            for other in self._sequences.values():
-                cut = other.crossing(data) if other is not own else 0
+        holding = [seq for seq in self._sequences.values() if seq is not own and seq.holds]
+        if holding and not own.continues(data):
+            for other in holding:
+                cut = other.crossing(data)
                 if cut:
                     # The rest of a value the other stream began: each stream shows the
                     # mask where its part was (text on either side is never joined up).
