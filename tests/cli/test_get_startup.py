@@ -133,6 +133,9 @@ def test_a_plain_get_imports_no_argparse_and_no_dataclasses(made: Made, home: Pa
     assert "hmac" not in modules  # core/crypto.py: sha256, hmac_sha256
     assert "unicodedata" not in modules  # core/display.py: only for a text to escape
     assert "hashlib" not in modules  # core/vault.py: _digest through crypto.sha256
+    # AES-GCM and HKDF from cryptography's binding (core/crypto.py): not the `ciphers`
+    # package's every cipher, mode and decrepit algorithm, nor the kdf package.
+    assert not [m for m in modules if ".ciphers" in m or ".kdf" in m]
     assert not importers["dataclasses"] and not importers["inspect"]
     assert "dataclasses" not in modules and "inspect" not in modules
     # The same with a --url (checked without a parser too) and the key in a --key-file.

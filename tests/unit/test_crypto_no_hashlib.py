@@ -113,3 +113,34 @@ def test_a_changed_record_or_key_is_refused(guard: rollback.Guard) -> None:
     other = rollback.Guard(guard.vault_id, bytes(32), guard.directory)
     assert other.load() is None
     assert guard.load() == rollback.Record(*rec)
+
+
+# ------------------------------------------------------------------ AES-GCM and HKDF classes
+
+
+def test_aesgcm_and_hkdf_are_cryptographys_public_classes() -> None:
+    """crypto.py takes them from the Rust binding (skipping the `ciphers` package's import):
+    they must be the very classes the public modules hand out, so a cryptography whose layout
+    differs is caught here, not in a user's vault."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    assert crypto.AESGCM is AESGCM
+    assert crypto.HKDF is HKDF
+
+
+def test_sealing_and_subkeys_match_the_public_classes() -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    master, salt = bytes(range(32)), bytes(range(16))
+    key = crypto.derive_subkey(master, salt, "vault")
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=b"tui-vault/v1/vault")
+    assert key == hkdf.derive(master)
+    nonce, ct = crypto.seal(key, b"marker-plaintext", b"aad")
+    assert AESGCM(key).decrypt(nonce, ct, b"aad") == b"marker-plaintext"
+    assert crypto.unseal(key, nonce, ct, b"aad") == b"marker-plaintext"
+    with pytest.raises(crypto.DecryptionFailed):
+        crypto.unseal(key, nonce, ct, b"other aad")
+
