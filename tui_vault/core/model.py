@@ -247,13 +247,22 @@ def link_fingerprint(provider: str, params: dict[str, str]) -> str:
 
 
 _LABEL_RE = re.compile(r"\A[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
-_STRICT_URL_RE = re.compile(
+# Compiled on first use (_strict_url_re): compiling it was ~1 ms of every import of this
+# module (every `get`), and only a --url or a URL to check needs it.
+_STRICT_URL = (
     r"\A(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?"
     r"(?P<host>[a-z0-9.-]+|\[[0-9a-f:.]+\])"
     r"(?::(?P<port>[0-9]{1,5}))?"
-    r"(?P<rest>[/?#][\x21-\x5b\x5d-\x7e]*)?\Z",  # printable ASCII without "\\"
-    re.IGNORECASE,
+    r"(?P<rest>[/?#][\x21-\x5b\x5d-\x7e]*)?\Z"  # printable ASCII without "\\"
 )
+_strict_url_compiled: re.Pattern[str] | None = None
+
+
+def _strict_url_re() -> re.Pattern[str]:
+    global _strict_url_compiled
+    if _strict_url_compiled is None:
+        _strict_url_compiled = re.compile(_STRICT_URL, re.IGNORECASE)
+    return _strict_url_compiled
 
 
 def valid_hostname(host: str) -> bool:
@@ -330,7 +339,7 @@ def parse_url(url: str) -> StrictUrl:
     authority = re.split(r"[/?#]", authority, maxsplit=1)[0]
     if "@" in authority:
         raise UsageError(f"invalid --url {shown!r}: user names or passwords are not allowed")
-    m = _STRICT_URL_RE.match(url)
+    m = _strict_url_re().match(url)
     if m is None:
         raise UsageError(f"invalid --url {shown!r}: not a plain scheme://host[:port]/path URL")
     host = m["host"].lower()
