@@ -127,7 +127,9 @@ def run(sizes: Sizes, work: Path) -> Row:
             theirs()  # warm-up: gpg-agent loads the key once, as in a user's session
         mine: list[float] = []
         base: list[float] = []
-        for _ in range(sizes.runs):
+        # Three times the usual runs (a pair is ~0.1 s): on this shared 2-core machine five
+        # pairs gave 1.7x and 2.1x within ten minutes of each other (bench/PROFILING.md, round 8).
+        for _ in range(3 * sizes.runs):  # interleaved, so drift hits both alike
             mine.append(ours())
             if store:
                 base.append(theirs())

@@ -89,7 +89,8 @@ def run(sizes: Sizes, work: Path) -> list[Row]:
     small_env = isolated_env(work / "home-scale", TUI_VAULT_KEY=small.key_text)
     list_json(small, small_env, SMALL)
     times, rss, small_times, small_rss = [], [], [], []
-    for _ in range(runs):
+    # Twice the slow rows' runs: the ratio sat at 4.5-5.0x from run to run with five pairs.
+    for _ in range(2 * runs):  # interleaved, so drift hits both alike
         t, m = list_json(big, big_env, n)
         times.append(t)
         rss.append(float(m))
