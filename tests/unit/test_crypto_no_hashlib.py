@@ -143,4 +143,3 @@ def test_sealing_and_subkeys_match_the_public_classes() -> None:
     assert crypto.unseal(key, nonce, ct, b"aad") == b"marker-plaintext"
     with pytest.raises(crypto.DecryptionFailed):
         crypto.unseal(key, nonce, ct, b"other aad")
-
