@@ -360,8 +360,17 @@ async def test_help_lists_bindings_with_ids(
         await pilot.press("question_mark")
         await pilot.pause()
         table = app.screen.query_one("#keys", DataTable)
-        ids = {str(table.get_cell_at((r, 2))) for r in range(table.row_count)}
+        ids = {str(table.get_cell_at((r, 3))) for r in range(table.row_count)}
         assert {"secrets.add", "secrets.copy", "secrets.reveal", "lock", "help"} <= ids
+        # What it does comes before the id (the last column is the one cut at 80 columns).
+        labels = [str(c.label) for c in table.ordered_columns]
+        assert labels == ["Key", "Action", "What it does", "Id"]
+        row = next(r for r in range(table.row_count) if table.get_cell_at((r, 3)) == "secrets.add")
+        assert str(table.get_cell_at((row, 2))) == "Add a secret"
+        # Every row says what its key does (Tab has no description of its own).
+        rows = [[str(c) for c in table.get_row_at(r)] for r in range(table.row_count)]
+        assert all(action and what for _, action, what, _ in rows), rows
+        assert ["tab", "Next field", "Move to the next field or button", ""] in rows
 
 
 async def test_user_keymap_rebinds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,10 +10,19 @@ from textual.widgets import DataTable, Label, Static
 
 from tui_vault.ui.screens.dialogs import Dialog
 
+# Bindings that have no description of their own (one would put them in the command
+# palette, where moving the focus means nothing): what the help table calls them.
+_UNNAMED = {
+    "focus_next": ("Next field", "Move to the next field or button"),
+    "focus_previous": ("Previous field", "Move to the previous field or button"),
+}
+# What a dialog's own keys do, for the bindings that carry no tooltip.
+_WHAT = {"cancel": "Close without changing anything", "close": "Close this list"}
+
 
 class HelpScreen(Dialog[None]):
     DEFAULT_CSS = """
-    HelpScreen > Vertical { width: 100; height: 100%; padding: 0 1; }
+    HelpScreen > Vertical { width: 100%; max-width: 140; height: 100%; padding: 0 1; }
     HelpScreen DataTable { height: 1fr; }
     """
     BINDINGS = [
@@ -37,7 +46,12 @@ class HelpScreen(Dialog[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#keys", DataTable)
-        table.add_columns("Key", "Action", "Id", "What it does")
+        # What it does before the id: at 80 columns the last column is the one cut, and the
+        # id is only needed to remap a key in settings.toml.
+        table.add_column("Key", key="key")
+        table.add_column("Action", key="action")
+        table.add_column("What it does", key="what")
+        table.add_column("Id", key="id")
         seen: set[str] = set()
         keymap = self.app._keymap  # user overrides, shown as the keys really bound
         for source in (self.under, self.app):
@@ -46,13 +60,15 @@ class HelpScreen(Dialog[None]):
                     continue
                 seen.add(binding.id or binding.action)
                 keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
+                action, what = _UNNAMED.get(binding.action, (binding.action, ""))
+                what = what or _WHAT.get(binding.action, "")
                 table.add_row(
                     self.app.get_key_display(Binding(keys.split(",")[0], "")),
-                    binding.description or binding.action,
+                    binding.description or action,
+                    binding.tooltip or what,
                     binding.id or "",
-                    binding.tooltip,
                 )
-        table.add_row("ctrl+p", "Command palette", "", "Search every action and secret")
+        table.add_row("ctrl+p", "Command palette", "Search every action and secret", "")
         table.focus()
 
     def action_close(self) -> None:

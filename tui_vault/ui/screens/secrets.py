@@ -448,7 +448,14 @@ class SecretsScreen(Screen[None]):
             show=False,
         ),
         Binding("comma", "settings", "Settings", id="secrets.settings", tooltip="Settings"),
-        Binding("escape", "clear_filter", "Clear filter", id="secrets.clear_filter", show=False),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            id="secrets.clear_filter",
+            show=False,
+            tooltip="Empty the filter and show every secret",
+        ),
     ]
 
     def __init__(self) -> None:
