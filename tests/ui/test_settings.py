@@ -7,7 +7,7 @@ import stat
 import tomllib
 from typing import Any
 
-from textual.widgets import Button, Input, Static, Switch, TabbedContent
+from textual.widgets import Button, Input, Label, Static, Switch, TabbedContent
 
 from tests.ui.conftest import VaultEnv, wait_until
 from tui_vault.core.cache import Cache
@@ -135,6 +135,13 @@ async def test_readable_at_80x24(unlocked_app: Any) -> None:
             region = screen.query_one(f"#setting-{name}", Input).region
             assert region.width > 0 and region.bottom <= 24
         assert screen.query_one("#reset-cache", Button).region.bottom <= 23
+        # Every hint beside a setting reads whole on its one line (a longer one would wrap
+        # under itself and push Reset cache below the screen).
+        hints = list(screen.query(".settings-row .settings-hint").results(Label))
+        assert len(hints) == 7
+        for hint in hints:
+            text = str(hint.render())
+            assert hint.region.height == 1 and len(text) <= hint.region.width, text
 
 
 # ---------------------------------------------------------------------------- vault key
