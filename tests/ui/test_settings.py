@@ -248,6 +248,29 @@ async def test_integrations_tab_shows_connection_and_link_counts(
             assert not screen.query_one("#integration-status").display
 
 
+async def test_integration_rows_read_on_one_line_at_80x24(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    """A provider that is not connected says so, and how many secrets link to it, on one
+    line beside its buttons (the buttons as wide as Re-authenticate and Disconnect)."""
+    vault = vault_env.open()
+    for i in range(12):
+        vault.link(f"s{i}", Link("azure", {"secret_id": f"s{i}"}))
+    async with unlocked_app(size=(80, 24)) as (app, pilot):
+        screen = await open_settings(app, pilot, "integrations")
+        await pilot.pause()
+        rows = list(screen.query("IntegrationRow"))
+        assert len(rows) == 4
+        for row in rows:
+            state = row.query_one(".state", Static)
+            assert state.region.height == 1, str(state.content)
+            connect, disconnect = row.query(Button)
+            assert connect.region.width == 17 and disconnect.region.width == 12
+            assert disconnect.region.right <= 80
+        azure = screen.query_one("#integration-azure").query_one(".state", Static)
+        assert str(azure.content) == "not connected · 12 linked secrets"
+
+
 def test_integration_rows_say_how_to_connect(vault_env: VaultEnv) -> None:
     vault = vault_env.open()
     vault.link("db-pass", Link("hashicorp", {"engine": "secret", "path": "app", "key": "pw"}))

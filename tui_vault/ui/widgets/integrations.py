@@ -20,9 +20,13 @@ from tui_vault.ui.screens.provider_form import FieldsForm
 class IntegrationRow(Horizontal):
     DEFAULT_CSS = """
     IntegrationRow { height: auto; padding: 0 1; margin-bottom: 1; }
-    IntegrationRow .name { width: 14; text-style: bold; }
+    IntegrationRow .name { width: 11; text-style: bold; }
     IntegrationRow .state { width: 1fr; }
-    IntegrationRow Button { margin-left: 1; }
+    IntegrationRow Button { margin-left: 1; min-width: 0; }
+    /* As wide as their longest labels (Re-authenticate, Disconnect), the same on every row:
+       at 80 columns the state keeps room for "not connected · 12 linked secrets". */
+    IntegrationRow Button.connect { width: 17; }
+    IntegrationRow Button.disconnect { width: 12; }
     """
 
     def __init__(self, provider: str) -> None:
@@ -32,8 +36,10 @@ class IntegrationRow(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label(PROVIDERS[self.provider], classes="name")
         yield Static("", classes="state")
-        yield Button("Connect", id=f"connect-{self.provider}", compact=True)
-        yield Button("Disconnect", id=f"disconnect-{self.provider}", compact=True)
+        yield Button("Connect", id=f"connect-{self.provider}", classes="connect", compact=True)
+        yield Button(
+            "Disconnect", id=f"disconnect-{self.provider}", classes="disconnect", compact=True
+        )
 
     def refresh_state(self) -> None:
         session = vapp(self).session
