@@ -69,6 +69,8 @@ async def test_lists_empty_and_disabled_secrets_with_reasons(
         assert "fine" not in shown
         summary = str(screen.query_one("#trouble-summary", Static).content)
         assert "2 secrets need attention" in summary
+        # Three rows for a count of two: the summary says what the third one is.
+        assert "1 more is limited to certain domains: nothing to fix." in summary
         assert not screen.query_one("#trouble-empty").display
 
 

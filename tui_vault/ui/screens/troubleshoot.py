@@ -211,6 +211,11 @@ class TroubleshootScreen(Screen[None]):
                 f"{plural(n, 'secret')} {noun(n, 'needs', 'need')} attention. Select one and press "
                 "Enter (or f) for its fix."
             )
+            if info:  # listed too: say why the list is longer than the count
+                summary += (
+                    f" {info} more {noun(info, 'is', 'are')} limited to certain domains: "
+                    "nothing to fix."
+                )
         if self.check_failed:
             summary = f"{summary} {self.check_failed}".strip()
         self.query_one("#trouble-summary", Static).update(summary)
