@@ -204,3 +204,27 @@ def test_complete_names_is_quiet_without_a_key(cli: CliRunner, made: Made) -> No
     assert cli(["__complete-names"], env=made.env) == (0, "alpha\n", "")
     assert cli(["__complete-names"], env={"TUI_VAULT_PATH": str(made.path)}) == (0, "", "")
     assert "__complete-names" not in cli(["--help"]).out
+
+
+@pytest.mark.parametrize("command", ["run", "inject"])
+def test_run_and_inject_help_show_examples_that_parse(cli: CliRunner, command: str) -> None:
+    """The examples are printed as written (one per line, not reflowed), and each
+    `tui-vault ...` in them is a command line the parser takes."""
+    from tui_vault.cli.inject import INJECT_EXAMPLES
+    from tui_vault.cli.run import RUN_EXAMPLES
+
+    examples = RUN_EXAMPLES if command == "run" else INJECT_EXAMPLES
+    out = cli([command, "--help"]).out
+    assert examples in out
+    joined = examples.replace("\\\n", " ")  # a line ending in \ goes on below
+    lines = [line.strip() for line in joined.splitlines() if "tui-vault " in line]
+    assert len(lines) >= 3
+    parser = build_parser()
+    for line in lines:
+        words = shlex.split(line.split("<")[0])
+        argv = words[words.index("tui-vault") + 1 :]
+        assert argv[0] == command, line
+        args = parser.parse_args(argv)
+        assert args.func.__name__ == f"cmd_{command}", line
+        if command == "run":  # (run's own `command` is the child's argv)
+            assert args.command[0] == "--" and len(args.command) > 1, line

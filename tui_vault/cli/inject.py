@@ -63,8 +63,21 @@ def cmd_inject(args: argparse.Namespace) -> int:
     return 0
 
 
+INJECT_EXAMPLES = """\
+examples:
+  tui-vault inject -i config.yml.tpl -o config.yml
+  echo 'token={{vault:api-key}}' | tui-vault inject
+  tui-vault inject --url https://api.example.com < request.http.tpl"""
+
+
 def register(add: AddCommand) -> None:
-    p = add("inject", cmd_inject, "fill {{vault:NAME}} references in a template")
+    p = add(
+        "inject",
+        cmd_inject,
+        "fill {{vault:NAME}} references in a template",
+        epilog=INJECT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("-i", "--input", metavar="IN", help="template file (default: stdin)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file, 0600 (default: stdout)")
     p.add_argument(

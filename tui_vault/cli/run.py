@@ -106,11 +106,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         return e.code
 
 
+RUN_EXAMPLES = """\
+examples:
+  DATABASE_URL='{{vault:db-url}}' tui-vault run -- ./manage.py migrate
+  tui-vault run --env-file app.env.tpl -- npm start
+      (app.env.tpl holds lines such as API_KEY={{vault:api-key}})
+  TOKEN='{{vault:api-token}}' tui-vault run --url https://api.example.com -- \\
+      sh -c 'curl -H "Authorization: Bearer $TOKEN" https://api.example.com/'
+      (--url: for a secret allowed only for some domains)
+
+Values printed by the command show as ***** (--no-masking turns that off)."""
+
+
 def register(add: AddCommand) -> None:
     p = add(
         "run",
         cmd_run,
         "run a command with references in its environment resolved and its output masked",
+        epilog=RUN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--env-file", metavar="F", help="NAME=template lines added to the environment")
     p.add_argument("--url", type=url_arg, help="the URL the values are for")
