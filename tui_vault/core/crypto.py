@@ -16,9 +16,10 @@ from cryptography.hazmat.primitives.hmac import HMAC
 try:
     # The classes cryptography's own `ciphers.aead` and `kdf.hkdf` modules hand out (each is
     # an alias of its Rust binding's class): taken from the binding, they skip the `ciphers`
-    # package's import of every cipher, mode and decrepit algorithm (~5 ms of a local `get`,
-    # bench/PROFILING.md round 8). Any other layout falls back to the public modules; a test
-    # checks these are the public classes.
+    # package's import of every cipher, mode and decrepit algorithm, ten modules a `get`
+    # never uses (bench/PROFILING.md round 8: fewer files read; no time difference this
+    # machine could show). Any other layout falls back to the public modules; a test checks
+    # these are the public classes.
     from cryptography.hazmat.bindings._rust import openssl as _rust
 
     AESGCM = _rust.aead.AESGCM
