@@ -48,6 +48,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nothing_imported(error: VaultError, prefix: str) -> VaultError:
+    """The same error (its type keeps the exit code), saying that the vault is unchanged:
+    every failure of `import` ends with "nothing was imported", once."""
+    message = prefix + error.message
+    if "nothing was imported" not in message and "nothing imported" not in message:
+        message += "; nothing was imported"
+    return type(error)(message)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from tui_vault.core.transfer import (
         check_rewrite_target,
@@ -60,11 +69,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     from tui_vault.integrations.registry import validate_link
 
     path = Path(args.file).expanduser()
-    raw = read_import_bytes(path)
+    try:
+        raw = read_import_bytes(path)
+    except VaultError as e:
+        raise _nothing_imported(e, "") from None
     try:
         sniffed = sniff(raw)
     except VaultError as e:
-        raise type(e)(f"{path}: {e.message}") from None
+        raise _nothing_imported(e, f"{path}: ") from None
     rewrite = Path(args.rewrite).expanduser() if args.rewrite else None
     if (rewrite is not None or args.secrets_only) and sniffed[0] != "postman":
         raise UsageError(
@@ -82,7 +94,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             raw, password, sniffed, validate_link=validate_link, secrets_only=args.secrets_only
         )
     except VaultError as e:
-        raise type(e)(f"{path}: {e.message}") from None
+        raise _nothing_imported(e, f"{path}: ") from None
     if rewrite is not None and not incoming.secrets:
         what = "variables of type secret" if args.secrets_only else "variables"
         raise VaultError(f"{path} holds no {what}: nothing imported, {rewrite} not written")
