@@ -12,12 +12,14 @@ from tui_vault.ui.screens.dialogs import Dialog
 
 # Bindings that have no description of their own (one would put them in the command
 # palette, where moving the focus means nothing): what the help table calls them.
-_UNNAMED = {
-    "focus_next": ("Next field", "Move to the next field or button"),
-    "focus_previous": ("Previous field", "Move to the previous field or button"),
+_UNNAMED = {"focus_next": "Next field", "focus_previous": "Previous field"}
+# What a key does, for the bindings that carry no tooltip.
+_WHAT = {
+    "focus_next": "Move to the next field or button",
+    "focus_previous": "Move to the previous field or button",
+    "cancel": "Close without changing anything",
+    "close": "Close this list",
 }
-# What a dialog's own keys do, for the bindings that carry no tooltip.
-_WHAT = {"cancel": "Close without changing anything", "close": "Close this list"}
 
 
 class HelpScreen(Dialog[None]):
@@ -60,12 +62,10 @@ class HelpScreen(Dialog[None]):
                     continue
                 seen.add(binding.id or binding.action)
                 keys = keymap.get(binding.id, binding.key) if binding.id else binding.key
-                action, what = _UNNAMED.get(binding.action, (binding.action, ""))
-                what = what or _WHAT.get(binding.action, "")
                 table.add_row(
                     self.app.get_key_display(Binding(keys.split(",")[0], "")),
-                    binding.description or action,
-                    binding.tooltip or what,
+                    binding.description or _UNNAMED.get(binding.action, binding.action),
+                    binding.tooltip or _WHAT.get(binding.action, ""),
                     binding.id or "",
                 )
         table.add_row("ctrl+p", "Command palette", "Search every action and secret", "")
