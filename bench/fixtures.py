@@ -18,11 +18,12 @@ class BenchVault:
     key_file: Path
 
 
-def local_secrets(count: int, prefix: str = "secret") -> list[Secret]:
-    """Realistic local secrets: a 40-character value; every tenth one domain-restricted."""
+def local_secrets(count: int, prefix: str = "secret", *, restricted: bool = True) -> list[Secret]:
+    """Realistic local secrets: a 40-character value; every tenth one domain-restricted
+    (none with restricted=False)."""
     out = []
     for i in range(count):
-        domains = ["api.example.com", "*.example.org"] if i % 10 == 0 else []
+        domains = ["api.example.com", "*.example.org"] if restricted and i % 10 == 0 else []
         out.append(
             Secret(
                 name=f"{prefix}-{i:06d}",

@@ -3,6 +3,10 @@
 Each run opens the cache anew (decrypting it, as a new process would) and resolves every
 name in one call. The baseline resolves the same number of local secrets, which never
 touch the cache: the difference is what reading values from the cache costs.
+
+Both sides get the same kind of input: secrets decoded from their vault file, and names
+parsed from a text of `{{vault:NAME}}` references, as `run` and `inject` get them (strings
+of their own, not the vault's dict keys).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from bench.core import Row, Sizes
 from bench.fixtures import linked_secret, local_secrets, make_vault
 from tui_vault.core.cache import Cache
 from tui_vault.core.model import Link
+from tui_vault.core.references import find_references
 from tui_vault.core.resolver import Resolver
 from tui_vault.core.vault import Vault
 from tui_vault.integrations.registry import make_provider
@@ -39,6 +44,11 @@ def _linked(count: int) -> list:  # type: ignore[type-arg]
             link = Link("hashicorp", {"engine": "secret", "path": f"app/{i:06d}", "key": "value"})
         out.append(linked_secret(f"linked-{i:06d}", link))
     return out
+
+
+def parsed_names(names: list[str]) -> list[str]:
+    """The names as `run` gets them: parsed from a text that references each one."""
+    return find_references(" ".join(f"{{{{vault:{n}}}}}" for n in names))
 
 
 def resolve_all(vault: Vault, key: bytes, names: list[str]) -> float:
@@ -70,14 +80,11 @@ def run(sizes: Sizes, work: Path) -> Row:
     vault = Vault.open(bv.path, bv.key)
     cache = Cache(vault.paths.cache, vault.paths.lock, bv.key, vault.vault_id)
     cache.put_many({s.link.fingerprint: f"cached-{s.name}" for s in linked if s.link})
-    local = make_vault(work / "warm-local", local_secrets(n, prefix="local"))
+    # Unrestricted: a domain-restricted local secret would not resolve without a URL.
+    local = make_vault(work / "warm-local", local_secrets(n, prefix="local", restricted=False))
     local_vault = Vault.open(local.path, local.key)
-    names = [s.name for s in linked]
-    local_names = list(local_vault.data.secrets)
-    # Domain-restricted local secrets would not resolve without a URL: lift the restriction.
-    local_vault.data.secrets = {
-        k: v.touched(allowed_domains=[]) for k, v in local_vault.data.secrets.items()
-    }
+    names = parsed_names([s.name for s in linked])
+    local_names = parsed_names(list(local_vault.data.secrets))
     resolve_all(vault, bv.key, names)
     resolve_all(local_vault, local.key, local_names)
     mine, base = [], []
