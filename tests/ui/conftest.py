@@ -91,8 +91,8 @@ def keys_in_one_read(app: App[Any], *keys: tuple[str, str | None]) -> None:
 
 
 def typed(text: str) -> list[tuple[str, str | None]]:
-    """The keys that type `text` (letters, digits, '-', '_', '/')."""
-    names = {"-": "minus", "_": "underscore", "/": "slash"}
+    """The keys that type `text` (letters, digits, '-', '_', '/', '.')."""
+    names = {"-": "minus", "_": "underscore", "/": "slash", ".": "full_stop"}
     return [(names.get(ch, ch), ch) for ch in text]
 
 

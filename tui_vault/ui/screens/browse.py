@@ -17,7 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input, Label, LoadingIndicator, OptionList, Static
+from textual.widgets import Label, LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_vault.core.errors import VaultError
@@ -26,6 +26,7 @@ from tui_vault.integrations.base import Provider
 from tui_vault.integrations.browse import Browsable, BrowseDenied, Entry, Listing, visible
 from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import Dialog
+from tui_vault.ui.widgets.inputs import Input
 
 MORE = "__more__"
 PATH_HINTS = {

@@ -14,7 +14,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.scalar import Unit
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Label, Static
+
+from tui_vault.ui.widgets.inputs import Input
 
 ResultType = TypeVar("ResultType")
 

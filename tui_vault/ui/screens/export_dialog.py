@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Label, RadioButton, RadioSet, Static
 
 from tui_vault.core import transfer
 from tui_vault.core.errors import VaultError
@@ -22,6 +22,7 @@ from tui_vault.core.store import atomic_write
 from tui_vault.core.words import plural
 from tui_vault.ui.base import os_reason, vapp
 from tui_vault.ui.screens.dialogs import ConfirmDialog, Dialog
+from tui_vault.ui.widgets.inputs import Input
 
 DEFAULT_EXPORT_PATH = "~/tui-vault-export.json"
 

@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Label, Select, Static
 
 from tui_vault.core.display import visible
 from tui_vault.core.errors import VaultError
@@ -18,6 +18,7 @@ from tui_vault.integrations.registry import provider_spec, validate_link
 from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import ConfirmDialog, Dialog
 from tui_vault.ui.screens.provider_form import FieldsForm
+from tui_vault.ui.widgets.inputs import Input
 
 
 class LinkDialog(Dialog[Link | None]):

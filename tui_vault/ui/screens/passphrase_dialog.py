@@ -6,12 +6,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Label, Static
 
 from tui_vault.core.errors import VaultError
 from tui_vault.core.passphrase import check_passphrase
 from tui_vault.core.unlock import looks_like_key
 from tui_vault.ui.screens.dialogs import Dialog
+from tui_vault.ui.widgets.inputs import Input
 
 
 def passphrase_problem(first: str, second: str) -> str:

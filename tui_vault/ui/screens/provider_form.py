@@ -9,11 +9,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Collapsible, Input, Label, Select, Static
+from textual.widgets import Button, Collapsible, Label, Select, Static
 
 from tui_vault.core.display import visible
 from tui_vault.core.fields import Field
 from tui_vault.ui.screens.dialogs import Dialog
+from tui_vault.ui.widgets.inputs import Input
 
 
 class FieldsForm(Dialog[dict[str, str] | None]):

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Header, Input, Label, ProgressBar, Static
+from textual.widgets import Header, Label, ProgressBar, Static
 
 from tui_vault.core.display import visible
 from tui_vault.core.model import PROVIDERS, Secret, VaultData
@@ -28,6 +28,7 @@ from tui_vault.ui.messages import ResolveProgressed, VaultChanged
 from tui_vault.ui.screens.dialogs import ConfirmDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretDraft, SecretForm
 from tui_vault.ui.widgets.footer import VaultFooter
+from tui_vault.ui.widgets.inputs import Input
 from tui_vault.ui.widgets.virtual_table import CELL_PADDING, VirtualTable
 
 COLUMNS = ("Key", "Value", "Domains", "Source", "Status")

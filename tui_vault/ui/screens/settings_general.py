@@ -8,11 +8,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.validation import Integer, Number, Validator
-from textual.widgets import Button, Input, Label, Static, Switch
+from textual.widgets import Button, Label, Static, Switch
 
 from tui_vault.core.errors import VaultError
 from tui_vault.core.session import Session
 from tui_vault.ui.base import vapp
+from tui_vault.ui.widgets.inputs import Input, TextualInput
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ class GeneralTab(VerticalScroll, can_focus=False):
             return
         self.apply_number(setting, event.input)
 
-    def apply_number(self, setting: NumberSetting, field: Input) -> bool:
+    def apply_number(self, setting: NumberSetting, field: TextualInput) -> bool:
         """Validate and save one numeric setting; False (with a message) when invalid."""
         result = field.validate(field.value)
         if result is not None and not result.is_valid:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Label, Static
 from textual.widgets.button import ButtonVariant
 
 from tui_vault.core.display import visible
@@ -24,6 +24,7 @@ from tui_vault.core.errors import (
 )
 from tui_vault.ui.base import display_path, vapp
 from tui_vault.ui.widgets.footer import VaultFooter
+from tui_vault.ui.widgets.inputs import Input
 
 if TYPE_CHECKING:
     from tui_vault.core.unlock import KeySource

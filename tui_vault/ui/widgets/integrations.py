@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Label, Static
 
 from tui_vault.core.display import visible
 from tui_vault.core.errors import VaultError
@@ -15,6 +15,7 @@ from tui_vault.integrations.registry import provider_spec, validate_config
 from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import ConfirmDialog
 from tui_vault.ui.screens.provider_form import FieldsForm
+from tui_vault.ui.widgets.inputs import Input
 
 
 class IntegrationRow(Horizontal):
