@@ -332,7 +332,12 @@ async def test_malformed_file_gives_one_message_and_changes_nothing(
         dialog = await open_import(app, pilot, source)
         await pilot.click("#import")
         await wait_until(pilot, lambda: error_text(dialog, "#import-error") != "", 30)
-        assert message in error_text(dialog, "#import-error")
+        text = error_text(dialog, "#import-error")
+        assert message in text
+        # Every failure says the vault is unchanged, once, as the CLI's do.
+        assert text.endswith("nothing was imported") and text.count("nothing was") == 1
+        if message == "not valid JSON":  # found while reading the file: named as it is
+            assert text.startswith("bad.json: the file is not valid JSON")
         assert app.screen is dialog
         assert vault_env.open().generation == before
 
@@ -342,7 +347,25 @@ async def test_missing_file_is_reported(unlocked_app: Any, home: Path) -> None:
         dialog = await open_import(app, pilot, home / "nope.json")
         await pilot.press("enter")
         await wait_until(pilot, lambda: error_text(dialog, "#import-error") != "", 30)
-        assert "does not exist" in error_text(dialog, "#import-error")
+        text = error_text(dialog, "#import-error")
+        assert "does not exist" in text and text.endswith("; nothing was imported")
+        assert text.count("nope.json") == 1  # the message names it: not named twice
+
+
+async def test_file_without_secrets_imports_nothing(
+    unlocked_app: Any, vault_env: VaultEnv, home: Path
+) -> None:
+    seed(vault_env, Secret("mine", "1"))
+    before = vault_env.open().generation
+    source = write_export(home / "empty.json", [])
+    async with unlocked_app() as (app, pilot):
+        dialog = await open_import(app, pilot, source)
+        await pilot.click("#import")
+        await wait_until(pilot, lambda: error_text(dialog, "#import-error") != "", 30)
+        text = error_text(dialog, "#import-error")
+        assert text == "The file holds no secrets; nothing was imported"
+        assert app.screen is dialog
+        assert vault_env.open().generation == before
 
 
 async def test_postman_environment_import(

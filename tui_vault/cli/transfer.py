@@ -51,10 +51,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _nothing_imported(error: VaultError, prefix: str) -> VaultError:
     """The same error (its type keeps the exit code), saying that the vault is unchanged:
     every failure of `import` ends with "nothing was imported", once."""
-    message = prefix + error.message
-    if "nothing was imported" not in message:  # (many of core/transfer.py's say it)
-        message += "; nothing was imported"
-    return type(error)(message)
+    from tui_vault.core.transfer import nothing_imported
+
+    return type(error)(nothing_imported(prefix + error.message))
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -84,6 +84,14 @@ class Argon2Params:
             )
 
 
+def nothing_imported(message: str) -> str:
+    """A failed import's message, ending with "nothing was imported" once (many of the
+    messages below say it already): the CLI and the TUI's dialog end every failure so."""
+    if "nothing was imported" in message:
+        return message
+    return message + "; nothing was imported"
+
+
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UsageError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")

@@ -313,7 +313,9 @@ class ImportDialog(Dialog[None]):
             kind, _ = transfer.sniff(raw)
             self._check_rewrite(path, kind)
         except VaultError as e:
-            app.call_from_thread(self._failed, f"{path.name}: {e.message}")
+            # Named once: by the message itself ("... does not exist") or before it.
+            named = str(path) in e.message
+            app.call_from_thread(self._failed, e.message, False, "" if named else path.name)
             return
         except Exception as e:  # never leave the dialog busy; never echo the exception text
             app.call_from_thread(self._failed, f"cannot read {path} ({type(e).__name__})")
@@ -364,17 +366,24 @@ class ImportDialog(Dialog[None]):
             return
         except Exception as e:  # never leave the dialog busy; never echo the exception text
             self.app.call_from_thread(
-                self._failed, f"the file could not be read ({type(e).__name__}); nothing changed"
+                self._failed, f"the file could not be read ({type(e).__name__})"
             )
             return
         self.app.call_from_thread(self._parsed, incoming)
 
-    def _failed(self, message: str, wrong_password: bool = False) -> None:
+    def _failed(self, message: str, wrong_password: bool = False, file: str = "") -> None:
+        """An import that failed (reading, checking or saving): the vault is unchanged, and
+        the message says so, as the CLI's do. `file`, a name to show before the message as
+        it is (a message of its own starts with a capital)."""
         if self.cancelled:
             return
         self.merging = False
         self._set_busy(False)
-        self._error(message[:1].upper() + message[1:])
+        message = transfer.nothing_imported(message)
+        if file:
+            self._error(f"{file}: {message}")
+        else:
+            self._error(message[:1].upper() + message[1:])
         if wrong_password:
             field = self.query_one("#import-password", Input)
             with field.prevent(Input.Changed):  # keep the message that says why
@@ -387,7 +396,7 @@ class ImportDialog(Dialog[None]):
             return
         if not incoming.secrets:
             what = "variables of type secret" if self.secrets_only else "secrets"
-            self._failed(f"The file holds no {what}: nothing to import.")
+            self._failed(f"the file holds no {what}")
             return
         clashes = transfer.duplicates(vault.data, incoming.secrets)
         if not clashes:
