@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.command import CommandInput, CommandPalette
 from textual.widgets import Input, Static, TextArea
 
 import tui_vault.ui
@@ -120,6 +121,18 @@ async def test_text_area_keys_in_a_burst_apply_in_typing_order(unlocked_app: Any
         await wait_until(pilot, lambda: area.text == "A=34")
         await pilot.pause()
         assert area.text == "A=34"
+
+
+async def test_palette_keys_in_a_burst_apply_in_typing_order(unlocked_app: Any) -> None:
+    async with unlocked_app() as (app, pilot):
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        field = app.screen.query_one(CommandInput)
+        await wait_until(pilot, lambda: app.focused is field)
+        keys_in_one_read(app, *typed("lox"), ("backspace", None), *typed("ck"))
+        await wait_until(pilot, lambda: field.value == "lock")
+        await pilot.pause()
+        assert field.value == "lock"
 
 
 def test_every_text_field_of_the_app_is_ours() -> None:

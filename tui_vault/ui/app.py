@@ -187,6 +187,16 @@ class VaultApp(App[int]):
 
     # ------------------------------------------------------------------ styles
 
+    def action_command_palette(self) -> None:
+        """Textual's action, opening its palette with a search field that keeps the order
+        of keys typed together (ui/commands.py)."""
+        from textual.command import CommandPalette
+
+        from tui_vault.ui.commands import VaultCommandPalette
+
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(VaultCommandPalette(id="--command-palette"))
+
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         self._add_screens_css()
         return super().push_screen(screen, *args, **kwargs)

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from textual import events
+from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import CommandInput, CommandPalette, DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
 from tui_vault.core.model import PROVIDERS
 from tui_vault.ui.base import vapp
+from tui_vault.ui.widgets.inputs import run_own_binding
 
 # Words people type for an action, by binding action name.
 SYNONYMS: dict[str, str] = {
@@ -192,3 +195,25 @@ class VaultCommands(Provider):
             score = max(matcher.match(command.shown), matcher.match(command.searched) * 0.9)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.shown), command.run, help=command.help)
+
+
+class _PaletteInput(CommandInput):
+    """The palette's search field, its editing keys run in typing order (widgets/inputs.py)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if await run_own_binding(self, event):
+            return
+        await super()._on_key(event)
+
+
+class VaultCommandPalette(CommandPalette):
+    """Textual's command palette, with the search field above in place of its own: the rest
+    of the palette, its looks and its providers are Textual's."""
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if type(widget) is CommandInput:
+                widget = _PaletteInput(
+                    placeholder=widget.placeholder, select_on_focus=widget.select_on_focus
+                )
+            yield widget
