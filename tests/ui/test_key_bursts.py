@@ -84,6 +84,25 @@ async def test_editing_keys_in_a_burst_apply_in_typing_order(
         assert field.value == expected
 
 
+async def test_a_correction_then_tab_in_one_read_stays_in_the_first_field(
+    unlocked_app: Any,
+) -> None:
+    # Tab is a priority binding: it moves the focus as soon as it is read, while the
+    # backspace before it is still queued for the name field. It must still apply there.
+    async with unlocked_app() as (app, pilot):
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
+        form = app.screen
+        name = form.query_one("#name", Input)
+        value = form.query_one("#value", Input)
+        await wait_until(pilot, lambda: app.focused is name)
+        keys_in_one_read(app, *typed("stripe-kex"), ("backspace", None), *typed("y"), ("tab", None))
+        keys_in_one_read(app, *typed("sk1"), ("backspace", None), *typed("2"))
+        await wait_until(pilot, lambda: value.value == "sk2")
+        await pilot.pause()
+        assert (name.value, value.value) == ("stripe-key", "sk2")
+
+
 async def test_enter_in_a_burst_submits_what_was_typed_before_it(
     unlocked_app: Any, tmp_path: Path
 ) -> None:

@@ -8,9 +8,10 @@ the letters typed after a backspace were inserted before it ran: "ab", backspace
 "cd" left "ab". (Textual issue 6605.)
 
 Here the field runs its own bindings in its key handler, in the order of its queue, the way
-the app would have run them: the focused widget is the first namespace of the binding chain
-and its priority bindings were checked before the key reached it, so the same binding runs,
-only earlier. A key the field inserts, or one it has no binding for, goes on as before.
+the app would have run them: the field a key is sent to is the first namespace of the
+binding chain, and priority bindings were checked before the key reached it, so the same
+binding runs, only earlier. A key the field inserts, or one it has no binding for, goes on
+as before.
 """
 
 from __future__ import annotations
@@ -27,17 +28,20 @@ __all__ = ["Input", "TextualInput", "run_own_binding"]
 
 
 async def run_own_binding(widget: Widget, event: events.Key) -> bool:
-    """Run the binding `widget` (the focused widget) has for `event`'s key, as the app would
-    after the key bubbled up to it. True if one ran: the key is then used up."""
+    """Run the binding `widget` has for `event`'s key, as the app would have once the key
+    bubbled up to it. True if one ran: the key is then used up.
+
+    The key was sent to the widget because it had the focus when the key was read; the
+    focus may have moved since (a Tab later in the same read is a priority binding, run at
+    once), so the widget's own bindings are used, not those of what has the focus now: the
+    backspace before a Tab belongs to the field it was typed in."""
     if widget.check_consume_key(event.key, event.character):
         return False  # a key the widget inserts: its own handler takes it
-    if widget.app.focused is not widget:
-        return False
-    # The chain the app consults, keymap applied; the focused widget comes first.
-    chain = widget.screen._modal_binding_chain
-    if not chain or chain[0][0] is not widget:
-        return False
-    for binding in chain[0][1].key_to_bindings.get(event.key, ()):
+    bindings = widget._bindings.copy()
+    keymap = widget.app._keymap  # as Screen._binding_chain applies it
+    if keymap:
+        bindings.apply_keymap(keymap)
+    for binding in bindings.key_to_bindings.get(event.key, ()):
         if not binding.priority and await widget.app.run_action(binding.action, widget):
             event.stop()
             event.prevent_default()
