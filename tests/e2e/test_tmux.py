@@ -275,3 +275,25 @@ def test_daily_use_at_80x24_inside_tmux(tmux: Tmux) -> None:
     contents = [tmux.run("show-buffer", "-b", n) for n in names]
     assert VALUE not in contents
     tmux.keys("C-q")
+
+
+def test_a_form_typed_in_one_burst_keeps_every_correction(tmux: Tmux) -> None:
+    """Keys that arrive together (typing over a slow SSH link): each backspace applies in
+    the field and at the place it was typed, before the letters after it and the Tab."""
+    key_file = tmux.home / "key.txt"
+    cli(tmux.home, "", "init", "--no-keyring", "--key-file", str(key_file))
+    key_text = key_file.read_text().strip()
+    tmux.start(f"{BIN}; sleep 5", size=(80, 24), extra_env=f"TUI_VAULT_KEY={key_text}")
+    tmux.wait_for("0 secrets")
+    tmux.keys("a")
+    tmux.wait_for("Add secret")
+    # name, Tab, value, Tab past Show / Generate / Multi-line, domains, Enter: one send-keys
+    tmux.keys(
+        "stripe-kex", "BSpace", "y", "Tab", "sk_live_123", "BSpace", "4",
+        *["Tab"] * 4, "api.stripe.con", "BSpace", "m", "Enter",
+    )  # fmt: skip
+    screen = tmux.wait_for(re.compile(r"stripe-key .* api\.stripe\.com "))
+    assert "1 secret" in screen, screen
+    tmux.keys("C-q")
+    got = cli(tmux.home, key_text, "get", "stripe-key", "--url", "https://api.stripe.com/v1")
+    assert got.rstrip("\n") == "sk_live_124"
