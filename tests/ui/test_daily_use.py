@@ -637,3 +637,31 @@ async def test_slash_and_a_letter_read_in_one_batch_filter_instead_of_adding(
         keys_in_one_read(app, *typed("/h"))
         await wait_until(pilot, lambda: app.screen.query_one("#filter", Input).value == "alph")
         assert table.row_count == 1
+
+
+async def test_add_form_fits_a_narrow_pane(unlocked_app: Any) -> None:
+    # A tmux split of 48 columns: the value field keeps room to read (its buttons move to
+    # the next line), every button is whole, and the long label wraps instead of being cut.
+    # Widened back to 80 columns, the buttons sit beside the value again.
+    async with unlocked_app(size=(48, 24)) as (app, pilot):
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
+        form = app.screen
+        await pilot.pause()
+        value = form.query_one("#value", Input).region
+        buttons = [
+            form.query_one(f"#{b}", Button).region for b in ("show", "generate", "multiline")
+        ]
+        box = form.query_one("#value-row").region
+        assert value.width >= 30
+        assert all(b.y == value.y + 1 for b in buttons)
+        assert all(box.x <= b.x and b.right <= box.right for b in buttons)
+        label = next(w for w in form.query("Label.field") if "Allowed domains" in str(w.content))
+        assert label.region.height == 2 and label.region.right <= box.right
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        value = form.query_one("#value", Input).region
+        assert all(
+            form.query_one(f"#{b}", Button).region.y == value.y
+            for b in ("show", "generate", "multiline")
+        )

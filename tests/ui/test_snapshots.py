@@ -170,6 +170,22 @@ def test_add_secret_form(
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
+def test_add_secret_form_in_a_narrow_pane(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tmux split: the value's buttons go under it, the long label wraps.
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press(*"new-api-key", "tab", *"value")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(48, 24), run_before=run_before)
+
+
 def test_delete_confirm(
     snap_compare: SnapCompare,
     demo_home: Path,

@@ -87,7 +87,21 @@ class SecretForm(Dialog[SecretDraft | None]):
     SecretForm.-multiline #value-row { display: none; }
     SecretForm #show, SecretForm #multiline { min-width: 8; margin-left: 1; }
     SecretForm #generate { min-width: 10; margin-left: 1; }
+    /* A narrow pane (a tmux split): the value gets a line of its own, its buttons the next,
+       and the field labels wrap instead of being cut. */
+    SecretForm.-narrow Label.field { width: 100%; }
+    SecretForm.-narrow #value-row {
+        layout: grid; grid-size: 3; grid-rows: 1; grid-columns: auto auto 1fr;
+        align: left top;
+    }
+    SecretForm.-narrow #value-row #value { column-span: 3; width: 100%; }
+    SecretForm.-narrow #show, SecretForm.-narrow #generate, SecretForm.-narrow #multiline {
+        margin-left: 0;
+    }
     """
+    # Below this many columns the value and its three buttons do not fit on one line with
+    # room to read the value (~20 columns for the field).
+    NARROW_BELOW = 64
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "save", "Save", id="form.save", tooltip="Save the secret"),
@@ -153,7 +167,11 @@ class SecretForm(Dialog[SecretDraft | None]):
                 yield Button("Cancel", id="cancel", compact=True)
                 yield Button("Save", id="save", variant="primary", compact=True)
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < self.NARROW_BELOW, "-narrow")
+
     def on_mount(self) -> None:
+        self.set_class(self.app.size.width < self.NARROW_BELOW, "-narrow")
         if "\n" in self.query_one("#value-area", TextArea).text:
             self.set_class(True, "-multiline")
         field = self.start_field
