@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 from textual.command import CommandInput, CommandPalette
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Static, TextArea
 
 import tui_vault.ui
 from tests.ui.conftest import VaultEnv, keys_in_one_read, typed, wait_until
 from tui_vault.core.model import Secret
+from tui_vault.ui.key_order import binding_chain
 from tui_vault.ui.screens.import_dialog import ImportDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretForm
 from tui_vault.ui.screens.secrets import SecretsScreen
@@ -55,7 +56,7 @@ async def test_a_burst_with_escape_closes_the_dialog_it_opened(
 
 # Editing keys in a burst: a field's backspace, arrows, ctrl+u... are bindings, which
 # Textual runs once the key has bubbled up to the app, after the letters queued behind
-# them were inserted (Textual issue 6605). Ours run in typing order (ui/widgets/inputs.py).
+# them were inserted (Textual issue 6605). Ours run in typing order (ui/key_order.py).
 
 BURSTS = [
     # (keys after the field holds "hello" with the cursor at its end, the value after)
@@ -152,6 +153,76 @@ async def test_palette_keys_in_a_burst_apply_in_typing_order(unlocked_app: Any) 
         await wait_until(pilot, lambda: field.value == "lock")
         await pilot.pause()
         assert field.value == "lock"
+
+
+# A key that bubbles up is matched against the bindings of whatever has the focus when it
+# reaches the app; a Tab (or "/") later in the same read has moved the focus by then.
+
+
+async def test_a_checkbox_toggled_then_tab_in_one_read_is_toggled(unlocked_app: Any) -> None:
+    async with unlocked_app() as (app, pilot):
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
+        form = app.screen
+        enabled = form.query_one("#enabled", Checkbox)
+        enabled.focus()
+        await wait_until(pilot, lambda: app.focused is enabled)
+        assert enabled.value is True
+        keys_in_one_read(app, ("space", " "), ("tab", None))
+        await wait_until(pilot, lambda: app.focused is not enabled)
+        await wait_until(pilot, lambda: enabled.value is False)
+        await pilot.pause()
+        assert enabled.value is False
+        assert app.focused is form.query_one("#cancel", Button)  # the Tab still moved on
+
+
+async def test_table_moves_then_slash_in_one_read_move_the_table(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    vault = vault_env.open()
+    for name in ("alpha", "bravo", "charlie", "delta"):
+        vault.add(Secret(name, "v"))
+    async with unlocked_app() as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, SecretsScreen)
+        table = screen.table
+        await wait_until(pilot, lambda: app.focused is table)
+        assert table.cursor_row == 0
+        keys_in_one_read(app, ("down", None), ("down", None), ("slash", "/"))
+        filter_field = screen.query_one("#filter", Input)
+        await wait_until(pilot, lambda: app.focused is filter_field)
+        await wait_until(pilot, lambda: table.cursor_key == "charlie")
+        await pilot.pause()
+        # Both arrows moved the table, though "/" had moved the focus to the filter.
+        assert (table.cursor_row, table.cursor_key) == (2, "charlie")
+
+
+def _chain_summary(chain: Any) -> list[tuple[Any, list[tuple[str, str]]]]:
+    return [
+        (node, sorted((k, b.action) for k, bs in m.key_to_bindings.items() for b in bs))
+        for node, m in chain
+    ]
+
+
+async def test_binding_chain_is_textuals_for_the_focused_widget(unlocked_app: Any) -> None:
+    # key_order.binding_chain re-derives Screen._modal_binding_chain for a widget that
+    # may have lost the focus; for the focused one the two must agree, on a screen and in
+    # a dialog, for every widget that can take the focus.
+    async with unlocked_app() as (app, pilot):
+        for opener in (None, "a"):
+            if opener:
+                await pilot.press(opener)
+                await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
+            screen = app.screen
+            checked = 0
+            for widget in screen.focus_chain:
+                screen.set_focus(widget)
+                await pilot.pause()
+                assert app.focused is widget
+                mine = _chain_summary(binding_chain(widget))
+                assert mine == _chain_summary(screen._modal_binding_chain), widget
+                checked += 1
+            assert checked >= 2
 
 
 def test_every_text_field_of_the_app_is_ours() -> None:

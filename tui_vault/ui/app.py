@@ -32,6 +32,7 @@ from tui_vault.core.clipboard import ClipboardManager, LocalClipboard, TmuxClipb
 from tui_vault.core.display import visible
 from tui_vault.core.errors import VaultError
 from tui_vault.core.settings import Settings, SettingsError, load_settings, save_settings
+from tui_vault.ui.key_order import run_bindings_where_sent
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged, VaultLocked
 from tui_vault.ui.styles import stylesheet
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     # Only what an unlocked vault needs: loaded on unlock, not on the way to the unlock
     # screen's first paint (bench row cold_start).
     from textual.command import Provider
+    from textual.widget import Widget
 
     from tui_vault.core.providers import ProviderFactory
     from tui_vault.core.resolver import Resolution, ResolveProgress
@@ -180,8 +182,11 @@ class VaultApp(App[int]):
         )
         self.last_activity = clock()
         self._vault_stat: tuple[int, int, int] | None = None
-        # The screen each key was typed at, until it comes back unused (_follows_the_screen).
-        self._typed_at: WeakKeyDictionary[events.Key, Screen[object]] = WeakKeyDictionary()
+        # The screen and widget each key was typed at, until it comes back unused
+        # (_keys_in_order).
+        self._typed_at: WeakKeyDictionary[events.Key, tuple[Screen[object], Widget | None]] = (
+            WeakKeyDictionary()
+        )
         self._screens_css_added = False
         self._showing_entry = False
 
@@ -433,22 +438,33 @@ class VaultApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.Paste)):
             self.last_activity = self.clock()
-        if isinstance(event, events.Key) and self._follows_the_screen(event):
+        if isinstance(event, events.Key) and await self._keys_in_order(event):
             return
         await super().on_event(event)
 
-    def _follows_the_screen(self, event: events.Key) -> bool:
+    async def _keys_in_order(self, event: events.Key) -> bool:
         """Keys read together (a paste, typing over SSH) are all routed before the first of
-        them runs: after `a` opens Add, the letters typed after it were on their way to the
-        table underneath and came back here unused, after the switch. Send such a key on to
-        the screen that is showing now, as if it had been typed a moment later. True when
-        the key was taken."""
+        them runs (ui/key_order.py). A key that comes back here unused is applied to what
+        it was typed at, not to what is showing or focused by now. True when it was taken.
+
+        - Another screen is showing: after `a` opens Add, the letters typed after it were on
+          their way to the table underneath. Send such a key on to the screen showing now,
+          as if it had been typed a moment later.
+        - Same screen, the focus has moved (a Tab typed after it runs at once): match it
+          against the bindings of the widget it was sent to, so a space typed at a checkbox
+          before Tab toggles that checkbox."""
         if not event.is_forwarded:
-            self._typed_at[event] = self.screen
+            self._typed_at[event] = (self.screen, self.focused)
             return False
         typed_at = self._typed_at.pop(event, None)
-        if typed_at is None or typed_at is self.screen:
+        if typed_at is None:
             return False
+        screen, sent_to = typed_at
+        if screen is self.screen:
+            if sent_to is None or sent_to is self.focused or not sent_to.is_attached:
+                return False
+            await run_bindings_where_sent(sent_to, event)
+            return True
         screen = self.screen
         if isinstance(screen, TakesKeys):
             screen.take_key(event.key, event.character)

@@ -21,7 +21,7 @@ from textual.screen import Screen
 
 from tui_vault.core.model import PROVIDERS
 from tui_vault.ui.base import vapp
-from tui_vault.ui.widgets.inputs import run_own_binding
+from tui_vault.ui.key_order import run_own_binding
 
 # Words people type for an action, by binding action name.
 SYNONYMS: dict[str, str] = {
@@ -198,7 +198,7 @@ class VaultCommands(Provider):
 
 
 class _PaletteInput(CommandInput):
-    """The palette's search field, its editing keys run in typing order (widgets/inputs.py)."""
+    """The palette's search field, its editing keys run in typing order (ui/key_order.py)."""
 
     async def _on_key(self, event: events.Key) -> None:
         if await run_own_binding(self, event):

@@ -1,4 +1,4 @@
-"""Textual's TextArea with its editing keys run in typing order (see widgets/inputs.py).
+"""Textual's TextArea with its editing keys run in typing order (see ui/key_order.py).
 
 A module of its own: TextArea is a large import that the unlock screen does not need."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual import events
 from textual.widgets import TextArea as TextualTextArea
 
-from tui_vault.ui.widgets.inputs import run_own_binding
+from tui_vault.ui.key_order import run_own_binding
 
 
 class TextArea(TextualTextArea):
