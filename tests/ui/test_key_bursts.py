@@ -6,7 +6,7 @@ screen underneath."""
 
 from __future__ import annotations
 
-import re
+import ast
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import tui_vault.ui
 from tests.ui.conftest import VaultEnv, keys_in_one_read, typed, wait_until
 from tui_vault.core.model import Secret
 from tui_vault.ui.key_order import binding_chain
+from tui_vault.ui.screens.dialogs import PathDialog, TypedConfirmDialog
 from tui_vault.ui.screens.import_dialog import ImportDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretForm
 from tui_vault.ui.screens.secrets import SecretsScreen
@@ -174,6 +175,14 @@ async def test_a_checkbox_toggled_then_tab_in_one_read_is_toggled(unlocked_app: 
         await pilot.pause()
         assert enabled.value is False
         assert app.focused is form.query_one("#cancel", Button)  # the Tab still moved on
+        # Two Tabs: the focus has moved twice by the time the space comes back.
+        enabled.focus()
+        await wait_until(pilot, lambda: app.focused is enabled)
+        keys_in_one_read(app, ("space", " "), ("tab", None), ("tab", None))
+        await wait_until(pilot, lambda: app.focused is form.query_one("#save", Button))
+        await wait_until(pilot, lambda: enabled.value is True)
+        await pilot.pause()
+        assert enabled.value is True
 
 
 async def test_table_moves_then_slash_in_one_read_move_the_table(
@@ -209,6 +218,7 @@ async def test_binding_chain_is_textuals_for_the_focused_widget(unlocked_app: An
     # may have lost the focus; for the focused one the two must agree, on a screen and in
     # a dialog, for every widget that can take the focus.
     async with unlocked_app() as (app, pilot):
+        app.update_keymap({"secrets.reveal": "ctrl+r", "form.save": "ctrl+y"})
         for opener in (None, "a"):
             if opener:
                 await pilot.press(opener)
@@ -229,10 +239,63 @@ def test_every_text_field_of_the_app_is_ours() -> None:
     # Textual's own Input or TextArea anywhere in the UI would bring the reordering back.
     ui = Path(tui_vault.ui.__file__).parent
     own = {ui / "widgets" / "inputs.py", ui / "widgets" / "text_area.py"}
-    pattern = re.compile(r"from textual\.widgets import[^\n]*\b(Input|TextArea)\b")
-    offenders = [
-        str(p.relative_to(ui))
-        for p in sorted(ui.rglob("*.py"))
-        if p not in own and pattern.search(p.read_text(encoding="utf-8"))
-    ]
+    offenders = []
+    for path in sorted(ui.rglob("*.py")):
+        if path in own:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                "textual.widgets"
+            ):
+                names = {alias.name for alias in node.names}
+                if names & {"Input", "TextArea"}:
+                    offenders.append(f"{path.relative_to(ui)}:{node.lineno}")
     assert offenders == []
+
+
+# Keys after one that moved the focus go where the focus went, as when typed one by one.
+
+
+@pytest.mark.parametrize("leave", ["escape", "enter"])
+async def test_arrows_after_leaving_the_filter_move_the_table(
+    unlocked_app: Any, vault_env: VaultEnv, leave: str
+) -> None:
+    vault = vault_env.open()
+    for name in ("alpha", "bravo", "charlie", "delta"):
+        vault.add(Secret(name, "v"))
+    async with unlocked_app() as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, SecretsScreen)
+        table = screen.table
+        await pilot.press("slash")
+        filter_field = screen.query_one("#filter", Input)
+        await wait_until(pilot, lambda: app.focused is filter_field)
+        keys_in_one_read(app, (leave, None), ("down", None), ("down", None))
+        await wait_until(pilot, lambda: app.focused is table)
+        await wait_until(pilot, lambda: table.cursor_key == "charlie")
+        await pilot.pause()
+        assert (table.cursor_row, table.cursor_key) == (2, "charlie")
+
+
+async def test_two_enters_in_one_read_close_only_the_dialog(unlocked_app: Any) -> None:
+    # Both Enters submit before the first dismiss has popped the dialog: the second must
+    # neither hand the result over again nor pop the secrets screen beneath it.
+    results: list[bool | None] = []
+    async with unlocked_app() as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, SecretsScreen)
+        app.push_screen(TypedConfirmDialog("Clear", "Sure?", "CLEAR", "Clear"), results.append)
+        await wait_until(pilot, lambda: isinstance(app.screen, TypedConfirmDialog))
+        await pilot.press(*"CLEAR")
+        keys_in_one_read(app, ("enter", None), ("enter", None))
+        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is screen and results == [True]
+        app.push_screen(PathDialog("Save", "/tmp/x"), results.append)
+        await wait_until(pilot, lambda: isinstance(app.screen, PathDialog))
+        keys_in_one_read(app, ("enter", None), ("enter", None), ("enter", None))
+        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is screen and results == [True, "/tmp/x"]

@@ -106,6 +106,18 @@ def settle_gc() -> None:
     gc.freeze()
 
 
+class _SentTo:
+    """Where a key was sent when it was read (VaultApp._route_key), and, if a later key's
+    priority binding moved the focus before this one came back, where the focus went."""
+
+    __slots__ = ("moved_to", "screen", "widget")
+
+    def __init__(self, screen: Screen[Any], widget: Widget | None) -> None:
+        self.screen = screen
+        self.widget = widget
+        self.moved_to: Widget | None = None
+
+
 class VaultApp(App[int]):
     """tui-vault: a local, encrypted secrets vault."""
 
@@ -182,11 +194,8 @@ class VaultApp(App[int]):
         )
         self.last_activity = clock()
         self._vault_stat: tuple[int, int, int] | None = None
-        # The screen and widget each key was typed at, until it comes back unused
-        # (_keys_in_order).
-        self._typed_at: WeakKeyDictionary[events.Key, tuple[Screen[object], Widget | None]] = (
-            WeakKeyDictionary()
-        )
+        # Where each key was sent, until it comes back unused (_route_key, _came_back).
+        self._typed_at: WeakKeyDictionary[events.Key, _SentTo] = WeakKeyDictionary()
         self._screens_css_added = False
         self._showing_entry = False
 
@@ -438,32 +447,55 @@ class VaultApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.Paste)):
             self.last_activity = self.clock()
-        if isinstance(event, events.Key) and await self._keys_in_order(event):
-            return
+        if isinstance(event, events.Key):
+            if not event.is_forwarded:
+                await self._route_key(event)
+                return
+            if await self._came_back(event):
+                return
         await super().on_event(event)
 
-    async def _keys_in_order(self, event: events.Key) -> bool:
-        """Keys read together (a paste, typing over SSH) are all routed before the first of
-        them runs (ui/key_order.py). A key that comes back here unused is applied to what
-        it was typed at, not to what is showing or focused by now. True when it was taken.
+    # Keys read together (a paste, typing over SSH) are all routed before the first of them
+    # runs (ui/key_order.py). A key that comes back here unused is applied to what it was
+    # typed at, not to what is showing or focused by now:
+    # - another screen is showing: after `a` opens Add, the letters typed after it were on
+    #   their way to the table underneath. Such a key goes on to the screen showing now, as
+    #   if it had been typed a moment later;
+    # - a later key's priority binding (Tab, "/") moved the focus while this key was on its
+    #   way: it is matched against the bindings of the widget it was sent to, so a space
+    #   typed at a checkbox before Tab toggles that checkbox. A focus moved by an earlier
+    #   key (Escape or Enter in the filter, then arrows) is where later keys go, as when
+    #   they are typed one at a time.
 
-        - Another screen is showing: after `a` opens Add, the letters typed after it were on
-          their way to the table underneath. Send such a key on to the screen showing now,
-          as if it had been typed a moment later.
-        - Same screen, the focus has moved (a Tab typed after it runs at once): match it
-          against the bindings of the widget it was sent to, so a space typed at a checkbox
-          before Tab toggles that checkbox."""
-        if not event.is_forwarded:
-            self._typed_at[event] = (self.screen, self.focused)
+    async def _route_key(self, event: events.Key) -> None:
+        """A key as read: recorded with where it is sent, then routed by Textual."""
+        sent = _SentTo(self.screen, self.focused)
+        self._typed_at[event] = sent
+        await super().on_event(event)  # its priority bindings, or forwarded to the focus
+        left, now = sent.widget, self.focused
+        if self.screen is sent.screen and now is not left:
+            # This key's priority binding moved the focus: the keys still on their way to
+            # the widget it left were typed before the move, and so were those that an
+            # earlier move (Tab, Tab) had already taken the focus away from.
+            for other in self._typed_at.values():
+                if other is sent or other.screen is not sent.screen:
+                    continue
+                focus_then = other.widget if other.moved_to is None else other.moved_to
+                if focus_then is left:
+                    other.moved_to = now
+
+    async def _came_back(self, event: events.Key) -> bool:
+        """A key that bubbled back unused: True if it was taken here (see above)."""
+        sent = self._typed_at.pop(event, None)
+        if sent is None:
             return False
-        typed_at = self._typed_at.pop(event, None)
-        if typed_at is None:
-            return False
-        screen, sent_to = typed_at
-        if screen is self.screen:
-            if sent_to is None or sent_to is self.focused or not sent_to.is_attached:
+        if sent.screen is self.screen:
+            if sent.moved_to is None or sent.moved_to is not self.focused:
+                return False  # no later move, or moved again since: as Textual routes it
+            target = sent.widget or sent.screen
+            if not target.is_attached:
                 return False
-            await run_bindings_where_sent(sent_to, event)
+            await run_bindings_where_sent(target, event)
             return True
         screen = self.screen
         if isinstance(screen, TakesKeys):

@@ -201,9 +201,8 @@ class _PaletteInput(CommandInput):
     """The palette's search field, its editing keys run in typing order (ui/key_order.py)."""
 
     async def _on_key(self, event: events.Key) -> None:
-        if await run_own_binding(self, event):
-            return
-        await super()._on_key(event)
+        # Textual calls the base class's _on_key next, unless a binding ran here.
+        await run_own_binding(self, event)
 
 
 class VaultCommandPalette(CommandPalette):

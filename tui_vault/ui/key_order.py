@@ -50,8 +50,14 @@ async def run_own_binding(widget: Widget, event: events.Key) -> bool:
         bindings.apply_keymap(keymap)
     for binding in bindings.key_to_bindings.get(event.key, ()):
         if not binding.priority and await widget.app.run_action(binding.action, widget):
+            # Used up: not bubbled, and not given to the base class's key handler (which
+            # would run it again, were Textual to run bindings there too one day); the
+            # cursor shows at once, as after a key that handler takes.
             event.stop()
             event.prevent_default()
+            restart_blink = getattr(widget, "_restart_blink", None)
+            if callable(restart_blink):
+                restart_blink()
             return True
     return False
 
@@ -61,7 +67,9 @@ def binding_chain(widget: Widget) -> list[tuple[DOMNode, BindingsMap]]:
     Screen._binding_chain (each ancestor's bindings, less the keys a widget below it
     consumes, keymap applied), up to the first modal screen, as _modal_binding_chain."""
     chain: list[tuple[DOMNode, BindingsMap]] = []
-    for node in widget.ancestors_with_self:
+    # A loading widget takes no keys: Textual then starts at the screen.
+    start: DOMNode = widget.screen if widget.loading else widget
+    for node in start.ancestors_with_self:
         chain.append((node, node._bindings.copy()))
         if node.is_modal:
             break

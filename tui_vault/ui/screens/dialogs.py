@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from textual import events, on
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.scalar import Unit
@@ -58,6 +59,20 @@ class Dialog(ModalScreen[ResultType]):
         # it and the letters after it often arrive in one read (a paste, typing over SSH).
         self._held_keys: list[tuple[str, str | None]] = []
         self._holding = True
+        self._dismissed = False
+
+    def dismiss(self, result: ResultType | None = None) -> AwaitComplete:
+        """Close the dialog with `result`, once. Two Enters read together (typing over SSH)
+        both submit before the first dismiss has popped the dialog: a second dismiss would
+        hand the result over again and pop the screen underneath. Also a no-op while another
+        screen is on top (it would be the one popped)."""
+        if self._dismissed or self.app.screen is not self:
+            return AwaitComplete()
+        self._dismissed = True
+        return super().dismiss(result)
+
+    def on_screen_resume(self) -> None:
+        self._dismissed = False  # shown again (pushed anew after a dismiss)
 
     def on_mount(self) -> None:
         # Textual calls the on_mount of every class in the MRO: subclasses keep theirs.

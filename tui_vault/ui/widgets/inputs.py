@@ -14,6 +14,5 @@ class Input(TextualInput):
     """Textual's Input; a key it has a binding for runs in its queue's order."""
 
     async def _on_key(self, event: events.Key) -> None:
-        if await run_own_binding(self, event):
-            return
-        await super()._on_key(event)
+        # Textual calls the base class's _on_key next, unless a binding ran here.
+        await run_own_binding(self, event)

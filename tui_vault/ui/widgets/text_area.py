@@ -12,6 +12,5 @@ from tui_vault.ui.key_order import run_own_binding
 
 class TextArea(TextualTextArea):
     async def _on_key(self, event: events.Key) -> None:
-        if await run_own_binding(self, event):
-            return
-        await super()._on_key(event)
+        # Textual calls the base class's _on_key next, unless a binding ran here.
+        await run_own_binding(self, event)
