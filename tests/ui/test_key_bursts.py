@@ -7,11 +7,13 @@ screen underneath."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from textual.command import CommandInput, CommandPalette
+from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Static, TextArea
 
 import tui_vault.ui
@@ -59,6 +61,29 @@ async def test_a_burst_with_escape_closes_the_dialog_it_opened(
 # Textual runs once the key has bubbled up to the app, after the letters queued behind
 # them were inserted (Textual issue 6605). Ours run in typing order (ui/key_order.py).
 
+
+S = TypeVar("S", bound=Screen[Any])
+
+
+async def opened(pilot: Any, key: str, screen_type: type[S]) -> S:
+    """Press `key` and wait for the screen it opens."""
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, screen_type))
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_type)
+    return screen
+
+
+async def burst_gives(
+    pilot: Any, keys: list[tuple[str, str | None]], read: Callable[[], object], expected: object
+) -> None:
+    """Send `keys` in one read; `read()` comes to `expected` and stays there."""
+    keys_in_one_read(pilot.app, *keys)
+    await wait_until(pilot, lambda: read() == expected)
+    await pilot.pause()
+    assert read() == expected
+
+
 BURSTS = [
     # (keys after the field holds "hello" with the cursor at its end, the value after)
     ([*typed("ab"), ("backspace", None), ("backspace", None), *typed("cd")], "hellocd"),
@@ -75,15 +100,11 @@ async def test_editing_keys_in_a_burst_apply_in_typing_order(
     unlocked_app: Any, vault_env: VaultEnv, keys: list[tuple[str, str | None]], expected: str
 ) -> None:
     async with unlocked_app() as (app, pilot):
-        await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
+        await opened(pilot, "a", SecretForm)
         field = app.screen.query_one("#name", Input)
         await pilot.press(*"hello")
         assert field.value == "hello" and app.focused is field
-        keys_in_one_read(app, *keys)
-        await wait_until(pilot, lambda: field.value == expected)
-        await pilot.pause()
-        assert field.value == expected
+        await burst_gives(pilot, keys, lambda: field.value, expected)
 
 
 async def test_a_correction_then_tab_in_one_read_stays_in_the_first_field(
@@ -92,9 +113,7 @@ async def test_a_correction_then_tab_in_one_read_stays_in_the_first_field(
     # Tab is a priority binding: it moves the focus as soon as it is read, while the
     # backspace before it is still queued for the name field. It must still apply there.
     async with unlocked_app() as (app, pilot):
-        await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
-        form = app.screen
+        form = await opened(pilot, "a", SecretForm)
         name = form.query_one("#name", Input)
         value = form.query_one("#value", Input)
         await wait_until(pilot, lambda: app.focused is name)
@@ -110,9 +129,7 @@ async def test_enter_in_a_burst_submits_what_was_typed_before_it(
 ) -> None:
     # A path, a correction and Enter in one read: the dialog looks for the corrected file.
     async with unlocked_app() as (app, pilot):
-        await pilot.press("i")
-        await wait_until(pilot, lambda: isinstance(app.screen, ImportDialog))
-        dialog = app.screen
+        dialog = await opened(pilot, "i", ImportDialog)
         field = dialog.query_one("#import-path", Input)
         await wait_until(pilot, lambda: app.focused is field)
         folder = str(tmp_path)
@@ -132,28 +149,20 @@ async def test_enter_in_a_burst_submits_what_was_typed_before_it(
 
 async def test_text_area_keys_in_a_burst_apply_in_typing_order(unlocked_app: Any) -> None:
     async with unlocked_app() as (app, pilot):
-        await pilot.press("b")
-        await wait_until(pilot, lambda: isinstance(app.screen, BulkAddForm))
+        await opened(pilot, "b", BulkAddForm)
         area = app.screen.query_one("#lines", TextArea)
         await wait_until(pilot, lambda: app.focused is area)
-        keys_in_one_read(
-            app, *typed("A=12"), ("backspace", None), ("backspace", None), *typed("34")
-        )
-        await wait_until(pilot, lambda: area.text == "A=34")
-        await pilot.pause()
-        assert area.text == "A=34"
+        keys = [*typed("A=12"), ("backspace", None), ("backspace", None), *typed("34")]
+        await burst_gives(pilot, keys, lambda: area.text, "A=34")
 
 
 async def test_palette_keys_in_a_burst_apply_in_typing_order(unlocked_app: Any) -> None:
     async with unlocked_app() as (app, pilot):
-        await pilot.press("ctrl+p")
-        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await opened(pilot, "ctrl+p", CommandPalette)
         field = app.screen.query_one(CommandInput)
         await wait_until(pilot, lambda: app.focused is field)
-        keys_in_one_read(app, *typed("lox"), ("backspace", None), *typed("ck"))
-        await wait_until(pilot, lambda: field.value == "lock")
-        await pilot.pause()
-        assert field.value == "lock"
+        keys = [*typed("lox"), ("backspace", None), *typed("ck")]
+        await burst_gives(pilot, keys, lambda: field.value, "lock")
 
 
 # A key that bubbles up is matched against the bindings of whatever has the focus when it
@@ -162,9 +171,7 @@ async def test_palette_keys_in_a_burst_apply_in_typing_order(unlocked_app: Any) 
 
 async def test_a_checkbox_toggled_then_tab_in_one_read_is_toggled(unlocked_app: Any) -> None:
     async with unlocked_app() as (app, pilot):
-        await pilot.press("a")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
-        form = app.screen
+        form = await opened(pilot, "a", SecretForm)
         enabled = form.query_one("#enabled", Checkbox)
         enabled.focus()
         await wait_until(pilot, lambda: app.focused is enabled)
@@ -185,8 +192,24 @@ async def test_a_checkbox_toggled_then_tab_in_one_read_is_toggled(unlocked_app: 
         assert enabled.value is True
 
 
-async def test_table_moves_then_slash_in_one_read_move_the_table(
-    unlocked_app: Any, vault_env: VaultEnv
+# Arrows for the table in a burst with a key that moves the focus: typed before "/" (a
+# priority binding: the focus moves before they come back), they still move the table;
+# typed after Escape or Enter in the filter (which move the focus when they run), they go
+# where the focus went, as when typed one by one.
+TABLE_BURSTS = {
+    "arrows then slash": ([], [("down", None), ("down", None), ("slash", "/")], "filter"),
+    "escape then arrows": (["slash"], [("escape", None), ("down", None), ("down", None)], "table"),
+    "enter then arrows": (["slash"], [("enter", None), ("down", None), ("down", None)], "table"),
+}
+
+
+@pytest.mark.parametrize(("before", "burst", "focus"), TABLE_BURSTS.values(), ids=TABLE_BURSTS)
+async def test_arrows_in_a_burst_move_the_table(
+    unlocked_app: Any,
+    vault_env: VaultEnv,
+    before: list[str],
+    burst: list[tuple[str, str | None]],
+    focus: str,
 ) -> None:
     vault = vault_env.open()
     for name in ("alpha", "bravo", "charlie", "delta"):
@@ -194,16 +217,13 @@ async def test_table_moves_then_slash_in_one_read_move_the_table(
     async with unlocked_app() as (app, pilot):
         screen = app.screen
         assert isinstance(screen, SecretsScreen)
-        table = screen.table
+        table, filter_field = screen.table, screen.query_one("#filter", Input)
         await wait_until(pilot, lambda: app.focused is table)
-        assert table.cursor_row == 0
-        keys_in_one_read(app, ("down", None), ("down", None), ("slash", "/"))
-        filter_field = screen.query_one("#filter", Input)
-        await wait_until(pilot, lambda: app.focused is filter_field)
-        await wait_until(pilot, lambda: table.cursor_key == "charlie")
-        await pilot.pause()
-        # Both arrows moved the table, though "/" had moved the focus to the filter.
-        assert (table.cursor_row, table.cursor_key) == (2, "charlie")
+        await pilot.press(*before)
+        keys_in_one_read(app, *burst)
+        expected_focus = filter_field if focus == "filter" else table
+        await wait_until(pilot, lambda: app.focused is expected_focus)
+        await burst_gives(pilot, [], lambda: (table.cursor_row, table.cursor_key), (2, "charlie"))
 
 
 def _chain_summary(chain: Any) -> list[tuple[Any, list[tuple[str, str]]]]:
@@ -251,30 +271,6 @@ def test_every_text_field_of_the_app_is_ours() -> None:
                 if names & {"Input", "TextArea"}:
                     offenders.append(f"{path.relative_to(ui)}:{node.lineno}")
     assert offenders == []
-
-
-# Keys after one that moved the focus go where the focus went, as when typed one by one.
-
-
-@pytest.mark.parametrize("leave", ["escape", "enter"])
-async def test_arrows_after_leaving_the_filter_move_the_table(
-    unlocked_app: Any, vault_env: VaultEnv, leave: str
-) -> None:
-    vault = vault_env.open()
-    for name in ("alpha", "bravo", "charlie", "delta"):
-        vault.add(Secret(name, "v"))
-    async with unlocked_app() as (app, pilot):
-        screen = app.screen
-        assert isinstance(screen, SecretsScreen)
-        table = screen.table
-        await pilot.press("slash")
-        filter_field = screen.query_one("#filter", Input)
-        await wait_until(pilot, lambda: app.focused is filter_field)
-        keys_in_one_read(app, (leave, None), ("down", None), ("down", None))
-        await wait_until(pilot, lambda: app.focused is table)
-        await wait_until(pilot, lambda: table.cursor_key == "charlie")
-        await pilot.pause()
-        assert (table.cursor_row, table.cursor_key) == (2, "charlie")
 
 
 async def test_two_enters_in_one_read_close_only_the_dialog(unlocked_app: Any) -> None:

@@ -152,13 +152,9 @@ def test_secrets_filtered_and_revealed(
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-def test_add_secret_form(
-    snap_compare: SnapCompare,
-    demo_home: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    size: tuple[int, int],
-) -> None:
-    app = unlocked_app(demo_home, monkeypatch)
+def add_form_typed_into(home: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """The app, and a run_before that opens Add and types a name and a value."""
+    app = unlocked_app(home, monkeypatch)
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await settle(pilot)
@@ -167,6 +163,16 @@ def test_add_secret_form(
         await pilot.press(*"new-api-key", "tab", *"value")
         await pilot.pause()
 
+    return app, run_before
+
+
+def test_add_secret_form(
+    snap_compare: SnapCompare,
+    demo_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+) -> None:
+    app, run_before = add_form_typed_into(demo_home, monkeypatch)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
@@ -174,15 +180,7 @@ def test_add_secret_form_in_a_narrow_pane(
     snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A tmux split: the value's buttons go under it, the long label wraps.
-    app = unlocked_app(demo_home, monkeypatch)
-
-    async def run_before(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        await pilot.press(*"new-api-key", "tab", *"value")
-        await pilot.pause()
-
+    app, run_before = add_form_typed_into(demo_home, monkeypatch)
     assert snap_compare(app, terminal_size=(48, 24), run_before=run_before)
 
 
