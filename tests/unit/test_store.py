@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tui_vault.core import store
+from tui_vault.core import vault as vault_module
 from tui_vault.core.errors import (
     CorruptVaultError,
     LockTimeoutError,
@@ -329,7 +330,16 @@ def test_new_vault_modes_and_layout(vault_file: Path) -> None:
     assert names == ["vault.json", "vault.json.bak", "vault.json.lock"]
 
 
-def test_backup_keeps_previous_generation(vault_file: Path) -> None:
+@pytest.fixture(params=["inline", "in a thread"])
+def backup_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The backup is linked inline (small vaults) or in a thread during the write (big ones:
+    here any vault counts as big)."""
+    if request.param == "in a thread":
+        monkeypatch.setattr(vault_module, "_THREADED_DIGEST", 0)
+    return str(request.param)
+
+
+def test_backup_keeps_previous_generation(vault_file: Path, backup_mode: str) -> None:
     v, key = Vault.create(vault_file)
     v.set_value("A", "1")
     gen1 = vault_file.read_bytes()
@@ -340,6 +350,73 @@ def test_backup_keeps_previous_generation(vault_file: Path) -> None:
     old = Vault.open(backup, key)
     assert set(old.data.secrets) == {"A"}
     assert mode(backup) == 0o600
+
+
+def test_a_symlinked_backup_stops_the_save_and_changes_nothing(
+    vault_file: Path, tmp_path: Path, backup_mode: str
+) -> None:
+    v, key = Vault.create(vault_file)
+    v.set_value("A", "1")
+    before = vault_file.read_bytes()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"not a backup")
+    v.paths.backup.unlink()
+    v.paths.backup.symlink_to(elsewhere)
+    with pytest.raises(StorageError, match="symbolic link"):
+        v.set_value("B", "2")
+    assert vault_file.read_bytes() == before
+    assert elsewhere.read_bytes() == b"not a backup"
+    assert v.paths.backup.is_symlink()
+    assert not [p for p in vault_file.parent.iterdir() if ".tmp-" in p.name]
+    assert set(Vault.open(vault_file, key).data.secrets) == {"A"}
+
+
+def test_atomic_write_hook_failure_keeps_the_old_file(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    target = folder / "f"
+    target.write_bytes(b"old")
+    seen: list[bytes] = []
+
+    def hook() -> None:
+        # Called with the new bytes on disk in the temp, the old file still in place.
+        (tmp,) = [p for p in folder.iterdir() if ".tmp-" in p.name]
+        seen.append(tmp.read_bytes() + b"|" + target.read_bytes())
+        raise StorageError("no")
+
+    with pytest.raises(StorageError, match="no"):
+        atomic_write(target, [b"ne", b"w"], before_replace=hook)
+    assert seen == [b"new|old"]
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in folder.iterdir()) == ["f"]
+
+
+@pytest.fixture(params=["inline", "in a thread"])
+def read_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A vault file is read inline, or (big files, msgspec not loaded yet) in a thread while
+    the envelope's codecs are imported: here any file counts as big."""
+    if request.param == "in a thread":
+        monkeypatch.setattr(vault_module, "_read_while_importing", lambda path: True)
+    return str(request.param)
+
+
+def test_a_vault_read_either_way_opens_the_same(vault_file: Path, read_mode: str) -> None:
+    v, key = Vault.create(vault_file)
+    v.set_value("A", "1")
+    assert Vault.open(vault_file, key).get("A").value == "1"
+    assert vault_module.read_vault_file(vault_file).envelope == read_envelope(vault_file)
+
+
+def test_a_vault_read_either_way_fails_with_one_message(
+    vault_file: Path, tmp_path: Path, read_mode: str
+) -> None:
+    with pytest.raises(VaultNotFoundError, match="no vault at"):
+        vault_module.read_vault_file(vault_file)
+    folder = tmp_path / "private"
+    folder.mkdir(mode=0o700)
+    (folder / "vault.json").mkdir()
+    with pytest.raises(CorruptVaultError, match="is a directory; not reading it"):
+        vault_module.read_vault_file(folder / "vault.json")
 
 
 def test_create_refuses_to_overwrite(vault_file: Path) -> None:

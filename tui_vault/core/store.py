@@ -14,7 +14,7 @@ import fcntl
 import os
 import stat
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -378,6 +378,11 @@ _BIG_FILE = 1 << 20
 _big_decoder_made: Any = None
 
 
+def is_big_envelope(size: int) -> bool:
+    """A file this big is read by Envelope._from_big (msgspec and pybase64 are loaded for it)."""
+    return size >= _BIG_FILE
+
+
 def _big_decoder() -> Any:
     """msgspec's decoder of an envelope document into its ten fields, the ciphertext's value
     left undecoded (msgspec.Raw: a view of raw, no copy); the other fields any JSON."""
@@ -583,6 +588,7 @@ def atomic_write(
     *,
     exclusive: bool = False,
     sync_dir: bool = True,
+    before_replace: Callable[[], object] | None = None,
 ) -> None:
     """Write a file whole or not at all: temp file beside it, fsync, rename, fsync the directory.
 
@@ -590,6 +596,9 @@ def atomic_write(
     exclusive: refuse to replace an existing file (used for key files and new vaults).
     sync_dir=False: the rename need not survive a power cut (the old file may come back,
     never a partial one): for the access log's head, see AccessLog._write_head.
+    before_replace: called once the new bytes are on disk, just before they take the old
+    file's place (a save waits there for its backup link, taken meanwhile in a thread); if
+    it raises, the temp file is removed, the old file stays, and its error goes up.
     """
     pieces = [data] if isinstance(data, bytes) else list(data)
     directory = path.parent
@@ -605,6 +614,13 @@ def atomic_write(
             os.fsync(fd)
         finally:
             os.close(fd)
+        if before_replace is not None:
+            try:
+                before_replace()
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                raise
         if exclusive:
             # link() fails if the target exists, so two creators cannot both win.
             os.link(tmp, path)
