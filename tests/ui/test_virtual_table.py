@@ -288,3 +288,33 @@ async def test_every_match_is_reachable_in_a_big_vault(
         assert screen.selected_name() == matches[-1]
         assert table.cursor_row in table.visible_rows()
         assert matches[-1] in "".join(table.render_line(y).text for y in range(table.size.height))
+
+
+async def test_a_hidden_table_waits_for_its_size_without_keeping_the_app_busy() -> None:
+    # Rows set while the table is hidden (an empty vault shows its welcome instead): the
+    # cursor is scrolled into view when the table is shown, and meanwhile nothing is asked
+    # again after every refresh (that kept the screen from ever being idle: each key typed
+    # in a dialog above it waited for an idle that never came).
+    app = TableApp(0)
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.table
+        table.display = False
+        await pilot.pause()
+        calls: list[int] = []
+        original = table._scroll_cursor_into_view
+
+        def counted(animate: bool = False) -> None:
+            calls.append(table.size.height)
+            original(animate)
+
+        table._scroll_cursor_into_view = counted  # type: ignore[method-assign]
+        table.set_rows(range(300), cursor=250)
+        for _ in range(5):
+            await pilot.pause()
+        assert calls == [0]  # once, from set_rows: not again on every refresh
+        table.display = True
+        await wait_until(pilot, lambda: table.scroll_y > 0)
+        assert calls[1:] and calls[-1] > 0
+        top = int(table.scroll_y)
+        assert top < 250 + 1 <= top + table.scrollable_content_region.height
+        assert "row-250" in "".join(line_text(table, y) for y in range(table.size.height))

@@ -232,6 +232,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._hover_row = 0
         self._show_hover = False
         self._highlighted: tuple[int, str] | None = None  # what RowHighlighted said last
+        self._scroll_when_sized = False  # the cursor is to be scrolled into view once sized
         self._cell_cache: dict[int, tuple[Text, ...]] = {}
         self._line_cache: dict[tuple[int, bool, bool, int], list[Segment]] = {}
         self._pseudo_state: object = None
@@ -336,9 +337,13 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self.post_message(self.RowHighlighted(self, *now))  # type: ignore[arg-type]
 
     def _scroll_cursor_into_view(self, animate: bool = False) -> None:
-        if not self.size:  # not laid out yet: once it is
-            self.call_after_refresh(self._scroll_cursor_into_view)
+        if not self.size:
+            # Not laid out yet, or hidden (an empty vault shows its welcome instead): done
+            # when a resize gives it a size. (Asking again after each refresh kept a hidden
+            # table's screen from ever being idle.)
+            self._scroll_when_sized = True
             return
+        self._scroll_when_sized = False
         # Line 0 is the header, which stays on screen: row r is line r + 1.
         width = max(self.size.width, self.table_width)
         region = Region(int(self.scroll_x), self._cursor + 1, width, 1)
@@ -435,6 +440,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def _on_resize(self, _: events.Resize) -> None:
         self._line_cache.clear()
+        if self._scroll_when_sized and self.size:
+            self.call_after_refresh(self._scroll_cursor_into_view)
 
     def _row_cells(self, row: int) -> tuple[Text, ...]:
         cells = self._cell_cache.get(row)
