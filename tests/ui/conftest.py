@@ -15,12 +15,13 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import pytest
 from textual.app import App
 from textual.events import Key
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from tui_vault.core.clipboard import LocalClipboard
 from tui_vault.core.vault import Vault
@@ -78,6 +79,18 @@ async def wait_until(
             raise AssertionError(f"timed out waiting for {predicate}")
         await pilot.pause(0.02)
     await pilot.pause()
+
+
+S = TypeVar("S", bound=Screen[Any])
+
+
+async def opened(pilot: Pilot[Any], key: str, screen_type: type[S]) -> S:
+    """Press `key` and wait for the screen it opens."""
+    await pilot.press(key)
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, screen_type))
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_type)
+    return screen
 
 
 def keys_in_one_read(app: App[Any], *keys: tuple[str, str | None]) -> None:

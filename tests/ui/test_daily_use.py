@@ -9,7 +9,7 @@ from typing import Any
 from textual.events import Paste
 from textual.widgets import Button, Input, Static, TextArea
 
-from tests.ui.conftest import VaultEnv, keys_in_one_read, typed, wait_until
+from tests.ui.conftest import VaultEnv, keys_in_one_read, opened, typed, wait_until
 from tui_vault.core.cache import Cache
 from tui_vault.core.model import Link, Secret
 from tui_vault.core.resolver import Resolution
@@ -18,7 +18,8 @@ from tui_vault.core.unlock import write_key_file
 from tui_vault.ui.app import VaultApp
 from tui_vault.ui.commands import VaultCommands
 from tui_vault.ui.screens.dialogs import ConfirmDialog, PathDialog
-from tui_vault.ui.screens.import_dialog import DuplicatesDialog
+from tui_vault.ui.screens.export_dialog import ExportDialog
+from tui_vault.ui.screens.import_dialog import DuplicatesDialog, ImportDialog
 from tui_vault.ui.screens.link import LinkDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretForm
 from tui_vault.ui.screens.secrets import COLUMNS, SecretsScreen, fit_widths, natural_key
@@ -26,6 +27,7 @@ from tui_vault.ui.screens.settings import SettingsScreen
 from tui_vault.ui.screens.troubleshoot import TroubleshootScreen
 from tui_vault.ui.screens.unlock import UnlockScreen
 from tui_vault.ui.widgets.footer import VaultFooter, choose
+from tui_vault.ui.widgets.toggles import Checkbox, RadioButton
 from tui_vault.ui.widgets.virtual_table import VirtualTable
 
 MARKER = "MARKER-daily-7f3a-SECRET"
@@ -665,3 +667,44 @@ async def test_add_form_fits_a_narrow_pane(unlocked_app: Any) -> None:
             form.query_one(f"#{b}", Button).region.y == value.y
             for b in ("show", "generate", "multiline")
         )
+
+
+async def test_toggle_labels_wrap_in_a_narrow_pane(unlocked_app: Any) -> None:
+    # At 52 columns the export format and the import's rewrite option do not fit on one
+    # line: their labels wrap (later lines under the text, not the button) instead of
+    # ending in "…", and the toggles still work. At 80 columns they are one line again.
+    async with unlocked_app(size=(52, 24)) as (_app, pilot):
+        export = await opened(pilot, "x", ExportDialog)
+        encrypted = export.query_one("#fmt-encrypted", RadioButton)
+        assert encrypted.region.height == 2
+        lines = encrypted.render().plain.split("\n")
+        assert lines[0].startswith("▐●▌ Encrypted with a password")
+        assert lines[1].startswith("    A") and lines[1].strip().endswith("AES-256-GCM)")
+        assert "…" not in encrypted.render().plain
+        plaintext = export.query_one("#fmt-plaintext", RadioButton)
+        assert plaintext.region.y == encrypted.region.bottom  # right below both lines
+        # The two password rules, too long for one line here, go one under the other.
+        rules = export.query_one("#password-rule", Static).render().plain.split("\n")
+        assert [r.split(" ", 1)[0] for r in rules] == ["✗", "✗"]
+        assert rules[1] == "✗ passwords match"
+        await pilot.click(plaintext)
+        await wait_until(pilot, lambda: plaintext.value and not encrypted.value)
+        await pilot.press("escape")
+        importing = await opened(pilot, "i", ImportDialog)
+        rewrite = importing.query_one("#import-rewrite", Checkbox)
+        assert rewrite.region.height == 2
+        words = " ".join(line.strip() for line in rewrite.render().plain.split("\n"))
+        assert words == "▐X▌ Write a sanitized copy (Postman: values become references)"
+        rewrite.focus()
+        await pilot.press("space")
+        await wait_until(pilot, lambda: importing.query_one("#rewrite-box").display)
+        assert rewrite.value
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert rewrite.region.height == 1
+        assert "\n" not in rewrite.render().plain
+        await pilot.press("escape")
+        export = await opened(pilot, "x", ExportDialog)
+        assert export.query_one("#fmt-encrypted", RadioButton).region.height == 1
+        rules = export.query_one("#password-rule", Static).render().plain
+        assert "\n" not in rules and rules.endswith("✗ passwords match")

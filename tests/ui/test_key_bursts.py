@@ -9,15 +9,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from textual.command import CommandInput, CommandPalette
-from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Input, Static, TextArea
 
 import tui_vault.ui
-from tests.ui.conftest import VaultEnv, keys_in_one_read, typed, wait_until
+from tests.ui.conftest import VaultEnv, keys_in_one_read, opened, typed, wait_until
 from tui_vault.core.model import Secret
 from tui_vault.ui.key_order import binding_chain
 from tui_vault.ui.screens.dialogs import PathDialog, TypedConfirmDialog
@@ -60,18 +59,6 @@ async def test_a_burst_with_escape_closes_the_dialog_it_opened(
 # Editing keys in a burst: a field's backspace, arrows, ctrl+u... are bindings, which
 # Textual runs once the key has bubbled up to the app, after the letters queued behind
 # them were inserted (Textual issue 6605). Ours run in typing order (ui/key_order.py).
-
-
-S = TypeVar("S", bound=Screen[Any])
-
-
-async def opened(pilot: Any, key: str, screen_type: type[S]) -> S:
-    """Press `key` and wait for the screen it opens."""
-    await pilot.press(key)
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, screen_type))
-    screen = pilot.app.screen
-    assert isinstance(screen, screen_type)
-    return screen
 
 
 async def burst_gives(

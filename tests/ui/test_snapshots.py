@@ -184,6 +184,20 @@ def test_add_secret_form_in_a_narrow_pane(
     assert snap_compare(app, terminal_size=(48, 24), run_before=run_before)
 
 
+def test_export_dialog_in_a_narrow_pane(
+    snap_compare: SnapCompare, demo_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tmux split: the encrypted format's label wraps under its text instead of ending in …
+    app = unlocked_app(demo_home, monkeypatch)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(52, 24), run_before=run_before)
+
+
 def test_delete_confirm(
     snap_compare: SnapCompare,
     demo_home: Path,

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Label, Static
+from textual.widgets import Button, Label, Static
 
 from tui_vault.core import keystore
 from tui_vault.core.errors import VaultError
@@ -20,6 +20,7 @@ from tui_vault.ui.base import display_path, vapp
 from tui_vault.ui.screens.dialogs import PathDialog
 from tui_vault.ui.widgets.footer import VaultFooter
 from tui_vault.ui.widgets.key_display import KeyDisplay
+from tui_vault.ui.widgets.toggles import Checkbox
 
 
 class CreateScreen(Screen[None]):

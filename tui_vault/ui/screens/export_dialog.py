@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Label, RadioSet, Static
 
 from tui_vault.core import transfer
 from tui_vault.core.errors import VaultError
@@ -23,6 +23,7 @@ from tui_vault.core.words import plural
 from tui_vault.ui.base import os_reason, vapp
 from tui_vault.ui.screens.dialogs import ConfirmDialog, Dialog
 from tui_vault.ui.widgets.inputs import Input
+from tui_vault.ui.widgets.toggles import RadioButton
 
 DEFAULT_EXPORT_PATH = "~/tui-vault-export.json"
 
@@ -165,6 +166,10 @@ class ExportDialog(Dialog[None]):
         self._error("")
         self._update()
 
+    @on(events.Resize)
+    def _fit_rules(self) -> None:
+        self._update()  # the password rules go side by side or one under the other
+
     def _update(self) -> None:
         fmt = self.selected_format()
         encrypted = fmt == "encrypted"
@@ -177,10 +182,13 @@ class ExportDialog(Dialog[None]):
         rule = self.query_one("#password-rule", Static)
         length_mark = "[$success]✓[/]" if long_enough else "[$error]✗[/]"
         same_mark = "[$success]✓[/]" if same else "[$error]✗[/]"
-        rule.update(
-            f"{length_mark} at least {transfer.MIN_PASSWORD_LENGTH} characters "
-            f"({_count(len(password))})   {same_mark} passwords match"
-        )
+        typed = _count(len(password))
+        length_rule = f"at least {transfer.MIN_PASSWORD_LENGTH} characters ({typed})"
+        same_rule = "passwords match"
+        # Side by side where they fit; else one under the other (never "✗" at a line's end).
+        width = rule.content_region.width
+        apart = "\n" if 0 < width < len(length_rule) + len(same_rule) + 7 else "   "
+        rule.update(f"{length_mark} {length_rule}{apart}{same_mark} {same_rule}")
         self.query_one("#export", Button).disabled = not self._ready()
 
     def _ready(self) -> bool:

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Label, Static
+from textual.widgets import Button, Label, Static
 
 from tui_vault.core import transfer
 from tui_vault.core.display import visible
@@ -26,6 +26,7 @@ from tui_vault.ui.base import display_path, vapp
 from tui_vault.ui.screens.dialogs import Dialog
 from tui_vault.ui.screens.export_dialog import DEFAULT_EXPORT_PATH
 from tui_vault.ui.widgets.inputs import Input
+from tui_vault.ui.widgets.toggles import Checkbox
 
 
 @dataclass

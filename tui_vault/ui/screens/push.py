@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Label, LoadingIndicator, Select, Static
+from textual.widgets import Button, Label, LoadingIndicator, Select, Static
 
 from tui_vault.core.errors import VaultError
 from tui_vault.core.model import PROVIDERS, Link, Secret
@@ -19,6 +19,7 @@ from tui_vault.integrations.push import PUSH_PROVIDERS
 from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import Dialog
 from tui_vault.ui.widgets.inputs import Input
+from tui_vault.ui.widgets.toggles import Checkbox
 
 FIELDS: dict[str, list[tuple[str, str, str]]] = {
     "hashicorp": [

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Label, Static
+from textual.widgets import Button, Label, Static
 
 from tui_vault.core.bulk import parse_bulk  # the one parser of NAME=value lines
 from tui_vault.core.display import control_warning, has_controls
@@ -22,6 +22,7 @@ from tui_vault.ui.base import vapp
 from tui_vault.ui.screens.dialogs import Dialog
 from tui_vault.ui.widgets.inputs import Input
 from tui_vault.ui.widgets.text_area import TextArea
+from tui_vault.ui.widgets.toggles import Checkbox
 
 
 @dataclass(frozen=True)
