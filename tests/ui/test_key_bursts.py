@@ -56,6 +56,66 @@ async def test_a_burst_with_escape_closes_the_dialog_it_opened(
         assert list(vault_env.open().data.secrets) == ["alpha"]
 
 
+async def test_add_name_tab_value_in_one_read_fill_both_fields(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    # The Tab is read while the table's screen is still showing: it waits for the `a`
+    # before it (ui/app.py, keys held), so it moves the focus in the form, not to the
+    # filter underneath, and the value typed after it lands in the value field.
+    vault_env.open().add(Secret("alpha", "v1"))
+    async with unlocked_app() as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, SecretsScreen)
+        keys_in_one_read(app, ("a", "a"), *typed("nm"), ("tab", None), *typed("vv"))
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
+        form = app.screen
+        value = form.query_one("#value", Input)
+        await wait_until(pilot, lambda: value.value == "vv")
+        await pilot.pause()
+        assert form.query_one("#name", Input).value == "nm"
+        assert app.focused is value
+        assert screen.query_one("#filter", Input).value == ""
+
+
+async def test_edit_and_typing_in_one_read_go_to_the_value(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    # Edit puts the focus on the value: keys read with `e` go there, not to the name.
+    vault_env.open().add(Secret("alpha", "v1"))
+    async with unlocked_app() as (app, pilot):
+        keys_in_one_read(app, ("e", "e"), *typed("23"))
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
+        form = app.screen
+        value = form.query_one("#value", Input)
+        await wait_until(pilot, lambda: value.value == "v123")
+        await pilot.pause()
+        assert form.query_one("#name", Input).value == "alpha"
+        assert app.focused is value
+
+
+async def test_keys_held_for_a_key_that_never_comes_back_go_on(
+    unlocked_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A key expected back that a widget keeps (here: the name field, taken for one that
+    # gives keys back) must not hold the keys after it for ever: they go on, in order.
+    import tui_vault.ui.app as app_module
+
+    async with unlocked_app() as (app, pilot):
+        form = await opened(pilot, "a", SecretForm)
+        name = form.query_one("#name", Input)
+        await wait_until(pilot, lambda: app.focused is name)
+        monkeypatch.setattr(app_module, "gives_keys_back", lambda node: True)
+        monkeypatch.setattr(app, "HOLD_SECONDS", 0.05)
+        keys_in_one_read(app, *typed("abc"))
+        await wait_until(pilot, lambda: name.value == "abc")
+        assert not app._held
+        # The last of them, never back either, does not hold up the next key typed.
+        await pilot.pause(0.1)
+        keys_in_one_read(app, *typed("d"))
+        await pilot.pause()
+        assert name.value == "abcd" and not app._held
+
+
 # Editing keys in a burst: a field's backspace, arrows, ctrl+u... are bindings, which
 # Textual runs once the key has bubbled up to the app, after the letters queued behind
 # them were inserted (Textual issue 6605). Ours run in typing order (ui/key_order.py).

@@ -25,6 +25,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState, get_current_worker
 from textual.worker_manager import WorkerManager
 
@@ -32,7 +33,7 @@ from tui_vault.core.clipboard import ClipboardManager, LocalClipboard, TmuxClipb
 from tui_vault.core.display import visible
 from tui_vault.core.errors import VaultError
 from tui_vault.core.settings import Settings, SettingsError, load_settings, save_settings
-from tui_vault.ui.key_order import run_bindings_where_sent
+from tui_vault.ui.key_order import gives_keys_back, run_bindings_where_sent
 from tui_vault.ui.messages import ResolveProgressed, VaultChanged, VaultLocked
 from tui_vault.ui.styles import stylesheet
 
@@ -196,6 +197,11 @@ class VaultApp(App[int]):
         self._vault_stat: tuple[int, int, int] | None = None
         # Where each key was sent, until it comes back unused (_route_key, _came_back).
         self._typed_at: WeakKeyDictionary[events.Key, _SentTo] = WeakKeyDictionary()
+        # Keys sent to a widget that gives them back (the table, a button) and not back yet,
+        # and the keys read meanwhile, held in order until those are back (_hold, _back).
+        self._awaited: list[tuple[events.Key, float]] = []  # (key, when it was sent)
+        self._held: list[events.Key] = []
+        self._hold_timer: Timer | None = None
         self._screens_css_added = False
         self._showing_entry = False
 
@@ -449,10 +455,15 @@ class VaultApp(App[int]):
             self.last_activity = self.clock()
         if isinstance(event, events.Key):
             if not event.is_forwarded:
-                await self._route_key(event)
+                if self._still_awaited():
+                    self._hold(event)
+                else:
+                    await self._route_key(event)
                 return
-            if await self._came_back(event):
-                return
+            if not await self._came_back(event):
+                await super().on_event(event)
+            await self._back(event)
+            return
         await super().on_event(event)
 
     # Keys read together (a paste, typing over SSH) are all routed before the first of them
@@ -467,11 +478,22 @@ class VaultApp(App[int]):
     #   key (Escape or Enter in the filter, then arrows) is where later keys go, as when
     #   they are typed one at a time.
 
+    # - a key sent to a widget that gives keys back (the table, a button: anything but a
+    #   text field) may open a screen or move the focus when it comes back and its binding
+    #   runs. The keys read after it wait until it has: `a`, a name, Tab, a value read
+    #   together fill the Add form's two fields, instead of the Tab running on the table's
+    #   screen at once and the value going to the filter there. (If it never comes back,
+    #   the keys go on after HOLD_SECONDS.)
+
+    HOLD_SECONDS = 0.5
+
     async def _route_key(self, event: events.Key) -> None:
         """A key as read: recorded with where it is sent, then routed by Textual."""
         sent = _SentTo(self.screen, self.focused)
         self._typed_at[event] = sent
         await super().on_event(event)  # its priority bindings, or forwarded to the focus
+        if event.is_forwarded and gives_keys_back(sent.widget or sent.screen):
+            self._awaited.append((event, time.monotonic()))
         left, now = sent.widget, self.focused
         if self.screen is sent.screen and now is not left:
             # This key's priority binding moved the focus: the keys still on their way to
@@ -483,6 +505,50 @@ class VaultApp(App[int]):
                 focus_then = other.widget if other.moved_to is None else other.moved_to
                 if focus_then is left:
                     other.moved_to = now
+
+    def _still_awaited(self) -> bool:
+        """Keys are awaited that were sent less than HOLD_SECONDS ago (one kept by a widget
+        is forgotten then: the next key read does not wait for it)."""
+        if self._awaited and time.monotonic() - self._awaited[-1][1] > self.HOLD_SECONDS:
+            self._awaited.clear()
+        return bool(self._awaited)
+
+    def _hold(self, event: events.Key) -> None:
+        self._held.append(event)
+        if self._hold_timer is None:  # (one wait for the keys awaited now, not one per key)
+            self._hold_timer = self.set_timer(self.HOLD_SECONDS, self._stop_waiting)
+
+    async def _back(self, event: events.Key) -> None:
+        """A key came back to the app and its bindings ran: the keys held for it go on."""
+        if any(e is event for e, _ in self._awaited):
+            self._awaited = [(e, t) for e, t in self._awaited if e is not event]
+            if not self._awaited:
+                await self._release_held()
+
+    async def _stop_waiting(self) -> None:
+        """An awaited key did not come back (a widget kept it, or went away with it)."""
+        self._hold_timer = None
+        self._awaited.clear()
+        await self._release_held()
+
+    async def _release_held(self) -> None:
+        """Route the held keys in order, as if read now; stop again behind one that is
+        itself awaited."""
+        while self._held and not self._awaited:
+            screen = self.screen
+            if isinstance(screen, TakesKeys) and screen.focused is None:
+                # A dialog opened by the key awaited, its fields not mounted yet: it keeps
+                # them in order for the field that gets the focus.
+                held, self._held = self._held, []
+                for event in held:
+                    screen.take_key(event.key, event.character)
+                break
+            await self._route_key(self._held.pop(0))
+        if self._held and self._hold_timer is None:
+            self._hold_timer = self.set_timer(self.HOLD_SECONDS, self._stop_waiting)
+        elif not self._held and self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
 
     async def _came_back(self, event: events.Key) -> bool:
         """A key that bubbled back unused: True if it was taken here (see above)."""

@@ -95,3 +95,17 @@ async def run_bindings_where_sent(widget: Widget, event: events.Key) -> None:
         for binding in bindings.key_to_bindings.get(event.key, ()):
             if not binding.priority and await widget.app.run_action(binding.action, namespace):
                 return
+
+
+def gives_keys_back(node: DOMNode) -> bool:
+    """A key forwarded to `node` comes back to the app (to be matched with bindings): no
+    class of node's below Textual's Widget handles keys itself (an Input inserts printable
+    keys, a Select searches, a dialog holds keys while nothing in it has focus)."""
+    from textual.widget import Widget
+
+    for cls in type(node).__mro__:
+        if cls is Widget:
+            return True
+        if "_on_key" in cls.__dict__ or "on_key" in cls.__dict__:
+            return False
+    return False

@@ -128,6 +128,21 @@ class SecretForm(Dialog[SecretDraft | None]):
         self.secret = secret
         self.start_field = focus or ("value" if secret else "name")
         self.saving = False
+        # The field that gets the focus, given to Textual's own first focus (at compose):
+        # keys typed before the form opened go there at once, and on_mount's focus (a turn
+        # later) does not take it back from where a Tab among them moved it.
+        linked = secret is not None and secret.link is not None
+        value = "" if linked or secret is None else secret.value
+        if "\n" in value:
+            self.add_class("-multiline")
+        first = self.start_field
+        if first == "value" and "\n" in value:
+            first = "value-area"
+        elif first == "value" and linked:
+            first = "domains"
+        self.first_field = f"#{first}"
+        # Textual reads AUTO_FOCUS through the instance: this form's own first field.
+        self.AUTO_FOCUS = self.first_field  # type: ignore[misc]
 
     def compose(self) -> ComposeResult:
         s = self.secret
@@ -175,15 +190,11 @@ class SecretForm(Dialog[SecretDraft | None]):
         self.set_class(self.app.size.width < self.NARROW_BELOW, "-narrow")
         if "\n" in self.query_one("#value-area", TextArea).text:
             self.set_class(True, "-multiline")
-        field = self.start_field
-        if field == "value" and self.has_class("-multiline"):
-            self.query_one("#value-area", TextArea).focus()
-        elif field == "value" and self.query_one("#value", Input).disabled:
-            self.query_one("#domains", Input).focus()
-        else:
-            target = self.query_one(f"#{field}", Input)
-            target.focus()
-            target.cursor_position = len(target.value)
+        first = self.query_one(self.first_field)
+        if self.focused is None:
+            first.focus()
+        if isinstance(first, Input):
+            first.cursor_position = len(first.value)
 
     @on(Button.Pressed, "#show")
     def action_toggle_show(self) -> None:
