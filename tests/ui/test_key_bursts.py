@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.command import CommandInput, CommandPalette
-from textual.widgets import Button, Checkbox, Input, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 
 import tui_vault.ui
 from tests.ui.conftest import VaultEnv, keys_in_one_read, opened, typed, wait_until
@@ -21,6 +21,7 @@ from tui_vault.core.model import Secret
 from tui_vault.ui.key_order import binding_chain
 from tui_vault.ui.screens.dialogs import PathDialog, TypedConfirmDialog
 from tui_vault.ui.screens.import_dialog import ImportDialog
+from tui_vault.ui.screens.link import LinkDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretForm
 from tui_vault.ui.screens.secrets import SecretsScreen
 
@@ -91,6 +92,26 @@ async def test_edit_and_typing_in_one_read_go_to_the_value(
         await pilot.pause()
         assert form.query_one("#name", Input).value == "alpha"
         assert app.focused is value
+
+
+async def test_a_select_opened_moved_and_chosen_in_one_read(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    # Enter opens the list (its binding runs when the key comes back), Down and Enter wait
+    # for it, then move in the list and choose: the next provider, the list closed.
+    vault_env.open().add(Secret("local", "x"))
+    async with unlocked_app() as (app, pilot):
+        dialog = await opened(pilot, "l", LinkDialog)
+        provider = dialog.query_one("#link-provider", Select)
+        await wait_until(pilot, lambda: app.focused is provider)
+        assert provider.value == "hashicorp"
+        await burst_gives(
+            pilot,
+            [("enter", None), ("down", None), ("enter", None)],
+            lambda: (provider.value, provider.expanded),
+            ("aws", False),
+        )
+        assert app.focused is provider
 
 
 async def test_keys_held_for_a_key_that_never_comes_back_go_on(

@@ -485,7 +485,7 @@ class VaultApp(App[int]):
     #   screen at once and the value going to the filter there. (If it never comes back,
     #   the keys go on after HOLD_SECONDS.)
 
-    HOLD_SECONDS = 0.5
+    HOLD_SECONDS = 2.0
 
     async def _route_key(self, event: events.Key) -> None:
         """A key as read: recorded with where it is sent, then routed by Textual."""
