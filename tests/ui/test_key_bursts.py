@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from textual.command import CommandInput, CommandPalette
+from textual.events import Key
 from textual.widgets import Button, Checkbox, Input, Select, Static, TextArea
 
 import tui_vault.ui
@@ -135,6 +136,71 @@ async def test_keys_held_for_a_key_that_never_comes_back_go_on(
         keys_in_one_read(app, *typed("d"))
         await pilot.pause()
         assert name.value == "abcd" and not app._held
+
+
+async def test_a_key_read_late_does_not_overtake_keys_still_held(
+    unlocked_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "b" is held behind an "a" that never comes back; "c", read once the wait for "a" is
+    # over, still goes after "b".
+    import tui_vault.ui.app as app_module
+
+    async with unlocked_app() as (app, pilot):
+        form = await opened(pilot, "a", SecretForm)
+        name = form.query_one("#name", Input)
+        await wait_until(pilot, lambda: app.focused is name)
+        monkeypatch.setattr(app_module, "gives_keys_back", lambda node: True)
+        monkeypatch.setattr(app, "HOLD_SECONDS", 0.5)
+        keys_in_one_read(app, *typed("a"))
+        await pilot.pause(0.1)
+        keys_in_one_read(app, *typed("b"))  # held: the wait for it ends at ~0.6 s
+        await pilot.pause(0.45)
+        keys_in_one_read(app, *typed("c"))  # at ~0.55 s: "a" is no longer awaited
+        await wait_until(pilot, lambda: len(name.value) == 3)
+        assert name.value == "abc"
+
+
+async def test_keys_a_dialog_kept_go_before_keys_read_meanwhile(
+    unlocked_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "a", "nm" in one read; Tab and "v" are read (queued at the app) just as the form's
+    # name field takes the focus: the form's "nm" go first, then the Tab, then "v".
+    from tui_vault.ui.screens import dialogs
+
+    watch = dialogs.Dialog.watch_focused
+    injected: list[bool] = []
+
+    def read_more_now(self: Any, focused: Any) -> None:
+        if focused is not None and self._holding and not injected:
+            injected.append(True)
+            for key, character in [("tab", None), *typed("v")]:
+                event = Key(key, character)
+                event.set_sender(self.app)
+                self.app.post_message(event)  # in the app's queue, not handled yet
+        watch(self, focused)
+
+    monkeypatch.setattr(dialogs.Dialog, "watch_focused", read_more_now)
+    async with unlocked_app() as (app, pilot):
+        keys_in_one_read(app, ("a", "a"), *typed("nm"))
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
+        form = app.screen
+        value = form.query_one("#value", Input)
+        await wait_until(pilot, lambda: value.value == "v")
+        await pilot.pause()
+        assert injected and form.query_one("#name", Input).value == "nm"
+        assert app.focused is value
+
+
+async def test_editing_a_value_with_a_lone_carriage_return_opens_the_multi_line_box(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    vault_env.open().add(Secret("alpha", "l1\rl2"))
+    async with unlocked_app() as (app, pilot):
+        form = await opened(pilot, "e", SecretForm)
+        area = form.query_one("#value-area", TextArea)
+        await wait_until(pilot, lambda: app.focused is area)
+        assert form.has_class("-multiline")
+        assert not form.query_one("#value-row").display
 
 
 # Editing keys in a burst: a field's backspace, arrows, ctrl+u... are bindings, which

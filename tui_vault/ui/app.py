@@ -200,7 +200,7 @@ class VaultApp(App[int]):
         # Keys sent to a widget that gives them back (the table, a button) and not back yet,
         # and the keys read meanwhile, held in order until those are back (_hold, _back).
         self._awaited: list[tuple[events.Key, float]] = []  # (key, when it was sent)
-        self._held: list[events.Key] = []
+        self._held: list[events.Key | events.Paste] = []
         self._hold_timer: Timer | None = None
         self._screens_css_added = False
         self._showing_entry = False
@@ -453,12 +453,17 @@ class VaultApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown, events.Paste)):
             self.last_activity = self.clock()
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            # Read behind keys held or on their way: in line after them (see below).
+            waiting = self._still_awaited()
+            if waiting or self._held:
+                self._hold(event)
+                if not waiting:
+                    self.call_later(self._release_held)
+                return
         if isinstance(event, events.Key):
             if not event.is_forwarded:
-                if self._still_awaited():
-                    self._hold(event)
-                else:
-                    await self._route_key(event)
+                await self._route_key(event)
                 return
             if not await self._came_back(event):
                 await super().on_event(event)
@@ -507,16 +512,45 @@ class VaultApp(App[int]):
                     other.moved_to = now
 
     def _still_awaited(self) -> bool:
-        """Keys are awaited that were sent less than HOLD_SECONDS ago (one kept by a widget
-        is forgotten then: the next key read does not wait for it)."""
-        if self._awaited and time.monotonic() - self._awaited[-1][1] > self.HOLD_SECONDS:
-            self._awaited.clear()
+        """Keys are awaited that can still come back: sent less than HOLD_SECONDS ago, to a
+        widget still on screen (one kept by a widget, or gone with its screen, is forgotten:
+        the keys after it do not wait for it)."""
+        now = time.monotonic()
+        self._awaited = [
+            (e, t)
+            for e, t in self._awaited
+            if now - t <= self.HOLD_SECONDS and self._can_come_back(e)
+        ]
         return bool(self._awaited)
 
-    def _hold(self, event: events.Key) -> None:
+    def _can_come_back(self, event: events.Key) -> bool:
+        sent = self._typed_at.get(event)
+        target = None if sent is None else (sent.widget or sent.screen)
+        return target is not None and target.is_attached
+
+    def _hold(self, event: events.Key | events.Paste) -> None:
         self._held.append(event)
-        if self._hold_timer is None:  # (one wait for the keys awaited now, not one per key)
+        self._wait_again()
+
+    def _wait_again(self) -> None:
+        """(Re)start the wait for what is awaited now, with keys held behind it."""
+        if self._hold_timer is not None:
+            self._hold_timer.stop()
+            self._hold_timer = None
+        if self._held:
             self._hold_timer = self.set_timer(self.HOLD_SECONDS, self._stop_waiting)
+
+    def replay_keys(self, keys: list[tuple[str, str | None]]) -> None:
+        """Keys a dialog kept until its field had the focus: routed as if read now, ahead
+        of every key read after them (held meanwhile)."""
+        replayed = []
+        for key, character in keys:
+            event = events.Key(key, character)
+            event.set_sender(self)  # as the driver's: it may bubble back up to the app
+            replayed.append(event)
+        self._held[:0] = replayed
+        self._wait_again()
+        self.call_later(self._release_held)
 
     async def _back(self, event: events.Key) -> None:
         """A key came back to the app and its bindings ran: the keys held for it go on."""
@@ -526,29 +560,31 @@ class VaultApp(App[int]):
                 await self._release_held()
 
     async def _stop_waiting(self) -> None:
-        """An awaited key did not come back (a widget kept it, or went away with it)."""
+        """An awaited key did not come back in time (a widget kept it)."""
         self._hold_timer = None
         self._awaited.clear()
         await self._release_held()
 
     async def _release_held(self) -> None:
-        """Route the held keys in order, as if read now; stop again behind one that is
-        itself awaited."""
-        while self._held and not self._awaited:
+        """Route the held keys (and pastes) in order, as if read now; stop again behind one
+        that is itself awaited."""
+        while self._held and not self._still_awaited():
             screen = self.screen
             if isinstance(screen, TakesKeys) and screen.focused is None:
                 # A dialog opened by the key awaited, its fields not mounted yet: it keeps
-                # them in order for the field that gets the focus.
-                held, self._held = self._held, []
-                for event in held:
-                    screen.take_key(event.key, event.character)
+                # the keys in order for the field that gets the focus (and gives them back
+                # through replay_keys); a paste waits here for that field.
+                while self._held and isinstance(self._held[0], events.Key):
+                    key = self._held.pop(0)
+                    assert isinstance(key, events.Key)
+                    screen.take_key(key.key, key.character)
                 break
-            await self._route_key(self._held.pop(0))
-        if self._held and self._hold_timer is None:
-            self._hold_timer = self.set_timer(self.HOLD_SECONDS, self._stop_waiting)
-        elif not self._held and self._hold_timer is not None:
-            self._hold_timer.stop()
-            self._hold_timer = None
+            event = self._held.pop(0)
+            if isinstance(event, events.Key):
+                await self._route_key(event)
+            else:
+                await super().on_event(event)
+        self._wait_again()
 
     async def _came_back(self, event: events.Key) -> bool:
         """A key that bubbled back unused: True if it was taken here (see above)."""

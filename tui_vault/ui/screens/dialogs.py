@@ -115,13 +115,12 @@ class Dialog(ModalScreen[ResultType]):
             return
         self._holding = False
         held, self._held_keys = self._held_keys, []
-        if target is self.focused:
-            # Read again by the app, in order: a Tab among them moves the focus when its
-            # turn comes, so the keys after it reach the next field (VaultApp.on_event).
-            for key, character in held:
-                event = events.Key(key, character)
-                event.set_sender(self.app)  # as the driver's: it may bubble back up to the app
-                self.app.post_message(event)
+        replay = getattr(self.app, "replay_keys", None)
+        if target is self.focused and callable(replay):
+            # Routed again by the app, in order, ahead of keys read since: a Tab among them
+            # moves the focus when its turn comes, so the keys after it reach the next
+            # field (VaultApp.replay_keys).
+            replay(held)
             return
         for key, character in held:
             target._forward_event(events.Key(key, character))

@@ -133,10 +133,12 @@ class SecretForm(Dialog[SecretDraft | None]):
         # later) does not take it back from where a Tab among them moved it.
         linked = secret is not None and secret.link is not None
         value = "" if linked or secret is None else secret.value
-        if "\n" in value:
+        # A value with line breaks (\n or a lone \r) is edited in the multi-line box.
+        multiline = "\n" in value or "\r" in value
+        if multiline:
             self.add_class("-multiline")
         first = self.start_field
-        if first == "value" and "\n" in value:
+        if first == "value" and multiline:
             first = "value-area"
         elif first == "value" and linked:
             first = "domains"
@@ -189,7 +191,7 @@ class SecretForm(Dialog[SecretDraft | None]):
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < self.NARROW_BELOW, "-narrow")
         if "\n" in self.query_one("#value-area", TextArea).text:
-            self.set_class(True, "-multiline")
+            self.set_class(True, "-multiline")  # (a multi-line value typed before mount)
         first = self.query_one(self.first_field)
         if self.focused is None:
             first.focus()
