@@ -28,11 +28,14 @@ def take_env_key() -> str | None:
     SDK helper or `run` command can inherit it.
     """
     global _taken
-    value = os.environ.pop(ENV_KEY, None)
+    value = os.environ.get(ENV_KEY)
     if value is not None:
-        scrub_initial_environment(ENV_KEY)
+        # Kept before it leaves the environment: a lookup in another thread (the TUI's
+        # unlock probes run two) finds it in one place or the other, never in neither.
         if value:
             _taken = value
+        os.environ.pop(ENV_KEY, None)
+        scrub_initial_environment(ENV_KEY)
     return _taken
 
 
