@@ -6,6 +6,7 @@ locked on the unlock screen."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -24,7 +25,7 @@ def _forget() -> object:
 def test_the_key_leaves_the_environment_and_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(hygiene.ENV_KEY, "k-1")
     assert hygiene.take_env_key() == "k-1"
-    assert hygiene.ENV_KEY not in __import__("os").environ
+    assert hygiene.ENV_KEY not in os.environ
     assert hygiene.take_env_key() == "k-1"
 
 
@@ -41,14 +42,14 @@ def test_two_lookups_at_once_both_find_the_key(monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setenv(hygiene.ENV_KEY, "k-2")
         found: list[str | None] = []
         start = threading.Barrier(2)
-
-        def look() -> None:
-            start.wait()
-            found.append(hygiene.take_env_key())
-
-        threads = [threading.Thread(target=look) for _ in range(2)]
+        threads = [threading.Thread(target=_look, args=(start, found)) for _ in range(2)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         assert found == ["k-2", "k-2"]
+
+
+def _look(start: threading.Barrier, found: list[str | None]) -> None:
+    start.wait()
+    found.append(hygiene.take_env_key())
