@@ -115,19 +115,28 @@ async def test_a_select_opened_moved_and_chosen_in_one_read(
         assert app.focused is provider
 
 
+async def name_field_taken_for_one_giving_keys_back(
+    pilot: Any, monkeypatch: pytest.MonkeyPatch, hold_seconds: float
+) -> Input:
+    """The Add form's name field, focused, which the app now takes for a widget that gives
+    keys back (so each key sent to it is awaited, and never comes back)."""
+    import tui_vault.ui.app as app_module
+
+    form = await opened(pilot, "a", SecretForm)
+    name = form.query_one("#name", Input)
+    await wait_until(pilot, lambda: pilot.app.focused is name)
+    monkeypatch.setattr(app_module, "gives_keys_back", lambda node: True)
+    monkeypatch.setattr(pilot.app, "HOLD_SECONDS", hold_seconds)
+    return name
+
+
 async def test_keys_held_for_a_key_that_never_comes_back_go_on(
     unlocked_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A key expected back that a widget keeps (here: the name field, taken for one that
     # gives keys back) must not hold the keys after it for ever: they go on, in order.
-    import tui_vault.ui.app as app_module
-
     async with unlocked_app() as (app, pilot):
-        form = await opened(pilot, "a", SecretForm)
-        name = form.query_one("#name", Input)
-        await wait_until(pilot, lambda: app.focused is name)
-        monkeypatch.setattr(app_module, "gives_keys_back", lambda node: True)
-        monkeypatch.setattr(app, "HOLD_SECONDS", 0.05)
+        name = await name_field_taken_for_one_giving_keys_back(pilot, monkeypatch, 0.05)
         keys_in_one_read(app, *typed("abc"))
         await wait_until(pilot, lambda: name.value == "abc")
         assert not app._held
@@ -143,14 +152,8 @@ async def test_a_key_read_late_does_not_overtake_keys_still_held(
 ) -> None:
     # "b" is held behind an "a" that never comes back; "c", read once the wait for "a" is
     # over, still goes after "b".
-    import tui_vault.ui.app as app_module
-
     async with unlocked_app() as (app, pilot):
-        form = await opened(pilot, "a", SecretForm)
-        name = form.query_one("#name", Input)
-        await wait_until(pilot, lambda: app.focused is name)
-        monkeypatch.setattr(app_module, "gives_keys_back", lambda node: True)
-        monkeypatch.setattr(app, "HOLD_SECONDS", 0.5)
+        name = await name_field_taken_for_one_giving_keys_back(pilot, monkeypatch, 0.5)
         keys_in_one_read(app, *typed("a"))
         await pilot.pause(0.1)
         keys_in_one_read(app, *typed("b"))  # held: the wait for it ends at ~0.6 s

@@ -6,7 +6,7 @@ then look at the SVGs in tests/ui/__snapshots__/ before committing them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,21 @@ async def settle(pilot: Pilot[Any]) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+def after_pressing(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """A run_before that presses `keys` on the settled app ("_": settle once more)."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in keys:
+            if key == "_":
+                await settle(pilot)
+            else:
+                await pilot.press(key)
+        await settle(pilot)
+
+    return run_before
 
 
 def unlocked_app(home: Path, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> Any:
@@ -189,13 +204,7 @@ def test_export_dialog_in_a_narrow_pane(
 ) -> None:
     # A tmux split: the encrypted format's label wraps under its text instead of ending in …
     app = unlocked_app(demo_home, monkeypatch)
-
-    async def run_before(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await pilot.press("x")
-        await settle(pilot)
-
-    assert snap_compare(app, terminal_size=(52, 24), run_before=run_before)
+    assert snap_compare(app, terminal_size=(52, 24), run_before=after_pressing("x"))
 
 
 def test_delete_confirm(
@@ -205,13 +214,7 @@ def test_delete_confirm(
     size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
-
-    async def run_before(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        await pilot.press("d")
-        await settle(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    assert snap_compare(app, terminal_size=size, run_before=after_pressing("d"))
 
 
 def test_help_screen(
@@ -269,17 +272,7 @@ def test_other_screens(
     size: tuple[int, int],
 ) -> None:
     app = unlocked_app(demo_home, monkeypatch)
-
-    async def run_before(pilot: Pilot[Any]) -> None:
-        await settle(pilot)
-        for key in keys:
-            if key == "_":
-                await settle(pilot)
-            else:
-                await pilot.press(key)
-        await settle(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=run_before), name
+    assert snap_compare(app, terminal_size=size, run_before=after_pressing(*keys)), name
 
 
 def test_connect_form(
