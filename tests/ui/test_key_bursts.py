@@ -79,6 +79,26 @@ async def test_add_name_tab_value_in_one_read_fill_both_fields(
         assert screen.query_one("#filter", Input).value == ""
 
 
+async def test_add_a_paste_tab_and_a_value_in_one_read(unlocked_app: Any) -> None:
+    # A paste read behind the `a` waits with the keys: it lands in the name, not the
+    # filter, and the Tab and value after it keep their order.
+    from textual.events import Paste
+
+    async with unlocked_app() as (app, pilot):
+        assert app._driver is not None
+        keys_in_one_read(app, ("a", "a"))
+        paste = Paste("pasted-name")
+        paste.set_sender(app)
+        app._driver.send_message(paste)
+        keys_in_one_read(app, ("tab", None), *typed("xy"))
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
+        form = app.screen
+        value = form.query_one("#value", Input)
+        await wait_until(pilot, lambda: value.value == "xy", 5)
+        assert form.query_one("#name", Input).value == "pasted-name"
+        assert not app._held
+
+
 async def test_edit_and_typing_in_one_read_go_to_the_value(
     unlocked_app: Any, vault_env: VaultEnv
 ) -> None:
