@@ -289,45 +289,58 @@ class Envelope:
 
     @classmethod
     def _from_big(cls, raw: bytes, where: str, kind: str) -> Envelope | None:
-        """A big file's envelope, read without three file-sized copies (the ciphertext's
-        base64 as a str, that str's ASCII bytes, its re-encoding to compare), or None: then
-        the general path above decides, with its message, as before.
+        """A big file's envelope, read without scanning or copying the ciphertext's base64
+        more than its decoding and one comparison need, or None: then the general path
+        above decides, with its message, as before.
 
-        msgspec decodes the document with the ciphertext's value left as the bytes it is in
-        raw (msgspec.Raw, no copy); pybase64 decodes them; the header gets every check the
-        general path makes; and the result is kept only if raw is exactly its canonical
-        rendering, compared a piece of about 1 MiB at a time (`rendering()`, the comparison
-        reload makes). A file accepted here is therefore the rendering of that envelope,
-        which the general path accepts too, with the same envelope (a test compares the
-        two on the canonical file and on damaged ones)."""
+        In the canonical rendering the ciphertext's value (most of the file) sits between
+        `"ciphertext": "` near the start and `",` + the next key near the end. Those two
+        places are found in the first and last few KiB; the rest of the document (the
+        header, with the ciphertext's value left empty) is decoded as JSON; pybase64
+        decodes the value straight from raw; the header gets every check the general path
+        makes; and the result is kept only if raw is exactly its canonical rendering (the
+        header's text compared, the value's canonical form checked without re-encoding
+        it). A file accepted here is therefore the rendering of that envelope, which the
+        general path accepts too, with the same envelope (a test compares the two on the
+        canonical file and on damaged ones)."""
         import msgspec
         import pybase64
 
+        begin = raw.find(_CIPHERTEXT_OPEN, 0, _EDGE)
+        close = raw.rfind(_CIPHERTEXT_CLOSE, max(0, len(raw) - _EDGE))
+        if begin < 0 or close < 0:
+            return None
+        begin += len(_CIPHERTEXT_OPEN)
+        if close < begin:
+            return None
         try:
-            doc = _big_decoder().decode(raw)
-        except (ValueError, RecursionError, msgspec.MsgspecError):
+            doc = msgspec.json.decode(raw[:begin] + raw[close:])
+            ciphertext = pybase64.b64decode(memoryview(raw)[begin:close], validate=True)
+        except (ValueError, TypeError, RecursionError, msgspec.MsgspecError):
             return None
-        quoted = memoryview(doc.ciphertext)  # the JSON value as written: "..."
-        if len(quoted) < 2 or quoted[0] != 0x22 or quoted[-1] != 0x22:
+        if not isinstance(doc, dict) or set(doc) != {*_HEADER_FIELDS, "nonce", "ciphertext"}:
             return None
-        try:
-            ciphertext = pybase64.b64decode(quoted[1:-1], validate=True)
-        except (ValueError, TypeError):
-            return None
-        fields = {name: getattr(doc, name) for name in _HEADER_FIELDS}
-        fields.update(nonce=doc.nonce, ciphertext="")
+        fields = {name: doc[name] for name in _HEADER_FIELDS}
+        fields.update(nonce=doc["nonce"], ciphertext="")
         try:
             env = cls._checked(fields, where, kind, ciphertext)
         except CorruptVaultError:
             return None
-        size, pieces = env.rendering()
-        if size != len(raw):
+        # raw is env's rendering: the same text around the value, and the value the
+        # canonical base64 of the ciphertext. The strict decode refused any character out
+        # of the alphabet and padding anywhere but at the end, so with the canonical length
+        # each group of 4 characters is the spelling of its 3 bytes; only the last group
+        # (its pad bits) can still differ, and is compared (as _canonical_b64 does).
+        prefix, suffix = env._frame(doc["nonce"])
+        tail = len(ciphertext) % 3 or 3
+        if (
+            close - begin != (len(ciphertext) + 2) // 3 * 4
+            or raw[:begin] != prefix
+            or raw[close:] != suffix
+            or not ciphertext
+            or raw[close - 4 : close] != base64.b64encode(ciphertext[-tail:])
+        ):
             return None
-        offset = 0
-        for piece in pieces:
-            if not raw.startswith(piece, offset):
-                return None
-            offset += len(piece)
         return env
 
     @classmethod
@@ -375,25 +388,16 @@ class Envelope:
 _SMALL_FILE = 256 * 1024
 # Envelopes this big or bigger are first read by Envelope._from_big.
 _BIG_FILE = 1 << 20
-_big_decoder_made: Any = None
+# Where _from_big looks for the two ends of the ciphertext's value: within this many bytes
+# of the file's start and end (the rest of a canonical header is a few hundred bytes).
+_EDGE = 4096
+_CIPHERTEXT_OPEN = b'"ciphertext": "'
+_CIPHERTEXT_CLOSE = b'",\n "format": '  # the next key in sorted order
 
 
 def is_big_envelope(size: int) -> bool:
     """A file this big is read by Envelope._from_big (msgspec and pybase64 are loaded for it)."""
     return size >= _BIG_FILE
-
-
-def _big_decoder() -> Any:
-    """msgspec's decoder of an envelope document into its ten fields, the ciphertext's value
-    left undecoded (msgspec.Raw: a view of raw, no copy); the other fields any JSON."""
-    global _big_decoder_made
-    if _big_decoder_made is None:
-        import msgspec
-
-        fields: list[tuple[str, Any]] = [(name, Any) for name in (*_HEADER_FIELDS, "nonce")]
-        fields.append(("ciphertext", msgspec.Raw))
-        _big_decoder_made = msgspec.json.Decoder(msgspec.defstruct("EnvelopeDoc", fields))
-    return _big_decoder_made
 
 
 def _no_constant(name: str) -> Any:

@@ -149,7 +149,7 @@ class _Background(Generic[T]):
     """fn(*args) in a thread when `big`, else at once; `result()` waits for it and returns what
     it returned or raises what it raised (once), `join()` only waits."""
 
-    def __init__(self, fn: Callable[..., T], *args: Any, big: bool) -> None:
+    def __init__(self, fn: Callable[..., T], *args: Any, big: bool, name: str) -> None:
         self._failure: BaseException | None = None
         self._thread: Any = None
         self._value: T | None = None
@@ -164,7 +164,7 @@ class _Background(Generic[T]):
             except BaseException as e:  # handed to result(), in the caller's thread
                 self._failure = e
 
-        self._thread = threading.Thread(target=run, name="tui-vault-backup", daemon=True)
+        self._thread = threading.Thread(target=run, name=f"tui-vault-{name}", daemon=True)
         self._thread.start()
 
     def join(self) -> None:
@@ -184,18 +184,34 @@ def read_envelope(path: Path, kind: str = "vault") -> Envelope:
 
 
 class VaultFile:
-    """A vault file as read from disk: its checked envelope and a digest of its bytes."""
+    """A vault file as read from disk: its checked envelope and a digest of its bytes.
 
-    __slots__ = ("envelope", "digest")  # noqa: RUF023 (the fields, in order)
+    The digest may still be being computed (a big file's, in a thread): it is waited for
+    when first read (`Vault.open` needs it only after decrypting and decoding)."""
+
+    __slots__ = ("_digest", "_pending", "envelope")
     envelope: Envelope
-    digest: bytes
+    _digest: bytes | None
+    _pending: Callable[[], bytes] | None
 
-    def __init__(self, envelope: Envelope, digest: bytes) -> None:
+    def __init__(self, envelope: Envelope, digest: bytes | Callable[[], bytes]) -> None:
         object.__setattr__(self, "envelope", envelope)
-        object.__setattr__(self, "digest", digest)
+        done = isinstance(digest, bytes)
+        object.__setattr__(self, "_digest", digest if done else None)
+        object.__setattr__(self, "_pending", None if done else digest)
 
     __setattr__ = _frozen
     __delattr__ = _frozen
+
+    @property
+    def digest(self) -> bytes:
+        digest = self._digest
+        if digest is None:
+            assert self._pending is not None
+            digest = self._pending()
+            object.__setattr__(self, "_digest", digest)
+            object.__setattr__(self, "_pending", None)
+        return digest
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -211,24 +227,27 @@ class VaultFile:
 
 
 def read_vault_file(path: Path) -> VaultFile:
-    """Read and check the envelope (no key needed): a missing or foreign file fails here.
-
-    A big file's digest is computed in a thread while its envelope is checked (each ~16-20
-    ms at 100,000 secrets; OpenSSL hashes without the GIL): the wait for both is one."""
+    """Read and check the envelope (no key needed): a missing or foreign file fails here."""
     if not _read_while_importing(path):
         raw = _read_vault_bytes(path)
     else:
         # A big file is read in a thread (the read releases the GIL) while what reading its
         # envelope needs is imported here: ~7 ms of imports inside the ~10 ms of a 23 MB read.
-        reading = _Background(_read_vault_bytes, path, big=True)
+        reading = _Background(_read_vault_bytes, path, big=True, name="read")
         try:
             import msgspec  # noqa: F401 (Envelope.from_bytes uses them)
             import pybase64  # noqa: F401
         finally:
             raw = reading.result()
-    with _digesting((raw,)) as digest:
+    # A big file's digest (~12 ms for 23 MB) is computed in a thread while its envelope is
+    # checked, and, once it opens, decrypted and decoded: it is waited for when first read.
+    digest = _Background(_digest, raw, big=len(raw) >= _THREADED_DIGEST, name="digest")
+    try:
         envelope = Envelope.from_bytes(raw, str(path), "vault")
-    return VaultFile(envelope, digest())
+    except BaseException:
+        digest.join()
+        raise
+    return VaultFile(envelope, digest.result)
 
 
 def _read_while_importing(path: Path) -> bool:
@@ -388,7 +407,9 @@ class Vault:
         # The backup link replaces the one before it, whose file the kernel then frees:
         # ~4 ms for a 23 MB vault, spent in a thread while the new file is coded and written
         # (the link is in place before the new file takes the vault's place).
-        backup = _Background(keep_backup, self.path, self.paths.backup, big=self._is_big())
+        backup = _Background(
+            keep_backup, self.path, self.paths.backup, big=self._is_big(), name="backup"
+        )
         try:
             parts = env.to_parts()  # written and hashed piece by piece: no 30 MB join
             # The new file's digest (for the rollback record) is computed while the file is
