@@ -229,6 +229,10 @@ def vault_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, by
     for k, v in isolated_env(tmp_path / "home").items():
         monkeypatch.setenv(k, v)
     monkeypatch.setenv("TUI_VAULT_DEBUG", "1")
+    # The settings file named is missing, which the CLI says once per process: the first of
+    # these in-process runs in a worker got that line too, and checks counting stderr's
+    # lines passed or failed with the order the tests ran in.
+    (tmp_path / "home" / "config" / "settings.toml").write_text("")
     path = tmp_path / "v" / "vault.json"
     vault, key = Vault.create(path)
     vault.set_value("EXISTING", "existing value")
