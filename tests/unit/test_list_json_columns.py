@@ -212,3 +212,83 @@ def test_written_in_pieces_is_the_same_document(monkeypatch: pytest.MonkeyPatch)
         assert _written(rows) == _old_document(rows)
         assert _written(rows[:1]) == _old_document(rows[:1])
         assert _written([]) == "[]\n"
+
+
+# ------------------------------------------------------------------ rows of decoded secrets
+
+
+def _decoded_vault(vault: Vault, count: int) -> VaultData:
+    """The vault's contents as read back from its file (the msgspec path decodes them)."""
+    secrets = {
+        f"s{i:05d}": Secret(
+            f"s{i:05d}",
+            "" if i % 7 == 0 else "v",
+            enabled=i % 5 != 0,
+            allowed_domains=["api.example.com"] if i % 10 == 0 else [],
+            created=1.7e9 + i / 3,
+            updated=1.7e9 + i / 7,
+        )
+        for i in range(count)
+    }
+    data = VaultData.from_json_bytes(VaultData(secrets=secrets).to_json_bytes())
+    assert data._decoded is not None  # (the msgspec path: a few thousand secrets)
+    vault.data = data
+    return data
+
+
+def test_decoded_secrets_are_known_as_such_until_the_dict_changes(vault: Vault) -> None:
+    data = _decoded_vault(vault, 3000)
+    values = list(data.secrets.values())
+    assert data.decoded_as_read(values, 0)
+    assert data.decoded_as_read(values[1000:1500], 1000)
+    assert not data.decoded_as_read(values[1000:1500], 999)  # another position
+    assert not data.decoded_as_read(values[2990:], 2995)  # runs past the end
+    assert not data.decoded_as_read([], 0)
+    data.secrets["s00042"] = data.secrets["s00042"].replace(value="x")  # replaced in place
+    assert not data.decoded_as_read(list(data.secrets.values())[:100], 0)
+    assert data.decoded_as_read(list(data.secrets.values())[100:], 100)
+    assert not VaultData(secrets=dict(data.secrets)).decoded_as_read(values[100:], 100)
+    assert VaultData.from_json(json.loads(data.to_json_bytes()))._decoded is None
+
+
+def _chunked_rows(vault: Vault, names: list[str], secrets: list[Secret]) -> list[str]:
+    """The rows as `list --json` asks for them: a chunk at a time, each with its position."""
+    rows: list[str] = []
+    for start in range(0, len(names), 4096):
+        end = start + 4096
+        chunk = secrets[start:end]
+        rows += status_rows_json(
+            vault, None, 3600, names[start:end], 1.0, secrets=chunk, first=start
+        )
+    return rows
+
+
+def test_rows_of_decoded_secrets_skip_the_type_checks_with_the_same_text(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = _decoded_vault(vault, 20_000)
+    names, secrets = data.in_name_order()
+    assert names == list(data.secrets)  # read back in name order, as saved
+    reference = _reference(vault, None, names, 1.0)
+    blocks: list[bool] = []
+    real = status._block_rows
+
+    def spy(block: list[Secret], spelled: dict, checked: bool = False) -> list[str] | None:  # type: ignore[type-arg]
+        blocks.append(checked)
+        return real(block, spelled, checked)
+
+    monkeypatch.setattr(status, "_block_rows", spy)
+    rows = _chunked_rows(vault, names, secrets)
+    assert rows == reference
+    assert blocks and all(blocks)
+    # One secret replaced by one the decoder never saw, of a type json.dumps spells its own
+    # way (an int time): its block is checked, falls back row by row, and reads the same.
+    blocks.clear()
+    odd = data.secrets["s12345"].replace(created=7)
+    data.secrets["s12345"] = odd
+    names, secrets = data.in_name_order()
+    reference = _reference(vault, None, names, 1.0)
+    rows = _chunked_rows(vault, names, secrets)
+    assert rows == reference
+    assert '"created": 7,' in rows[12345]
+    assert blocks.count(False) == 1

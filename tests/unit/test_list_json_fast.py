@@ -117,12 +117,16 @@ class _Session:
         self.nows: list[float | None] = []
 
     def status_rows_json(
-        self, names: list[str], now: float | None = None, secrets: list[Secret] | None = None
+        self,
+        names: list[str],
+        now: float | None = None,
+        secrets: list[Secret] | None = None,
+        first: int | None = None,
     ) -> list[str]:
         self.nows.append(now)
         if secrets is not None:  # handed over with their names, in the same order
             assert [s.name for s in secrets] == names
-        return status_rows_json(self.vault, None, 60, names, now, secrets)
+        return status_rows_json(self.vault, None, 60, names, now, secrets=secrets, first=first)
 
 
 @pytest.mark.parametrize("count", [0, 1, 4095, 4096, 4097, 9000])

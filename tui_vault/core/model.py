@@ -7,10 +7,13 @@ import operator
 import re
 import time
 from enum import StrEnum
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from tui_vault.core.display import visible
 from tui_vault.core.errors import InvalidSecretError, UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 NAME_RE = re.compile(r"\A[A-Za-z0-9._-]+\Z")  # \Z: "$" would allow a trailing newline
 _HOSTNAME_RE = re.compile(r"\A[a-z0-9.-]+\Z")
@@ -661,9 +664,10 @@ class VaultData:
     """Everything inside the encrypted envelope (not frozen; unhashable, as before)."""
 
     __match_args__ = ("secrets", "integrations")
-    __slots__ = __match_args__  # the fields, in order
+    __slots__ = (*__match_args__, "_decoded")  # the fields, in order; then not a field
     secrets: dict[str, Secret]
     integrations: dict[str, dict[str, str]]
+    _decoded: list[Secret] | None
 
     def __init__(
         self,
@@ -672,6 +676,22 @@ class VaultData:
     ) -> None:
         self.secrets = {} if secrets is _FACTORY else secrets
         self.integrations = {} if integrations is _FACTORY else integrations
+        # The secrets as from_json_bytes's decoder built them, in the dict's order (see
+        # decoded_as_read); None for contents made any other way.
+        self._decoded = None
+
+    def decoded_as_read(self, secrets: Sequence[Secret], first: int) -> bool:
+        """`secrets` are, one for one, this vault's secrets from position `first` (in the
+        dict's order) as the decoder built them from the file: every field of each has the
+        type its annotation says (checked by msgspec, in C) and every name matched NAME_RE
+        (_wire_is_canonical). False if the dict has changed there since (a secret replaced,
+        added or removed: another object, or another position) or the contents were not
+        decoded. A list of them needs no per-field type checks (core/status.py, rows)."""
+        decoded = self._decoded
+        if decoded is None or not secrets:
+            return False
+        part = decoded[first : first + len(secrets)]
+        return len(part) == len(secrets) and all(map(operator.is_, part, secrets))
 
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
@@ -794,9 +814,12 @@ class VaultData:
         if names is not None:
             # A name given twice keeps its first place and its last secret, as from_json's
             # loop does.
-            return cls(
+            data = cls(
                 secrets=dict(zip(names, wire.secrets, strict=True)), integrations=wire.integrations
             )
+            if len(data.secrets) == len(wire.secrets):  # no name twice: one for one, in order
+                data._decoded = wire.secrets
+            return data
         return cls.from_json(json.loads(raw))
 
     @classmethod

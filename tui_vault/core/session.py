@@ -184,13 +184,22 @@ class Session:
         names: Iterable[str],
         now: float | None = None,
         secrets: list[Secret] | None = None,
+        first: int | None = None,
     ) -> list[str]:
         """`json.dumps(status_row(name))` for each name, built in one pass (`list --json`);
-        secrets: the names' secrets in the same order, if known (no lookups)."""
+        secrets: the names' secrets in the same order, if known (no lookups); first: their
+        position in the vault's dict order, if they are its values in that order."""
         from tui_vault.core.status import status_rows_json
 
         return status_rows_json(
-            self.vault, self.cache, self.ttl_seconds, names, now, self.stale_seconds, secrets
+            self.vault,
+            self.cache,
+            self.ttl_seconds,
+            names,
+            now,
+            self.stale_seconds,
+            secrets,
+            first,
         )
 
     def integration_health(self, provider: str) -> IntegrationHealth:

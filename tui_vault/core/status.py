@@ -12,7 +12,7 @@ import json
 import math
 import operator
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -104,10 +104,14 @@ def status_rows_json(
     now: float | None = None,
     stale_seconds: float = 0,
     secrets: list[Secret] | None = None,
+    first: int | None = None,
 ) -> list[str]:
     """`json.dumps(secret_status(...))` for each name: the same text, for a whole vault.
     secrets: those names' secrets in the same order, when the caller has them
-    (`VaultData.in_name_order`): then no name is looked up.
+    (`VaultData.in_name_order`): then no name is looked up. first: where they start in the
+    vault's dict order, when they are its values in that order (a chunk of a vault read in
+    name order): rows of secrets still as the decoder built them skip the per-field type
+    checks (`VaultData.decoded_as_read`).
 
     Local secrets (most of a big vault) are written from a template with the encoder's own
     string escaper (`encode_basestring_ascii`, what json.dumps calls) and `float.__repr__`
@@ -120,7 +124,11 @@ def status_rows_json(
     """
     now = now or time.time()
     names = list(names)
-    fast = _rows_by_column(vault.data.secrets, names, secrets)
+    checked: Callable[[Sequence[Secret], int], bool] | None = None
+    if secrets is not None and first is not None:
+        data, start = vault.data, first
+        checked = lambda block, at: data.decoded_as_read(block, start + at)  # noqa: E731
+    fast = _rows_by_column(vault.data.secrets, names, secrets, checked)
     if fast is not None:
         rows, linked = fast
         for i in linked:
@@ -221,7 +229,10 @@ _float_encoder: Any = None
 
 
 def _rows_by_column(
-    secrets: dict[str, Secret], names: list[str], ordered: list[Secret] | None = None
+    secrets: dict[str, Secret],
+    names: list[str],
+    ordered: list[Secret] | None = None,
+    checked: Callable[[Sequence[Secret], int], bool] | None = None,
 ) -> tuple[list[str], list[int]] | None:
     """Every name's row as _local_row_json writes it, built a column at a time, and the
     positions of linked secrets (whose rows the caller replaces); None when any value is of
@@ -236,6 +247,8 @@ def _rows_by_column(
     Done in blocks of rows, so the columns of only one block are held at a time.
 
     ordered: the names' secrets in the same order, if the caller has them (no lookups).
+    checked(block, at): the block (from position `at` of ordered) is as the decoder built
+    it, its field types and names checked already: then its rows skip those checks.
     """
     if ordered is None:
         try:
@@ -253,7 +266,7 @@ def _rows_by_column(
     spelled: dict[tuple[bool | str, ...], str] = {}
     for first in range(0, len(ordered), _BLOCK):
         block = ordered[first : first + _BLOCK]
-        block_rows = _block_rows(block, spelled)
+        block_rows = _block_rows(block, spelled, checked is not None and checked(block, first))
         if block_rows is None:
             return None
         rows += block_rows
@@ -267,26 +280,31 @@ _BLOCK = 8192
 
 
 def _block_rows(
-    block: list[Secret], spelled: dict[tuple[bool | str, ...], str]
+    block: list[Secret], spelled: dict[tuple[bool | str, ...], str], checked: bool = False
 ) -> list[str] | None:
+    """The block's rows; None for a value this path does not write as json.dumps would.
+    checked: the block is as the decoder built it (VaultData.decoded_as_read): each field
+    of the type it is annotated with, each name of NAME_RE's characters (nothing to
+    escape), so those checks are not made again."""
     names = list(map(_NAME, block))
     enabled = list(map(_ENABLED, block))
     domains = list(map(_DOMAINS, block))
     values = list(map(_VALUE, block))
     created = list(map(_CREATED, block))
     updated = list(map(_UPDATED, block))
-    if (
-        set(map(type, names)) != {str}
-        or set(map(type, enabled)) != {bool}
-        or set(map(type, domains)) != {list}
-        or set(map(type, values)) != {str}
-        or set(map(type, created)) != {float}
-        or set(map(type, updated)) != {float}
-    ):
-        return None
-    joined = "".join(names)
-    if _quote(joined) != '"' + joined + '"':
-        return None  # some name needs escaping: row by row
+    if not checked:
+        if (
+            set(map(type, names)) != {str}
+            or set(map(type, enabled)) != {bool}
+            or set(map(type, domains)) != {list}
+            or set(map(type, values)) != {str}
+            or set(map(type, created)) != {float}
+            or set(map(type, updated)) != {float}
+        ):
+            return None
+        joined = "".join(names)
+        if _quote(joined) != '"' + joined + '"':
+            return None  # some name needs escaping: row by row
     created_text = _spell_times(created)
     updated_text = _spell_times(updated)
     if created_text is None or updated_text is None:
