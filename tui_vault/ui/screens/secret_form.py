@@ -190,8 +190,6 @@ class SecretForm(Dialog[SecretDraft | None]):
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < self.NARROW_BELOW, "-narrow")
-        if "\n" in self.query_one("#value-area", TextArea).text:
-            self.set_class(True, "-multiline")  # (a multi-line value typed before mount)
         first = self.query_one(self.first_field)
         if self.focused is None:
             first.focus()
