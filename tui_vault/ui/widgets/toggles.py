@@ -44,6 +44,8 @@ def wrapped_toggle(toggle: ToggleButton, width: int) -> Content:
 
 
 class WrappingToggle(ToggleButton):
+    """A toggle button (button first) whose label wraps where the pane is too narrow."""
+
     DEFAULT_CSS = """
     WrappingToggle { max-width: 100%; }
     """
@@ -54,6 +56,8 @@ class WrappingToggle(ToggleButton):
         return wrapped_toggle(self, self.content_region.width or self.size.width)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if not self._button_first:
+            return 1  # drawn as Textual draws it (above): one line
         lead = self._button.cell_length + _PAD
         return len(_label_lines(self._label, width - lead - _PAD))
 
