@@ -88,9 +88,10 @@ def test_read_file_unless_keeps_every_check(tmp_path: Path) -> None:
 @pytest.mark.parametrize("size", [10, 3 << 20])  # below and above the threaded digest
 def test_digest_while_writing_is_the_digest(size: int) -> None:
     pieces = (b"head", os.urandom(size), b"tail")
-    with vault_module._digesting(pieces) as digest:
-        pass
-    assert digest() == hashlib.sha256(b"".join(pieces)).digest()
+    big = sum(map(len, pieces)) >= vault_module._THREADED_DIGEST
+    digest = vault_module._Background(vault_module._digest, *pieces, big=big, name="digest")
+    assert (digest._thread is not None) == (size > 1 << 20)
+    assert digest.result() == hashlib.sha256(b"".join(pieces)).digest()
 
 
 @pytest.mark.parametrize("size", [10, 2 << 20])  # below and above the threaded digest

@@ -123,28 +123,6 @@ def _digest(*pieces: bytes) -> bytes:
 _THREADED_DIGEST = 1 << 20  # below this, a thread costs more than it saves
 
 
-@contextlib.contextmanager
-def _digesting(pieces: tuple[bytes, ...]) -> Iterator[Callable[[], bytes]]:
-    """`_digest(*pieces)`, computed in a thread while the block runs (for big files; OpenSSL
-    hashes without holding the GIL); the block gets a function returning it (valid after the
-    block)."""
-    if sum(map(len, pieces)) < _THREADED_DIGEST:
-        digest = _digest(*pieces)
-        yield lambda: digest
-        return
-    import threading
-
-    found: list[bytes] = []
-    worker = threading.Thread(
-        target=lambda: found.append(_digest(*pieces)), name="tui-vault-digest", daemon=True
-    )
-    worker.start()
-    try:
-        yield lambda: found[0]
-    finally:
-        worker.join()
-
-
 class _Background(Generic[T]):
     """fn(*args) in a thread when `big`, else at once; `result()` waits for it and returns what
     it returned or raises what it raised (once), `join()` only waits."""
@@ -414,14 +392,18 @@ class Vault:
             parts = env.to_parts()  # written and hashed piece by piece: no 30 MB join
             # The new file's digest (for the rollback record) is computed while the file is
             # written and flushed: hashlib and the writes both release the GIL.
-            with _digesting(parts) as digest:
+            big = sum(map(len, parts)) >= _THREADED_DIGEST
+            digest = _Background(_digest, *parts, big=big, name="digest")
+            try:
                 atomic_write(self.path, parts, before_replace=backup.result)
+            finally:
+                digest.join()
         finally:
             backup.join()  # (a write that failed before the hook: the thread is done first)
         self.data = data
         self.generation = generation
         self._envelope = env
-        self._digest = digest()
+        self._digest = digest.result()
         self._remember(force=True)  # under the lock: no other writer is ahead of us
 
     def _is_big(self) -> bool:
