@@ -82,10 +82,11 @@ def b64d(text: Any, what: str) -> bytes:
     return raw
 
 
-def _canonical_b64(text: str, raw: bytes) -> bool:
-    """True if b64e(raw) == text, without re-encoding all of raw (it may be 20 MB).
+def _canonical_b64(text: str | memoryview, raw: bytes) -> bool:
+    """True if text is the base64 of raw (as a str, or as ASCII bytes in a view of a file),
+    without re-encoding all of raw (it may be 20 MB).
 
-    The strict decode above already refused every character outside the alphabet and any
+    The strict decode of text already refused every character outside the alphabet and any
     padding that is not at the end, so whole 4-character groups map one to one onto 3 bytes.
     What can still differ from the canonical spelling is the length (padding missing) and
     the last group (non-zero pad bits): check those two.
@@ -93,9 +94,12 @@ def _canonical_b64(text: str, raw: bytes) -> bool:
     if len(text) % 4:
         return False
     if not raw:
-        return text == ""
+        return len(text) == 0
     tail = len(raw) % 3 or 3
-    return len(text) == (len(raw) + 2) // 3 * 4 and b64e(raw[-tail:]) == text[-4:]
+    last = base64.b64encode(raw[-tail:])
+    return len(text) == (len(raw) + 2) // 3 * 4 and text[-4:] == (
+        last.decode("ascii") if isinstance(text, str) else last
+    )
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -326,19 +330,14 @@ class Envelope:
             env = cls._checked(fields, where, kind, ciphertext)
         except CorruptVaultError:
             return None
-        # raw is env's rendering: the same text around the value, and the value the
-        # canonical base64 of the ciphertext. The strict decode refused any character out
-        # of the alphabet and padding anywhere but at the end, so with the canonical length
-        # each group of 4 characters is the spelling of its 3 bytes; only the last group
-        # (its pad bits) can still differ, and is compared (as _canonical_b64 does).
+        # raw is env's rendering: the same text around the value, and the value (strictly
+        # decoded above) the canonical base64 of the ciphertext.
         prefix, suffix = env._frame(doc["nonce"])
-        tail = len(ciphertext) % 3 or 3
         if (
-            close - begin != (len(ciphertext) + 2) // 3 * 4
-            or raw[:begin] != prefix
+            raw[:begin] != prefix
             or raw[close:] != suffix
             or not ciphertext
-            or raw[close - 4 : close] != base64.b64encode(ciphertext[-tail:])
+            or not _canonical_b64(memoryview(raw)[begin:close], ciphertext)
         ):
             return None
         return env
