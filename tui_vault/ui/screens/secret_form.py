@@ -131,10 +131,11 @@ class SecretForm(Dialog[SecretDraft | None]):
         # The field that gets the focus, given to Textual's own first focus (at compose):
         # keys typed before the form opened go there at once, and on_mount's focus (a turn
         # later) does not take it back from where a Tab among them moved it.
-        linked = secret is not None and secret.link is not None
-        value = "" if linked or secret is None else secret.value
+        self._linked = linked = secret is not None and secret.link is not None
+        # What the value fields start with: a linked secret's value is not here.
+        self._start_value = value = "" if linked or secret is None else secret.value
         # A value with line breaks (\n or a lone \r) is edited in the multi-line box.
-        multiline = "\n" in value or "\r" in value
+        self._multiline = multiline = "\n" in value or "\r" in value
         if multiline:
             self.add_class("-multiline")
         first = self.start_field
@@ -147,9 +148,7 @@ class SecretForm(Dialog[SecretDraft | None]):
         self.AUTO_FOCUS = self.first_field  # type: ignore[misc]
 
     def compose(self) -> ComposeResult:
-        s = self.secret
-        linked = s is not None and s.link is not None
-        value = "" if linked or s is None else s.value
+        s, linked, value = self.secret, self._linked, self._start_value
         with Vertical():
             yield Label("Edit secret" if s else "Add secret", classes="title")
             yield Label("Key (letters, digits, - _ .)", classes="field")
@@ -157,7 +156,7 @@ class SecretForm(Dialog[SecretDraft | None]):
             yield Label("Value", classes="field")
             with Horizontal(id="value-row"):
                 yield ValueInput(
-                    value="" if "\n" in value or "\r" in value else value,
+                    value="" if self._multiline else value,
                     password=True,
                     placeholder="linked: the value lives in the external vault"
                     if linked
