@@ -58,6 +58,18 @@ async def test_a_burst_with_escape_closes_the_dialog_it_opened(
         assert list(vault_env.open().data.secrets) == ["alpha"]
 
 
+async def form_filled(pilot: Any, name: str, value: str, timeout: float = 15.0) -> None:
+    """The Add/Edit form opens, its value field comes to `value` and has the focus, and its
+    name field holds `name`."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SecretForm))
+    form = pilot.app.screen
+    field = form.query_one("#value", Input)
+    await wait_until(pilot, lambda: field.value == value, timeout)
+    await pilot.pause()
+    assert form.query_one("#name", Input).value == name
+    assert pilot.app.focused is field
+
+
 async def test_add_name_tab_value_in_one_read_fill_both_fields(
     unlocked_app: Any, vault_env: VaultEnv
 ) -> None:
@@ -69,13 +81,7 @@ async def test_add_name_tab_value_in_one_read_fill_both_fields(
         screen = app.screen
         assert isinstance(screen, SecretsScreen)
         keys_in_one_read(app, ("a", "a"), *typed("nm"), ("tab", None), *typed("vv"))
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
-        form = app.screen
-        value = form.query_one("#value", Input)
-        await wait_until(pilot, lambda: value.value == "vv")
-        await pilot.pause()
-        assert form.query_one("#name", Input).value == "nm"
-        assert app.focused is value
+        await form_filled(pilot, "nm", "vv")
         assert screen.query_one("#filter", Input).value == ""
 
 
@@ -91,11 +97,7 @@ async def test_add_a_paste_tab_and_a_value_in_one_read(unlocked_app: Any) -> Non
         paste.set_sender(app)
         app._driver.send_message(paste)
         keys_in_one_read(app, ("tab", None), *typed("xy"))
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
-        form = app.screen
-        value = form.query_one("#value", Input)
-        await wait_until(pilot, lambda: value.value == "xy", 5)
-        assert form.query_one("#name", Input).value == "pasted-name"
+        await form_filled(pilot, "pasted-name", "xy", timeout=5)
         assert not app._held
 
 
@@ -106,13 +108,7 @@ async def test_edit_and_typing_in_one_read_go_to_the_value(
     vault_env.open().add(Secret("alpha", "v1"))
     async with unlocked_app() as (app, pilot):
         keys_in_one_read(app, ("e", "e"), *typed("23"))
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
-        form = app.screen
-        value = form.query_one("#value", Input)
-        await wait_until(pilot, lambda: value.value == "v123")
-        await pilot.pause()
-        assert form.query_one("#name", Input).value == "alpha"
-        assert app.focused is value
+        await form_filled(pilot, "alpha", "v123")
 
 
 async def test_a_select_opened_moved_and_chosen_in_one_read(
@@ -205,13 +201,8 @@ async def test_keys_a_dialog_kept_go_before_keys_read_meanwhile(
     monkeypatch.setattr(dialogs.Dialog, "watch_focused", read_more_now)
     async with unlocked_app() as (app, pilot):
         keys_in_one_read(app, ("a", "a"), *typed("nm"))
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretForm))
-        form = app.screen
-        value = form.query_one("#value", Input)
-        await wait_until(pilot, lambda: value.value == "v")
-        await pilot.pause()
-        assert injected and form.query_one("#name", Input).value == "nm"
-        assert app.focused is value
+        await form_filled(pilot, "nm", "v")
+        assert injected
 
 
 async def test_editing_a_value_with_a_lone_carriage_return_opens_the_multi_line_box(
