@@ -158,6 +158,68 @@ class FilterInput(Input):
             self._on_change()
 
 
+HEAD_ROWS = 256  # positions of a mask's first matches found one by one: a few screenfuls
+
+
+class _Marked(Sequence[int]):
+    """The positions of a match over every secret, kept as its mask (a byte per secret,
+    1 where the needle matched) and worked out as they are asked for.
+
+    The frame after a keystroke needs how many matched (a count over the mask, in C) and a
+    screenful of rows: the first `HEAD_ROWS` positions are found one by one in the mask.
+    All of them are made (a tuple) only when asked for beyond that, backwards, or sliced.
+    At 100,000 secrets a one-character filter keeps ~41,000: their tuple took ~0.6 ms to
+    fill and the collector's next young collection ~0.8 ms to walk it, both inside the
+    keystroke (bench/PROFILING.md, round 11). The mask itself is never walked (a bytearray
+    holds no objects); it is never changed after it is made."""
+
+    __slots__ = ("_all", "_count", "_head", "_mask", "_positions")
+
+    def __init__(self, mask: bytearray, positions: list[int]) -> None:
+        self._mask = mask
+        self._positions = positions  # the index's ints, one per secret
+        self._count = mask.count(1)
+        self._head: list[int] = []
+        self._all: tuple[int, ...] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[int, ...]: ...
+    def __getitem__(self, i: int | slice) -> int | tuple[int, ...]:
+        if self._all is None and isinstance(i, int) and 0 <= i < min(HEAD_ROWS, self._count):
+            head = self._head
+            if i >= len(head):
+                find = self._mask.find
+                at = head[-1] + 1 if head else 0
+                while len(head) <= i:  # (found: i is below the count of ones)
+                    at = find(1, at)
+                    head.append(at)
+                    at += 1
+            return self._positions[head[i]]
+        return self.every()[i]
+
+    def __iter__(self) -> Iterator[int]:
+        if self._all is not None:
+            return iter(self._all)
+        return compress(self._positions, self._mask)
+
+    def every(self) -> tuple[int, ...]:
+        """All the positions, in order (made on first use)."""
+        if self._all is None:
+            self._all = tuple(compress(self._positions, self._mask))
+        return self._all
+
+    def pick(self, items: list[str]) -> Iterator[str]:
+        """The items at these positions, in order, from a list with one item per secret."""
+        if self._all is not None:
+            return map(items.__getitem__, self._all)
+        return compress(items, self._mask)
+
+
 class _Picked(Sequence[Secret]):
     """Some of the index's secrets, held by position (`matching`'s result for a needle).
 
@@ -165,10 +227,8 @@ class _Picked(Sequence[Secret]):
     middle collections while it is new, one cache miss per secret: at 100,000 secrets a
     one-character filter keeps ~41,000 of them, and those two collections took ~1.5-2.5 ms
     each, inside the keystroke (bench/PROFILING.md, round 7). The positions are the index's
-    own small ints, made together once, so walking them is a pass over contiguous memory.
-    They are held in a tuple: the collector stops tracking a tuple of ints at the first
-    collection it survives, so only that one walks it (a list was walked by each young and
-    middle collection while new: ~1 ms of a 17 ms keystroke at 100,000 secrets)."""
+    own small ints, made together once. A match over every secret holds them as a mask
+    (`_Marked`: nothing for the collector to walk); a narrower one, as a tuple."""
 
     __slots__ = ("_at", "_secrets")
 
@@ -245,13 +305,15 @@ class _SecretIndex:
         last_needle, last_at = self._last
         if needle == last_needle:
             return _Picked(self.secrets, last_at)
+        at: Sequence[int]
         if last_needle and last_needle in needle:
-            haystacks: Iterable[str] = map(self.haystacks.__getitem__, last_at)
-            positions = last_at
-        else:
-            haystacks, positions = self.haystacks, self._positions
-        tests = map(contains, haystacks, repeat(needle))  # `needle in h`, in C
-        at = tuple(compress(positions, tests))
+            if isinstance(last_at, _Marked):
+                haystacks: Iterable[str] = last_at.pick(self.haystacks)
+            else:
+                haystacks = map(self.haystacks.__getitem__, last_at)
+            at = tuple(compress(last_at, map(contains, haystacks, repeat(needle))))
+        else:  # every secret: a mask (`needle in h` for each haystack, in C)
+            at = _Marked(bytearray(map(contains, self.haystacks, repeat(needle))), self._positions)
         self._last = (needle, at)
         return _Picked(self.secrets, at)
 
