@@ -167,20 +167,35 @@ class _Marked(Sequence[int]):
 
     The frame after a keystroke needs how many matched (a count over the mask, in C) and a
     screenful of rows: the first `HEAD_ROWS` positions are found one by one in the mask.
-    All of them are made (a tuple) only when asked for beyond that, backwards, or sliced.
-    At 100,000 secrets a one-character filter keeps ~41,000: their tuple took ~0.6 ms to
-    fill and the collector's next young collection ~0.8 ms to walk it, both inside the
-    keystroke (bench/PROFILING.md, round 11). The mask itself is never walked (a bytearray
-    holds no objects); it is never changed after it is made."""
+    All of them are made (a tuple) only when asked for beyond that, backwards, or sliced;
+    at once when there are no more than `HEAD_ROWS`. At 100,000 secrets a one-character
+    filter keeps ~41,000: their tuple took ~0.6 ms to fill and the collector's next young
+    collection ~0.8 ms to walk it, both inside the keystroke (bench/PROFILING.md, round
+    11). The mask itself is never walked (a bytearray holds no objects); it is never changed
+    after it is made."""
 
-    __slots__ = ("_all", "_count", "_head", "_mask", "_positions")
+    __slots__ = ("_all", "_count", "_head", "_mask", "_positions", "_scan")
 
     def __init__(self, mask: bytearray, positions: list[int]) -> None:
         self._mask = mask
         self._positions = positions  # the index's ints, one per secret
         self._count = mask.count(1)
-        self._head: list[int] = []
+        self._head: list[int] = []  # the first positions, found one by one
+        self._scan = 0  # where the next 1 of the mask is looked for
         self._all: tuple[int, ...] | None = None
+        if self._count <= HEAD_ROWS:  # a few: found with the mask's own search, in C
+            self._all = tuple(self._first(self._count))
+            self._head = []
+
+    def _first(self, count: int) -> list[int]:
+        """The first `count` positions (`count` at most the number of ones)."""
+        head, find, positions, at = self._head, self._mask.find, self._positions, self._scan
+        while len(head) < count:
+            at = find(1, at)
+            head.append(positions[at])
+            at += 1
+        self._scan = at
+        return head
 
     def __len__(self) -> int:
         return self._count
@@ -190,16 +205,8 @@ class _Marked(Sequence[int]):
     @overload
     def __getitem__(self, i: slice) -> tuple[int, ...]: ...
     def __getitem__(self, i: int | slice) -> int | tuple[int, ...]:
-        if self._all is None and isinstance(i, int) and 0 <= i < min(HEAD_ROWS, self._count):
-            head = self._head
-            if i >= len(head):
-                find = self._mask.find
-                at = head[-1] + 1 if head else 0
-                while len(head) <= i:  # (found: i is below the count of ones)
-                    at = find(1, at)
-                    head.append(at)
-                    at += 1
-            return self._positions[head[i]]
+        if self._all is None and isinstance(i, int) and 0 <= i < HEAD_ROWS:
+            return self._first(i + 1)[i]  # (more ones than HEAD_ROWS: it is there)
         return self.every()[i]
 
     def __iter__(self) -> Iterator[int]:
@@ -211,6 +218,7 @@ class _Marked(Sequence[int]):
         """All the positions, in order (made on first use)."""
         if self._all is None:
             self._all = tuple(compress(self._positions, self._mask))
+            self._head = []
         return self._all
 
     def pick(self, items: list[str]) -> Iterator[str]:
