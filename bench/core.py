@@ -156,10 +156,16 @@ def fmt_value(value: float | None, unit: str) -> str:
     return f"{ms * 1000:.0f} µs"
 
 
-def fmt_ratio(ratio: float | None) -> str:
+def fmt_ratio(ratio: float | None, goal: Goal | None = None) -> str:
+    """The ratio with two decimals; three when two would round it onto its goal's line
+    (1.202x, not 1.20x, for a row that misses ≤ 1.2x)."""
     if ratio is None:
         return "—"
-    return f"{ratio:.2f}x" if ratio < 10 else f"{ratio:.0f}x"
+    if ratio >= 10:
+        return f"{ratio:.0f}x"
+    if goal is not None and goal.on == "ratio" and round(ratio, 2) == round(goal.limit, 2):
+        return f"{ratio:.3f}x"
+    return f"{ratio:.2f}x"
 
 
 def timed(fn: Callable[[], Any]) -> float:

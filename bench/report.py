@@ -100,7 +100,7 @@ def table(rows: Sequence[Row]) -> list[str]:
             goal = r.goal.describe(r.unit) + {True: " met", False: " **not met**", None: ""}[met]
         out.append(
             f"| {i} | {r.title} | {value} | {r.baseline_title} | {base} "
-            f"| {fmt_ratio(r.ratio)} | {goal} |"
+            f"| {fmt_ratio(r.ratio, r.goal)} | {goal} |"
         )
     return out
 
@@ -122,7 +122,7 @@ def headlines(rows: Sequence[Row], sizes: Sizes) -> list[str]:
 
     def x(key: str) -> str:
         r = k.get(key)
-        return fmt_ratio(r.ratio) if r and r.ratio is not None else "n/a"
+        return fmt_ratio(r.ratio, r.goal) if r and r.ratio is not None else "n/a"
 
     out = []
     start = k.get("cold_start")

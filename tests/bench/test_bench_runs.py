@@ -78,3 +78,14 @@ def test_readme_figures_are_replaced_between_the_markers_only(tmp_path: Path) ->
     readme.write_text("no markers here\n")
     assert not report.update_readme(rows, Sizes.full(), started, readme)
     assert readme.read_text() == "no markers here\n"
+
+
+def test_a_ratio_rounded_onto_its_goal_shows_which_side_it_is_on() -> None:
+    """1.2019 against ≤ 1.2 is not met: two decimals ("1.20x") would read as met."""
+    from bench.core import Goal, fmt_ratio
+
+    assert fmt_ratio(1.2019, Goal(1.2)) == "1.202x"
+    assert fmt_ratio(1.1988, Goal(1.2)) == "1.199x"
+    assert fmt_ratio(1.2019) == "1.20x" and fmt_ratio(1.34, Goal(1.5)) == "1.34x"
+    assert fmt_ratio(0.5004, Goal(0.5, at_most=False)) == "0.500x"
+    assert fmt_ratio(23.1, Goal(3)) == "23x" and fmt_ratio(None, Goal(1)) == "—"
