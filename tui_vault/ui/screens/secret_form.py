@@ -56,6 +56,14 @@ def apply_draft(vault: Vault, draft: SecretDraft) -> Secret:
     )
 
 
+def _unsafe_to_show(value: str) -> bool:
+    """Whether `value` holds characters the terminal would obey besides line breaks and
+    tabs (which the multi-line box lays out): ESC, C1 controls, bidi overrides... The box
+    draws without them (ui/widgets/text_area.py), but editing what cannot be seen is not
+    editing: such a value stays in the masked field."""
+    return has_controls(value.replace("\r", "").replace("\n", "").replace("\t", ""))
+
+
 class ValueInput(Input):
     """The masked value field; a paste of several lines asks the form for the multi-line box."""
 
@@ -134,8 +142,12 @@ class SecretForm(Dialog[SecretDraft | None]):
         self._linked = linked = secret is not None and secret.link is not None
         # What the value fields start with: a linked secret's value is not here.
         self._start_value = value = "" if linked or secret is None else secret.value
-        # A value with line breaks (\n or a lone \r) is edited in the multi-line box.
-        self._multiline = multiline = "\n" in value or "\r" in value
+        # A value with line breaks (\n or a lone \r) is edited in the multi-line box, unless
+        # it holds other control characters: the box would show them (see _unsafe_to_show),
+        # so such a value stays in the masked field, kept as it is.
+        self._multiline = multiline = ("\n" in value or "\r" in value) and not _unsafe_to_show(
+            value
+        )
         if multiline:
             self.add_class("-multiline")
         first = self.start_field
@@ -189,6 +201,8 @@ class SecretForm(Dialog[SecretDraft | None]):
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < self.NARROW_BELOW, "-narrow")
+        if _unsafe_to_show(self._start_value):
+            self._say_not_shown()
         first = self.query_one(self.first_field)
         if self.focused is None:
             first.focus()
@@ -201,9 +215,7 @@ class SecretForm(Dialog[SecretDraft | None]):
         if value.password and has_controls(value.value):
             # An input shows its text raw: a value with escape sequences stays masked here
             # (the table's reveal shows it with its control characters made visible).
-            self.query_one("#form-error", Static).update(
-                "This value holds control characters: not shown here (reveal it in the table)."
-            )
+            self._say_not_shown()
             return
         value.password = not value.password
         self.query_one("#show", Button).label = "Hide" if not value.password else "Show"
@@ -223,6 +235,9 @@ class SecretForm(Dialog[SecretDraft | None]):
         value = self.query_one("#value", Input)
         if value.disabled or self.has_class("-multiline"):
             return
+        if _unsafe_to_show(value.value):  # the box would show it: it stays masked here
+            self._say_not_shown()
+            return
         area = self.query_one("#value-area", TextArea)
         area.text = value.value
         self.set_class(True, "-multiline")
@@ -232,11 +247,21 @@ class SecretForm(Dialog[SecretDraft | None]):
     @on(ValueInput.MultiLinePasted)
     def _multiline_pasted(self, event: ValueInput.MultiLinePasted) -> None:
         value = self.query_one("#value", Input)
+        text = value.value + event.text.replace("\r\n", "\n")
+        if _unsafe_to_show(text):  # pasted into the masked field instead, line breaks and all
+            value.insert_text_at_cursor(event.text)
+            self._say_not_shown()
+            return
         area = self.query_one("#value-area", TextArea)
-        area.text = value.value + event.text.replace("\r\n", "\n")
+        area.text = text
         self.set_class(True, "-multiline")
         area.focus()
         area.move_cursor(area.document.end)
+
+    def _say_not_shown(self) -> None:
+        self.query_one("#form-error", Static).update(
+            "This value holds control characters: not shown here (reveal it in the table)."
+        )
 
     def current_value(self) -> str | None:
         value_input = self.query_one("#value", Input)
