@@ -20,7 +20,8 @@ import tui_vault.ui
 from tests.ui.conftest import VaultEnv, keys_in_one_read, opened, typed, wait_until
 from tui_vault.core.model import Secret
 from tui_vault.ui.key_order import binding_chain
-from tui_vault.ui.screens.dialogs import PathDialog, TypedConfirmDialog
+from tui_vault.ui.screens.dialogs import ConfirmDialog, PathDialog, TypedConfirmDialog
+from tui_vault.ui.screens.export_dialog import DEFAULT_EXPORT_PATH, ExportDialog
 from tui_vault.ui.screens.import_dialog import ImportDialog
 from tui_vault.ui.screens.link import LinkDialog
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretForm
@@ -443,3 +444,43 @@ async def test_two_enters_in_one_read_close_only_the_dialog(unlocked_app: Any) -
         await pilot.pause()
         await pilot.pause()
         assert app.screen is screen and results == [True, "/tmp/x"]
+
+
+async def test_export_then_tab_and_letters_leave_the_file_field_alone(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    """`x`, Tab and a password read together: the Tab moves on from the file field as it
+    does when typed slowly, and the letters go where it moved (the format choice, which
+    ignores them). The dialog's own first focus used to land after them and take the
+    focus back: the password went into the file field, in clear."""
+    vault_env.open().add(Secret("alpha", "v1"))
+    async with unlocked_app() as (app, pilot):
+        keys_in_one_read(app, ("x", "x"), ("tab", None), *typed("horsebattery12"))
+        await wait_until(pilot, lambda: isinstance(app.screen, ExportDialog))
+        dialog = app.screen
+        await wait_until(pilot, lambda: app.focused is dialog.query_one("#export-format"))
+        await pilot.pause()
+        assert app.focused is dialog.query_one("#export-format")
+        assert dialog.query_one("#export-path", Input).value == DEFAULT_EXPORT_PATH
+        assert dialog.query_one("#export-password", Input).value == ""
+
+
+@pytest.mark.parametrize("together", [True, False])
+async def test_delete_then_tab_moves_to_the_delete_button_however_typed(
+    unlocked_app: Any, vault_env: VaultEnv, together: bool
+) -> None:
+    """`d` opens the confirmation on Cancel; a Tab typed with it moves to Delete, as one
+    typed after it does (it was lost, and an Enter with it pressed Cancel)."""
+    vault_env.open().add(Secret("alpha", "v1"))
+    async with unlocked_app() as (app, pilot):
+        if together:
+            keys_in_one_read(app, ("d", "d"), ("tab", None))
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            dialog = app.screen
+        else:
+            dialog = await opened(pilot, "d", ConfirmDialog)
+            await wait_until(pilot, lambda: app.focused is dialog.query_one("#cancel"))
+            await pilot.press("tab")
+        await wait_until(pilot, lambda: app.focused is dialog.query_one("#confirm"))
+        await pilot.pause()
+        assert app.focused is dialog.query_one("#confirm")

@@ -27,7 +27,17 @@ class Dialog(ModalScreen[ResultType]):
 
     The one stylesheet below applies to every subclass (Textual matches type selectors
     against the class hierarchy); a dialog adds only the rules of its own widgets.
+
+    Its first focus is the one its on_mount gives (or its own AUTO_FOCUS): Textual's
+    default, the first focusable widget at compose, came first, the keys typed with the one
+    that opened the dialog were given to it, and the on_mount focus arrived a turn later,
+    after them. `x`, Tab, a password read together put the password in Export's file
+    field; `d`, Tab lost the Tab. Nothing has the focus until the dialog's own first focus,
+    and the keys wait for it (on_key); a dialog that gives none gets its first focusable
+    widget once it has been drawn (_stop_holding).
     """
+
+    AUTO_FOCUS = ""  # (None would mean the app's: the first focusable widget)
 
     DEFAULT_CSS = """
     Dialog {
@@ -106,9 +116,18 @@ class Dialog(ModalScreen[ResultType]):
         if self.focused is not None:
             self._release_keys(self.focused)
         else:
-            # Focus is set through the app's queue; give it one more turn, then let the keys
-            # go to the dialog itself (its bindings still see Escape and the rest).
-            self.app.call_later(lambda: self._release_keys(self.focused or self))
+            # Focus is set through the app's queue; give it one more turn, then the first
+            # focusable widget (what Textual's own AUTO_FOCUS would have chosen), else the
+            # dialog itself: its bindings still see Escape and the rest.
+            self.app.call_later(self._first_focus)
+
+    def _first_focus(self) -> None:
+        if not self._holding:
+            return
+        if self.focused is None:
+            self.focus_next()  # releases the keys to it (watch_focused), if there is one
+        if self._holding:
+            self._release_keys(self.focused or self)
 
     def _release_keys(self, target: Widget) -> None:
         if not self._holding:
