@@ -5,6 +5,7 @@ every text area draws its lines without those characters."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,3 +116,13 @@ async def test_a_text_area_never_draws_what_a_terminal_obeys(unlocked_app: Any) 
         assert all(sum(cell_len(s.text) for s in line if not s.control) == line.cell_length
                    for line in lines)  # fmt: skip
         assert any(visible(s.text) != s.text for line in raw for s in line)  # (it had some)
+
+
+def test_a_missing_key_file_is_called_missing(tmp_path: Path) -> None:
+    from tui_vault.ui.screens.unlock import _key_file_missing
+
+    (tmp_path / "key.txt").write_text("TV1-x\n")
+    assert _key_file_missing(tmp_path / "key.txt") is None
+    assert _key_file_missing(tmp_path / "nope.txt") == f"No such file: {tmp_path / 'nope.txt'}"
+    assert "is a folder" in (_key_file_missing(tmp_path) or "")
+    assert "\x1b" not in (_key_file_missing(tmp_path / "a\x1b]0;t\x07b") or "")

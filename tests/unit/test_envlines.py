@@ -68,3 +68,14 @@ def test_bulk_paste_uses_it_and_checks_secret_names() -> None:
         parse_bulk("A=1\n\nbad name=3\n")
     with pytest.raises(InvalidSecretError, match=r"^line 1:"):
         parse_bulk("bad/name=1\n")
+
+
+@pytest.mark.parametrize("text", ["bad name=x", "export two words=1", "a b c=MARKER d"])
+def test_a_name_that_cannot_be_one_is_told_so_without_quoting_the_line(text: str) -> None:
+    """`bad name=x` has the form NAME=value: "expected NAME=value" sent users looking for
+    a missing `=`. The message names the name as the problem, and repeats nothing."""
+    with pytest.raises(EnvLineError) as info:
+        parse_env_lines("A=1\n" + text.replace("MARKER", MARKER) + "\n")
+    assert info.value.line == 2
+    assert "name before '='" in info.value.message
+    assert MARKER not in str(info.value) and "bad" not in str(info.value)

@@ -48,10 +48,22 @@ def parse_env_lines(text: str) -> list[EnvLine]:
             - (skipped.count("\r\n"))
         )
         if binding.error:
-            raise EnvLineError(line)
+            raise EnvLineError(line, _why_not_an_assignment(raw.strip()))
         if binding.key is None:  # a comment or trailing blank lines
             continue
         if binding.value is None:  # `NAME` alone
             raise EnvLineError(line)
         out.append(EnvLine(binding.key, binding.value, line))
     return out
+
+
+def _why_not_an_assignment(raw: str) -> str:
+    """What is wrong with a line dotenv could not parse, without repeating any of it: a
+    `NAME=value` line whose name has a space or other characters a name cannot hold is
+    told so (`bad name=x` read as "expected NAME=value", although it has that form)."""
+    head, equals, _ = raw.partition("=")
+    if head.startswith("export "):
+        head = head[len("export ") :]
+    if equals and head.strip():
+        return "the name before '=' holds a character a name cannot (a space, a quote...)"
+    return "expected NAME=value"

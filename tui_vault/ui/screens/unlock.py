@@ -51,7 +51,15 @@ def styled_button(label: str, id: str, variant: ButtonVariant = "default") -> Bu
 
 
 def _key_file_missing(path: Path) -> str | None:
-    return None if path.is_file() else f"{path} is not a file."
+    """Why `path` cannot be a key file, or None."""
+    if path.is_file():
+        return None
+    shown = visible(str(path))
+    if not path.exists():
+        return f"No such file: {shown}"
+    if path.is_dir():
+        return f"{shown} is a folder, not a key file."
+    return f"{shown} is not a regular file."
 
 
 def explain(error: VaultError) -> str:
