@@ -418,3 +418,20 @@ async def test_moving_through_a_filtered_table_past_its_first_screens(
         await pilot.press("home")
         await wait_until(pilot, lambda: screen.selected_name() == expected[0])
         assert [table.row_key(i) for i in range(len(expected))] == expected
+
+
+async def test_down_in_the_filter_goes_on_to_the_rows_it_shows(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    add_key2_key10_other(vault_env)
+    async with unlocked_app() as (app, pilot):
+        screen = app.screen
+        assert isinstance(screen, SecretsScreen)
+        await pilot.press("slash", "k", "e")
+        await wait_until(pilot, lambda: table_names(app) == ["key2", "key10"])
+        await pilot.press("down")
+        table = screen.query_one("#table", VirtualTable)
+        await wait_until(pilot, lambda: app.focused is table)
+        assert screen.query_one("#filter", Input).value == "ke"  # kept
+        await pilot.press("down")  # and on in the table, as there
+        await wait_until(pilot, lambda: screen.selected_name() == "key10")

@@ -530,6 +530,17 @@ class SecretsScreen(Screen[None]):
             show=False,
             tooltip="Empty the filter and show every secret",
         ),
+        # The screen's, not the filter's: a Down typed in the filter reaches it (the field
+        # takes no Down), while one sent to the filter in a burst after Escape or Enter moved
+        # the focus comes back to the table's own Down (ui/key_order.py).
+        Binding(
+            "down",
+            "filter_down",
+            "To the rows",
+            id="secrets.filter_down",
+            show=False,
+            tooltip="From the filter, on to the rows it shows (the filter is kept)",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -949,6 +960,10 @@ class SecretsScreen(Screen[None]):
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
         self.set_focus(self.table)
+
+    def action_filter_down(self) -> None:
+        if self.focused is self.query_one("#filter", Input):
+            self._filter_done()
 
     @on(VirtualTable.HeaderSelected, "#table")
     def _header(self, event: VirtualTable.HeaderSelected) -> None:
