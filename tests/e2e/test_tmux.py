@@ -255,7 +255,11 @@ def test_daily_use_at_80x24_inside_tmux(tmux: Tmux) -> None:
     assert "Add secret" in screen  # the dialog is still open
     tmux.keys("C-t")  # show the value: what was typed is still there
     tmux.wait_for("typed-and-kept")
-    tmux.keys("Escape")
+    tmux.keys("Escape")  # what was typed is not dropped without a question
+    tmux.wait_for("Discard what you typed?")
+    tmux.keys("Tab")
+    time.sleep(0.2)
+    tmux.keys("Enter")
     tmux.wait_for("2 secrets")
 
     tmux.keys("Down")  # "taken" sorts after "payments-…"

@@ -613,7 +613,9 @@ async def test_a_cli_change_shows_up_while_the_app_is_open(
         )
         assert app.screen is form  # the open dialog keeps its input
         assert form.query_one("#name", Input).value == "typed-in-the-dialog"
-        await pilot.press("escape")
+        await pilot.press("escape")  # what was typed: asked first, then discarded
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("tab", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
         assert "from-cli" in [s.name for s in table_of(app).rows]
 
@@ -708,3 +710,46 @@ async def test_toggle_labels_wrap_in_a_narrow_pane(unlocked_app: Any) -> None:
         assert export.query_one("#fmt-encrypted", RadioButton).region.height == 1
         rules = export.query_one("#password-rule", Static).render().plain
         assert "\n" not in rules and rules.endswith("✗ passwords match")
+
+
+async def test_escape_asks_before_dropping_what_was_typed_in_a_form(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    """Escape in Edit or Bulk add closes at once when nothing was typed; else it asks, on
+    Keep editing (Enter or Escape keep the form, its input intact), and Discard closes. The
+    Cancel button closes without asking: it says what it does."""
+    vault_env.open().add(Secret("svc", "v6"))
+    async with unlocked_app() as (app, pilot):
+        form = await opened(pilot, "e", SecretForm)
+        await pilot.press("escape")  # nothing typed
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
+
+        form = await opened(pilot, "e", SecretForm)
+        await wait_until(pilot, lambda: app.focused is form.query_one("#value", Input))
+        await pilot.press("end", *"_abc")
+        for keep in ("enter", "escape"):
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+            assert "Keep editing" in str(app.focused.label)  # type: ignore[union-attr]
+            await pilot.press(keep)
+            await wait_until(pilot, lambda: app.screen is form)
+            assert form.query_one("#value", Input).value == "v6_abc"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("tab", "enter")  # Discard
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
+        assert vault_env.open().get("svc").value == "v6"
+
+        form = await opened(pilot, "e", SecretForm)
+        form.query_one("#name", Input).value = "renamed"
+        form.query_one("#cancel", Button).press()  # the button: no question
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
+
+        bulk = await opened(pilot, "b", BulkAddForm)
+        bulk.query_one("#lines", TextArea).text = "A=1\n"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("enter")  # Keep editing
+        await wait_until(pilot, lambda: app.screen is bulk)
+        assert bulk.query_one("#lines", TextArea).text == "A=1\n"
+    assert list(vault_env.open().data.secrets) == ["svc"]

@@ -47,11 +47,16 @@ async def test_add_and_a_name_read_in_one_batch_keep_every_letter(
 async def test_a_burst_with_escape_closes_the_dialog_it_opened(
     unlocked_app: Any, vault_env: VaultEnv
 ) -> None:
-    # "a", "q", Escape in one read: the dialog opens, gets "q", then closes; nothing is added
-    # and the Escape does not leak to the screen below.
+    # "a", "q", Escape in one read: the dialog opens, gets "q", then its Escape asks before
+    # dropping the "q"; nothing is added and the Escape does not leak to the screen below.
+    # "a", Escape: nothing typed, the dialog closes at once.
     vault_env.open().add(Secret("alpha", "v1"))
     async with unlocked_app() as (app, pilot):
         keys_in_one_read(app, ("a", "a"), ("q", "q"), ("escape", None))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("tab", "enter")  # Discard
+        await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
+        keys_in_one_read(app, ("a", "a"), ("escape", None))
         await pilot.pause()
         await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
         await pilot.pause()

@@ -84,6 +84,28 @@ class Dialog(ModalScreen[ResultType]):
     def on_screen_resume(self) -> None:
         self._dismissed = False  # shown again (pushed anew after a dismiss)
 
+    def leave(self, typed: bool) -> None:
+        """Escape in a form: close it, unless it holds what the person typed; then ask
+        first (the question opens on Keep editing). The Cancel button closes at once: it
+        says what it does, where Escape is also a key people press by habit."""
+        if not typed:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Discard what you typed?",
+                "The changes in this form are not saved.",
+                confirm_label="Discard",
+                cancel_label="Keep editing",
+            ),
+            answered,
+        )
+
     def on_mount(self) -> None:
         # Textual calls the on_mount of every class in the MRO: subclasses keep theirs.
         self.call_after_refresh(self.fit_to_screen)
@@ -179,18 +201,21 @@ class Dialog(ModalScreen[ResultType]):
 class ConfirmDialog(Dialog[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
 
-    def __init__(self, title: str, body: str, confirm_label: str = "Delete") -> None:
+    def __init__(
+        self, title: str, body: str, confirm_label: str = "Delete", cancel_label: str = "Cancel"
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.body = body
         self.confirm_label = confirm_label
+        self.cancel_label = cancel_label
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="title")
             yield Static(self.body)
             with Horizontal():
-                yield Button("Cancel", id="cancel", compact=True)
+                yield Button(self.cancel_label, id="cancel", compact=True)
                 yield Button(self.confirm_label, id="confirm", variant="error", compact=True)
 
     def on_mount(self) -> None:

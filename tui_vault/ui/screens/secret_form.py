@@ -112,7 +112,7 @@ class SecretForm(Dialog[SecretDraft | None]):
     # room to read the value (~20 columns for the field).
     NARROW_BELOW = 64
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+        Binding("escape", "leave", "Cancel", id="form.cancel"),
         Binding("ctrl+s", "save", "Save", id="form.save", tooltip="Save the secret"),
         Binding("ctrl+t", "toggle_show", "Show value", id="form.show", tooltip="Show/hide"),
         Binding(
@@ -317,6 +317,26 @@ class SecretForm(Dialog[SecretDraft | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def action_leave(self) -> None:
+        self.leave(self.typed())
+
+    def typed(self) -> bool:
+        """Whether any field differs from what the form opened with."""
+        s = self.secret
+        now = (
+            self.query_one("#name", Input).value,
+            self.query_one("#domains", Input).value,
+            self.query_one("#enabled", Checkbox).value,
+            self.current_value(),
+        )
+        start = (
+            s.name if s else "",
+            ", ".join(s.allowed_domains) if s else "",
+            s.enabled if s else True,
+            None if self._linked else self._start_value,
+        )
+        return now != start
+
 
 def bulk_message(summary: Any) -> str:
     """'Added 3 secrets', with what happened to duplicates."""
@@ -339,7 +359,7 @@ class BulkAddForm(Dialog[list[Secret] | None]):
     BulkAddForm TextArea { height: 12; }
     """
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="bulk.cancel"),
+        Binding("escape", "leave", "Cancel", id="bulk.cancel"),
         Binding("ctrl+s", "save", "Add all", id="bulk.save", tooltip="Add every line"),
     ]
 
@@ -423,3 +443,6 @@ class BulkAddForm(Dialog[list[Secret] | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_leave(self) -> None:
+        self.leave(bool(self.query_one("#lines", TextArea).text.strip()))
