@@ -291,6 +291,8 @@ async def test_bulk_paste_with_duplicates_offers_skip_replace_keep_both(
         form.query_one("#lines", TextArea).text = f"dup=new\nfresh={MARKER}\n"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, DuplicatesDialog))
+        hint = str(app.screen.query_one(".hint", Static).render())
+        assert "takes the pasted line's" in hint and "file" not in hint  # no file here
         await pilot.press("escape")  # cancel: back in the form, nothing lost
         await wait_until(pilot, lambda: app.screen is form)
         assert form.query_one("#lines", TextArea).text.startswith("dup=new")

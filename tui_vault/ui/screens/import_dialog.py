@@ -76,9 +76,10 @@ class DuplicatesDialog(Dialog[transfer.DuplicateMode | None]):
         ),
     ]
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], incoming: str = "the file's") -> None:
         super().__init__()
         self.names = names
+        self.incoming = incoming  # what is added: "the file's", or pasted lines
 
     def compose(self) -> ComposeResult:
         n = len(self.names)
@@ -91,8 +92,8 @@ class DuplicatesDialog(Dialog[transfer.DuplicateMode | None]):
                 for name in self.names:
                     yield Label(f"• {visible(name)}")
             yield Static(
-                "[b]Skip[/b] keeps yours · [b]Replace[/b] takes the file's · "
-                "[b]Keep both[/b] imports the file's as NAME-imported",
+                f"[b]Skip[/b] keeps yours · [b]Replace[/b] takes {self.incoming} · "
+                f"[b]Keep both[/b] adds {self.incoming} as NAME-imported",
                 classes="hint",
             )
             with Horizontal():

@@ -411,7 +411,7 @@ class BulkAddForm(Dialog[list[Secret] | None]):
             else:
                 self.query_one("#lines", TextArea).focus()  # nothing lost: edit and retry
 
-        self.app.push_screen(DuplicatesDialog(clashes), chosen)
+        self.app.push_screen(DuplicatesDialog(clashes, "the pasted line's"), chosen)
 
     def _save(self, secrets: list[Secret], mode: str) -> None:
         from tui_vault.core import transfer
