@@ -90,7 +90,8 @@ def test_short_export_password(cli: CliRunner, made: Made, home: Path) -> None:
     out_file = home / "enc.json"
     args = ["export", "-o", str(out_file), "--format", "encrypted", "--password-stdin"]
     code, _, err = cli(args, stdin="elevenchars\n", env=made.env)
-    assert code == 2 and "at least 12" in assert_one_line_error(err)
+    # A password of an export: exit 1 (DESIGN.md §5), not a usage error (it was 2).
+    assert code == 1 and "at least 12" in assert_one_line_error(err)
     assert not out_file.exists()
     code, _, err = cli(args[:-1], env=made.env)
     assert code == 2 and "--password-stdin" in assert_one_line_error(err)

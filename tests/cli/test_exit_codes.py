@@ -3,7 +3,8 @@
 2 any invalid argument (unknown option, bad secret name, a value on argv, options that do not
 go together or are missing, an unknown provider); 3 anything about the key (none available,
 not a valid key, wrong key); 4 unresolved references in `get`, `inject` and `run`; 1
-everything else (files, servers, policy); `run` passes on its child's code (127: not found).
+everything else (files, passwords of exports, servers, policy); `run` passes on its child's
+code (127: not found).
 
 One table, run in parallel: (command line, stdin, environment, code, words of the message).
 Every failure is one line on stderr, changes nothing, and shows no value.
@@ -59,6 +60,14 @@ def test_exit_codes_by_cause(cli: CliRunner, made: Made, home: Path) -> None:
         (["set", "A", MARKER], None, env, 2, "never taken from the command line"),
         (["set", "bad/name"], "x", env, 2, "invalid secret name"),
         (["set", "--", "-x"], "x", env, 2, "cannot start with '-'"),
+        (["get", "bad/name"], None, env, 2, "invalid secret name"),
+        (["get", "n" * 129], None, env, 2, "longer than 128"),
+        (["unset", "bad/name"], None, env, 2, "invalid secret name"),
+        (["unset", "n" * 129], None, env, 2, "longer than 128"),
+        (["unlink", "bad name"], None, env, 2, "invalid secret name"),
+        (["unlink", "n" * 129], None, env, 2, "longer than 128"),
+        (["push", "bad/name", *aws], None, env, 2, "invalid secret name"),
+        (["push", "n" * 129, *aws], None, env, 2, "longer than 128"),
         (["set", "A", "--enable", "--disable"], None, env, 2, "not allowed with"),
         (["set", "A", "--allowed-domains", "*"], "x", env, 2, "invalid allowed domain"),
         (["unset"], None, env, 2, "required: NAME"),
@@ -139,6 +148,10 @@ def test_exit_codes_by_cause(cli: CliRunner, made: Made, home: Path) -> None:
         (["import", missing], None, env, 1, "missing.json"),
         (["import", str(corrupt)], None, env, 1, "corrupt.json"),
         (["export", "-o", out_dir_missing, "--format", "plaintext"], None, env, 1, "no-dir"),
+        (
+            ["export", "-o", missing, "--format", "encrypted", "--password-stdin"],
+            "short\n", env, 1, "at least 12 characters",
+        ),
         ([*hc, "--auth", "token"], "t", env, 1, "HashiCorp unreachable: cannot reach"),
         # run passes on its child's ending
         (["run", "--", "sh", "-c", "exit 7"], None, env, 7, ""),

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from tests.helpers import read_import
 from tui_vault.core import transfer
-from tui_vault.core.errors import ImportFormatError, UsageError, VaultError, WrongPasswordError
+from tui_vault.core.errors import (
+    ExitCode,
+    ImportFormatError,
+    UsageError,
+    VaultError,
+    WrongPasswordError,
+)
 from tui_vault.core.model import Link, Secret, VaultData
 from tui_vault.core.transfer import (
     Argon2Params,
@@ -93,9 +99,10 @@ def test_two_exports_differ() -> None:
 
 @pytest.mark.parametrize("password", ["", "short", "x" * 11])
 def test_short_passwords_are_refused(password: str) -> None:
-    with pytest.raises(UsageError) as info:
+    with pytest.raises(VaultError) as info:
         export_encrypted(sample(), password, CHEAP)
     assert "12" in str(info.value)
+    assert info.value.exit_code == ExitCode.ERROR  # a password of an export: 1, not usage (2)
 
 
 def test_twelve_characters_are_enough() -> None:

@@ -149,27 +149,52 @@ def _run(argv: list[str]) -> int:
     # First of all: TUI_VAULT_KEY leaves the environment (and the block /proc/<pid>/environ
     # shows), before any SDK is imported or any child started.
     take_env_key()
+    from tui_vault.cli.common import StdoutGuard
+
+    # Every write to stdout (values, JSON, --help) goes through the guard: a closed or full
+    # stdout is one line and exit 1 (StdoutError), whatever command wrote. Put back after.
+    stream = sys.stdout
+    sys.stdout = StdoutGuard(stream)
+    try:
+        return _run_guarded(argv, stream)
+    finally:
+        sys.stdout = stream
+
+
+def _run_guarded(argv: list[str], stream: Any) -> int:
     from tui_vault.cli import parser as _parser
     from tui_vault.cli.common import PROG, Command, say
-    from tui_vault.core.errors import ExitCode, VaultError
+    from tui_vault.core.errors import ExitCode, StdoutError, VaultError
 
-    # Tests may swap build_parser (here) for a prebuilt one: then that one parses everything.
-    swapped = globals().get("build_parser", _parser.build_parser)
-    own_parser = swapped is _parser.build_parser
-    args = _parser.plain_get(argv) if own_parser else None
-    if args is None:
-        resume_collector()  # only a plain `get` goes on without it
-        parser = _parser.parser_for(argv) if own_parser else swapped()
-        args = parser.parse_args(argv)
-    for attr in ("vault", "key_file"):
-        if not hasattr(args, attr):
-            setattr(args, attr, None)
-    from tui_vault.core.rollback import set_accept_rollback
-
-    set_accept_rollback(bool(getattr(args, "accept_rollback", False)))
-    func: Command = getattr(args, "func", cmd_tui)
     try:
-        return int(func(args))
+        # Tests may swap build_parser (here) for a prebuilt one: then that one parses all.
+        swapped = globals().get("build_parser", _parser.build_parser)
+        own_parser = swapped is _parser.build_parser
+        args = _parser.plain_get(argv) if own_parser else None
+        if args is None:
+            resume_collector()  # only a plain `get` goes on without it
+            parser = _parser.parser_for(argv) if own_parser else swapped()
+            try:
+                args = parser.parse_args(argv)
+            except SystemExit:
+                sys.stdout.flush()  # --help, --version: their text reached stdout, or fails
+                raise
+        for attr in ("vault", "key_file"):
+            if not hasattr(args, attr):
+                setattr(args, attr, None)
+        from tui_vault.core.rollback import set_accept_rollback
+
+        set_accept_rollback(bool(getattr(args, "accept_rollback", False)))
+        func: Command = getattr(args, "func", cmd_tui)
+        if func is cmd_tui:
+            sys.stdout = stream  # the full-screen app has the terminal to itself
+        code = int(func(args))
+        sys.stdout.flush()  # what is still buffered fails here, not silently at exit
+        return code
+    except StdoutError as e:
+        say(f"{PROG}: {e.message}")
+        _drop_stdout(stream)
+        return int(e.exit_code)
     except VaultError as e:
         say(f"{PROG}: {e.message}")
         return int(e.exit_code)
@@ -191,6 +216,21 @@ def _run(argv: list[str]) -> int:
             f"{PROG}: unexpected error ({type(e).__name__}); run with TUI_VAULT_DEBUG=1 for details"
         )
         return int(ExitCode.ERROR)
+
+
+def _drop_stdout(stream: Any) -> None:
+    """After a failed write to stdout, let what is still buffered go nowhere: the
+    interpreter's last flush would fail again ("Exception ignored", exit 120). Only for the
+    process's own command: fd 1 is pointed at /dev/null (a test's stream is left alone)."""
+    if not _own_process or stream is None:
+        return
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, stream.fileno())
+        os.close(fd)
 
 
 def entry() -> NoReturn:

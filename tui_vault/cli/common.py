@@ -9,10 +9,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from tui_vault.core.errors import (
     NoKeyError,
+    StdoutError,
     UsageError,
     VaultError,
 )
@@ -82,13 +83,18 @@ def say(text: str) -> None:
     print(visible(text), file=sys.stderr)
 
 
-def check_name(name: str) -> str:
-    """A secret name given on the command line: a bad one is a usage error (exit 2)."""
+def check_name(name: str, *, existing: bool = False) -> str:
+    """A secret name given on the command line: a bad one is a usage error (exit 2), for
+    every command (DESIGN.md §5), before the vault is opened.
+
+    existing: the name of a secret the vault may hold already (get, unset, unlink, push),
+    which may start with '-' if an older version stored it (validate_name's `stored`), so
+    that such a secret can still be read or deleted."""
     from tui_vault.core.errors import InvalidSecretError
     from tui_vault.core.model import validate_name
 
     try:
-        return validate_name(name)
+        return validate_name(name, stored=existing)
     except InvalidSecretError as e:
         raise UsageError(e.message) from None
 
@@ -114,6 +120,92 @@ def url_arg(text: str) -> str:
 
         raise argparse.ArgumentTypeError(e.message.removeprefix("invalid --url ")) from None
     return text
+
+
+class StdoutGuard:
+    """sys.stdout while a command runs (cli._run installs it and puts the stream back).
+
+    A write or flush the stream refuses (a full disk, /dev/full, an I/O error) becomes one
+    StdoutError, "cannot write to standard output: REASON", exit 1, instead of an unexpected
+    OSError. fd 1 closed when the process started leaves Python's sys.stdout None, to which
+    print() writes nothing and succeeds: here the first write fails instead, while a command
+    that prints nothing (`set`) still works. A broken pipe stays a BrokenPipeError, which
+    cli._run ends quietly on (`... | head -1`). Anything else is the stream's own."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream
+
+    @property
+    def is_closed(self) -> bool:
+        """fd 1 was closed: nothing written could arrive anywhere."""
+        return self.stream is None
+
+    def _open(self) -> TextIO:
+        if self.stream is None:
+            raise StdoutError("it is closed")
+        return self.stream
+
+    def write(self, text: str) -> int:
+        stream = self._open()
+        try:
+            return stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise stdout_error(e) from None
+
+    def write_bytes(self, data: bytes) -> None:
+        """Bytes as they are (an export), after any text written before them."""
+        stream = self._open()
+        try:
+            stream.flush()
+            stream.buffer.write(data)
+            stream.buffer.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise stdout_error(e) from None
+
+    def flush(self) -> None:
+        if self.stream is None:
+            return  # nothing was written (a write would have failed)
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise stdout_error(e) from None
+
+    def __getattr__(self, name: str) -> Any:
+        # isatty, fileno, encoding, buffer...: the stream's (None's: AttributeError, as before).
+        # Not `stream` itself: a copy made without __init__ must not recurse here.
+        if name == "stream":
+            raise AttributeError(name)
+        return getattr(self.stream, name)
+
+
+def stdout_error(e: OSError) -> StdoutError:
+    """The StdoutError for a write to fd 1 that failed with e: the system's words (stdout
+    may be a device such as /dev/full, not a disk), lower-cased like every message."""
+    import errno
+
+    if e.errno == errno.EBADF:
+        return StdoutError("it is closed")
+    text = os.strerror(e.errno) if e.errno else str(e)
+    return StdoutError(text[:1].lower() + text[1:])
+
+
+def stdout_closed() -> bool:
+    """fd 1 was closed when the process started (see StdoutGuard)."""
+    out: object = sys.stdout
+    return out is None or (isinstance(out, StdoutGuard) and out.is_closed)
+
+
+def write_stdout_bytes(data: bytes) -> None:
+    """Write bytes to standard output (`export -o -`), with StdoutGuard's errors."""
+    out: object = sys.stdout
+    guard = out if isinstance(out, StdoutGuard) else StdoutGuard(sys.stdout)
+    guard.write_bytes(data)
 
 
 def vault_path(args: argparse.Namespace) -> Path:
@@ -165,13 +257,13 @@ def read_password(args: argparse.Namespace, confirm: bool) -> str:
         if confirm:
             check_password(password)
             if getpass.getpass("Repeat the password: ") != password:
-                raise UsageError("the two passwords differ")
+                raise VaultError("the two passwords differ")  # the password's fault: exit 1
     else:
         raise UsageError("no terminal to ask for the password: pass --password-stdin")
     if confirm:
         check_password(password)
     if not password:
-        raise UsageError("the password is empty")
+        raise VaultError("the password is empty")
     return password
 
 
@@ -337,19 +429,55 @@ def report_unresolved(results: dict[str, Resolution]) -> bool:
     return ok
 
 
-def protected_paths(args: argparse.Namespace) -> list[Path]:
-    """Files an `-o` must never replace, even with --force: the vault, its companions and
-    the key file in use (DESIGN.md §5)."""
+def vault_files(path: Path) -> list[Path]:
+    """The vault file and every file tui-vault keeps beside it (backup, cache, lock,
+    passphrase, access log): files nothing else may be written to."""
     from tui_vault.core.accesslog import LogPaths
     from tui_vault.core.passphrase import passphrase_path
     from tui_vault.core.vault import VaultPaths
 
-    vp = VaultPaths(vault_path(args))
+    vp = VaultPaths(path)
     out = [vp.vault, vp.backup, vp.cache, vp.lock, passphrase_path(vp.vault)]
     out.extend(LogPaths.beside(vp.vault).all())
+    return out
+
+
+def protected_paths(args: argparse.Namespace) -> list[Path]:
+    """Files an `-o` must never replace, even with --force: the vault, its companions and
+    the key file in use (DESIGN.md §5)."""
+    out = vault_files(vault_path(args))
     if getattr(args, "key_file", None):
         out.append(Path(args.key_file).expanduser())
     return out
+
+
+def check_new_key_file(key_file: Path, args: argparse.Namespace) -> None:
+    """Refuse `init`/`reset --key-file PATH` naming the vault or one of its files (exit 2):
+    the key written there would be replaced by the next save's backup (or be the vault), and
+    with it the only copy of the key. Checked before anything is created."""
+    for p in vault_files(vault_path(args)):
+        if _same_file(key_file, p):
+            raise UsageError(
+                f"--key-file {key_file} is the vault or one of its files; the key would be "
+                "overwritten there: choose a path outside the vault's files"
+            )
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """A UTF-8 file the user named (a template, an env file), read as bytes (CRLF kept): its
+    text, or one line saying why not, in words (never an exception's class name)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise VaultError(f"{what} {path} does not exist") from None
+    except OSError as e:
+        from tui_vault.core.store import os_reason
+
+        raise VaultError(f"cannot read {what} {path}: {os_reason(e)}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise VaultError(f"cannot read {what} {path}: it is not UTF-8 text") from None
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -10,6 +10,7 @@ from tui_vault.cli.common import (
     AddCommand,
     check_output,
     open_vault,
+    read_text_file,
     report_unresolved,
     resolve_names,
     say,
@@ -24,12 +25,7 @@ def cmd_inject(args: argparse.Namespace) -> int:
     from tui_vault.core.references import find_references, render
 
     if args.input and args.input != "-":
-        try:
-            template = Path(args.input).read_bytes().decode("utf-8")
-        except FileNotFoundError:
-            raise VaultError(f"template {args.input} does not exist") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise VaultError(f"cannot read template {args.input}: {type(e).__name__}") from None
+        template = read_text_file(Path(args.input), "template")
     else:
         # Bytes, not text mode: text mode would turn CRLF (HTTP, Windows files) into LF.
         raw = sys.stdin.buffer.read() if sys.stdin is not None else b""
@@ -79,7 +75,9 @@ def register(add: AddCommand) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("-i", "--input", metavar="IN", help="template file (default: stdin)")
-    p.add_argument("-o", "--output", metavar="OUT", help="output file, 0600 (default: stdout)")
+    p.add_argument(
+        "-o", "--output", metavar="OUT", help="output file, 0600 (default, or -: stdout)"
+    )
     p.add_argument(
         "--url",
         type=url_arg,

@@ -178,6 +178,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def cmd_unlink(args: argparse.Namespace) -> int:
+    check_name(args.name, existing=True)
     vault = open_vault(args)
     vault.unlink(args.name)
     say(f"Unlinked {args.name}; it is now a local secret with an empty value")

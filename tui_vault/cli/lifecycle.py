@@ -12,14 +12,16 @@ from tui_vault.cli.common import (
     AddCommand,
     Parser,
     add_globals,
+    check_new_key_file,
     confirm_typed,
     needs_action,
     open_session,
     save_key_to_keyring,
     say,
+    stdout_closed,
     vault_path,
 )
-from tui_vault.core.errors import VaultError
+from tui_vault.core.errors import StdoutError, VaultError
 from tui_vault.core.words import plural
 
 
@@ -34,9 +36,14 @@ def _create_with_new_key(
     from tui_vault.core.vault import Vault
     from tui_vault.core.vaultkey import encode_key, generate_key
 
+    key_file = Path(args.key_file).expanduser() if args.key_file else None
+    if key_file is not None:
+        check_new_key_file(key_file, args)
+    elif stdout_closed():
+        # The key would be printed into nothing: the vault made, its only key lost.
+        raise StdoutError("it is closed, and the new key would be printed there (pass --key-file)")
     key = generate_key()
     key_text = encode_key(key)
-    key_file = Path(args.key_file).expanduser() if args.key_file else None
     if key_file is not None:
         write_key_file(key_file, key_text)
     try:
@@ -54,6 +61,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     from tui_vault.core.errors import VaultExistsError
 
     path = vault_path(args)
+    if args.key_file:
+        check_new_key_file(Path(args.key_file).expanduser(), args)  # before "already exists"
+    if path.is_dir():
+        raise VaultError(
+            f"{path} is a directory; the vault path names the vault file "
+            f"(for example {path / 'vault.json'})"
+        )
     if path.exists():
         raise VaultExistsError(f"a vault already exists at {path}")
     vault_id, key_text, key_file = _create_with_new_key(args, path)
@@ -87,6 +101,8 @@ def cmd_reset(args: argparse.Namespace) -> int:
             f"no vault at {path}; nothing to reset (create one with `{PROG} init`)"
         )
     key_file = Path(args.key_file).expanduser() if args.key_file else None
+    if key_file is not None:
+        check_new_key_file(key_file, args)  # the vault's own files exist: said first
     if key_file is not None and (key_file.exists() or key_file.is_symlink()):
         raise VaultError(f"{key_file} already exists; not overwriting it (choose a new path)")
     confirm_typed(

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from tui_vault.cli.common import AddCommand, load_settings_or_defaults, open_vault, say
+from tui_vault.cli.common import (
+    AddCommand,
+    check_name,
+    load_settings_or_defaults,
+    open_vault,
+    say,
+)
 from tui_vault.core.errors import UsageError, VaultError
 
 if TYPE_CHECKING:
@@ -28,9 +34,9 @@ def push_link(provider: str, params: dict[str, str]) -> Link:
 def cmd_push(args: argparse.Namespace) -> int:
     import asyncio
 
-    from tui_vault.core.model import PROVIDERS, validate_name
+    from tui_vault.core.model import PROVIDERS
 
-    validate_name(args.name)
+    check_name(args.name)  # a bad name is a usage error (exit 2), as for set and link
     if args.provider == "hashicorp":
         if args.secret_id or args.json_key:
             raise UsageError("--secret-id and --json-key are for --provider aws")

@@ -11,6 +11,7 @@ from tui_vault.cli.common import (
     PROG,
     AddCommand,
     open_vault,
+    read_text_file,
     report_unresolved,
     resolve_names,
     say,
@@ -25,12 +26,8 @@ if TYPE_CHECKING:
 def parse_env_file(path: Path) -> dict[str, str]:
     from tui_vault.core.envlines import EnvLineError, parse_env_lines
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise VaultError(f"env file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise VaultError(f"cannot read env file {path}: {type(e).__name__}") from None
+    # Universal newlines, as read_text() gave: a CRLF or CR file reads as LF lines.
+    text = read_text_file(path, "env file").replace("\r\n", "\n").replace("\r", "\n")
     try:
         lines = parse_env_lines(text)
     except EnvLineError as e:

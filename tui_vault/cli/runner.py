@@ -205,10 +205,33 @@ def _wait(proc: subprocess.Popen[bytes]) -> int:
 
 
 class Output:
-    """Writes to run's stdout (stream 1) and stderr (stream 2); remembers a broken pipe."""
+    """Writes to run's stdout (stream 1) and stderr (stream 2); remembers a broken pipe.
+
+    Any other failure of stdout (a full disk, /dev/full) is remembered too, and the stream
+    treated as broken (the child's next write gets SIGPIPE, as with `| head`): once the
+    child has ended, check() reports it as one StdoutError line, exit 1."""
 
     def __init__(self) -> None:
         self.broken: set[int] = set()
+        self.stdout_failure: OSError | None = None
+
+    def _failed(self, stream: int, e: OSError) -> None:
+        """A write error: a gone reader is quietly broken; stdout's other errors are kept
+        for check(); stderr's are raised (there is nowhere left to say them)."""
+        if e.errno in (errno.EPIPE, errno.EIO, errno.ENXIO):
+            self.broken.add(stream)
+            return
+        if stream != 1:
+            raise e
+        self.broken.add(stream)
+        self.stdout_failure = e
+
+    def check(self) -> None:
+        """Raise the StdoutError for a write to stdout that failed (other than a gone reader)."""
+        if self.stdout_failure is not None:
+            from tui_vault.cli.common import stdout_error
+
+            raise stdout_error(self.stdout_failure)
 
     def write(self, stream: int, data: bytes) -> None:
         if stream in self.broken:
@@ -223,10 +246,8 @@ class Output:
             except InterruptedError:
                 continue
             except OSError as e:  # EPIPE: the reader is gone; EIO: the terminal is gone
-                if e.errno in (errno.EPIPE, errno.EIO, errno.ENXIO):
-                    self.broken.add(stream)
-                    return
-                raise
+                self._failed(stream, e)
+                return
             view = view[n:]
 
     def write_parts(self, stream: int, parts: list[bytes | memoryview]) -> None:
@@ -244,10 +265,8 @@ class Output:
             except InterruptedError:
                 continue
             except OSError as e:  # as in write()
-                if e.errno in (errno.EPIPE, errno.EIO, errno.ENXIO):
-                    self.broken.add(stream)
-                    return
-                raise
+                self._failed(stream, e)
+                return
             if n == sum(map(len, batch)):  # the usual case: all of it
                 todo = todo[len(batch) :]
                 continue
@@ -406,11 +425,14 @@ def _run_pipes(launch: Launch, masker: Masker) -> int:
         _widen_pipe(fd)
     signals = Signals(proc.pid, from_terminal_too=False, on_winch=None)
     signals.start()
+    out = Output()
     try:
-        _pump(proc, sources, masker, Output())
-        return exit_code(_wait(proc))
+        _pump(proc, sources, masker, out)
+        code = exit_code(_wait(proc))
     finally:
         signals.stop()
+    out.check()
+    return code
 
 
 def _copy_winsize(src: int, dst: int) -> None:
@@ -460,14 +482,17 @@ def _run_pty(launch: Launch, masker: Masker) -> int:
         proc.pid, from_terminal_too=True, on_winch=lambda: _copy_winsize(term, master)
     )
     signals.start()
+    out = Output()
     try:
-        _pump(proc, sources, masker, Output(), tty_in=0 if stdin_tty else None, pty_master=master)
-        return exit_code(_wait(proc))
+        _pump(proc, sources, masker, out, tty_in=0 if stdin_tty else None, pty_master=master)
+        code = exit_code(_wait(proc))
     finally:
         signals.stop()
         if saved is not None:
             with contextlib.suppress(termios.error, OSError):
                 termios.tcsetattr(0, termios.TCSADRAIN, saved)
+    out.check()
+    return code
 
 
 def run_child(launch: Launch) -> int:
@@ -476,7 +501,14 @@ def run_child(launch: Launch) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     if not masker.active:
-        return _run_direct(launch)
+        return _run_direct(launch)  # the child has run's fd 1 as it is (closed, even)
+    from tui_vault.cli.common import stdout_closed
+
+    if stdout_closed():
+        # The masked output is written to fd 1 by us: closed, it may be any file opened since.
+        from tui_vault.core.errors import StdoutError
+
+        raise StdoutError("it is closed (the command's masked output goes there)")
     if launch.use_pty and _isatty(1):
         return _run_pty(launch, masker)
     return _run_pipes(launch, masker)

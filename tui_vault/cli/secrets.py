@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 
 def cmd_get(args: argparse.Namespace) -> int:
+    check_name(args.name, existing=True)  # a bad name is exit 2, not an unresolved ref (4)
     vault = open_vault(args)
     results = resolve_names(vault, [args.name], args.url, action="get")
     if not report_unresolved(results):
@@ -85,6 +86,7 @@ def cmd_set(args: argparse.Namespace) -> int:
 
 
 def cmd_unset(args: argparse.Namespace) -> int:
+    check_name(args.name, existing=True)
     vault = open_vault(args)
     vault.delete(args.name)
     say(f"Deleted {args.name}")

@@ -11,10 +11,12 @@ from tui_vault.cli.common import (
     open_vault,
     read_password,
     say,
+    stdout_closed,
     vault_path,
     write_private,
+    write_stdout_bytes,
 )
-from tui_vault.core.errors import UsageError, VaultError
+from tui_vault.core.errors import StdoutError, UsageError, VaultError
 from tui_vault.core.words import noun, plural
 
 
@@ -22,23 +24,32 @@ def cmd_export(args: argparse.Namespace) -> int:
     from tui_vault.core.policy import load_policy
     from tui_vault.core.transfer import export_encrypted, export_plaintext
 
-    load_policy().check_export(args.format)
-    out = Path(args.output).expanduser()
-    check_output(out, args)  # before the password is asked for
+    load_policy().check_export(args.format)  # for standard output too
+    # `-o -`: standard output, as `-` conventionally means (never a file named "-").
+    out = None if args.output == "-" else Path(args.output).expanduser()
+    if out is not None:
+        check_output(out, args)  # before the password is asked for
+    elif stdout_closed():
+        raise StdoutError("it is closed")
     vault = open_vault(args)
     if args.format == "encrypted":
         password = read_password(args, confirm=True)
         data = export_encrypted(vault.data, password)
     else:
         data = export_plaintext(vault.data)
-    what = write_private(out, data, args)
+    if out is None:
+        write_stdout_bytes(data)
+        where, what = "standard output", ""
+    else:
+        where, what = str(out), f", {write_private(out, data, args)}"
     if args.format == "plaintext":  # said after writing: a failure stays one line
+        holder = "the export on standard output" if out is None else where
         say(
-            f"warning: {out} holds every secret in plain text; anyone who can read it can "
+            f"warning: {holder} holds every secret in plain text; anyone who can read it can "
             "read them. Prefer --format encrypted."
         )
     linked = sum(1 for s in vault.data.secrets.values() if s.link)
-    say(f"Exported {plural(len(vault.data.secrets), 'secret')} to {out} ({args.format}, {what})")
+    say(f"Exported {plural(len(vault.data.secrets), 'secret')} to {where} ({args.format}{what})")
     if linked:
         were = noun(linked, "was", "were")
         say(
@@ -130,7 +141,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def register(add: AddCommand) -> None:
     p = add("export", cmd_export, "export secrets to a JSON file (encrypted or plaintext)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write (0600)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="the file to write (0600); - for standard output",
+    )
     p.add_argument(
         "--format",
         required=True,

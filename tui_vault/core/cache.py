@@ -6,7 +6,6 @@ cache is sealed with its own subkey; a damaged or foreign cache file is simply i
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ import msgspec
 from tui_vault.core import crypto, rollback
 from tui_vault.core.bulk import paused_gc
 from tui_vault.core.errors import CorruptVaultError, StorageError
-from tui_vault.core.store import Envelope, atomic_write, file_lock, read_file
+from tui_vault.core.store import Envelope, atomic_write, file_lock, os_reason, read_file
 
 
 class CacheEntry(msgspec.Struct, frozen=True, gc=False):
@@ -210,8 +209,18 @@ def _parse_entries_general(plain: bytes) -> dict[str, CacheEntry]:
 
 
 def reset_cache_file(path: Path) -> bool:
-    """Delete the cache file (needs no key). True if there was one."""
-    with contextlib.suppress(FileNotFoundError):
+    """Delete the cache file (needs no key). True if there was one.
+
+    A directory in its place is not tui-vault's and is left alone (one clear line, not an
+    unexpected IsADirectoryError); so is a file the system will not let us delete."""
+    try:
         path.unlink()
-        return True
-    return False
+    except FileNotFoundError:
+        return False
+    except IsADirectoryError:
+        raise StorageError(
+            f"{path} is a directory, not a cache file; not removing it (remove it yourself)"
+        ) from None
+    except OSError as e:
+        raise StorageError(f"cannot remove {path}: {os_reason(e)}") from None
+    return True

@@ -100,3 +100,12 @@ class StorageError(VaultError):
 
 class KeyringUnavailableError(VaultError):
     pass
+
+
+class StdoutError(VaultError):
+    """Standard output cannot take what a command prints (closed, a full disk, a device
+    error): said once as "cannot write to standard output: REASON", exit 1, instead of an
+    unexpected error or, for a closed descriptor, silently printing nothing."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"cannot write to standard output: {reason}")

@@ -487,7 +487,7 @@ def _read_checked(
             raise StorageError(
                 f"{path} is a symbolic link; a {what} is never read through one (remove it)"
             ) from None
-        raise StorageError(f"cannot read {path}: {_reason(e)}") from None
+        raise StorageError(f"cannot read {path}: {os_reason(e)}") from None
     try:
         st = os.fstat(fd)
         if regular and not stat.S_ISREG(st.st_mode):
@@ -518,7 +518,7 @@ def _read_checked(
             raise CorruptVaultError(f"{path} is too large to be a {what}")
         return b"".join(chunks)
     except OSError as e:
-        raise StorageError(f"cannot read {path}: {_reason(e)}") from None
+        raise StorageError(f"cannot read {path}: {os_reason(e)}") from None
     finally:
         os.close(fd)
 
@@ -574,7 +574,7 @@ def ensure_private_dir(directory: Path) -> None:
         except FileExistsError:
             continue
         except OSError as e:
-            raise StorageError(f"cannot create {d}: {_reason(e)}") from None
+            raise StorageError(f"cannot create {d}: {os_reason(e)}") from None
 
 
 def fsync_dir(directory: Path) -> None:
@@ -638,7 +638,7 @@ def atomic_write(
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise StorageError(
-            f"could not write {path}: {_reason(e)}; the previous file is unchanged"
+            f"could not write {path}: {os_reason(e)}; the previous file is unchanged"
         ) from None
     # The new file is in place now: a failure from here on must not say it is unchanged.
     if not sync_dir:
@@ -649,17 +649,46 @@ def atomic_write(
         if e.errno in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
             return  # this file system cannot sync directories (some network file systems)
         raise StorageError(
-            f"{path} was written, but flushing its directory to disk failed: {_reason(e)}"
+            f"{path} was written, but flushing its directory to disk failed: {os_reason(e)}"
         ) from None
 
 
-def _reason(e: OSError) -> str:
+# What the envelope adds around the ciphertext's base64 (its header fields and the nonce:
+# ~400 bytes), generously: below the limit by more than this, no save needs its exact size.
+_FRAME_BYTES = 4096
+
+
+def _size_text(n: int) -> str:
+    return f"{n / (1 << 20):.0f} MiB" if n >= 1 << 20 else f"{n} bytes"
+
+
+def check_writable_size(path: Path, env: Envelope, what: str = "vault file") -> None:
+    """Refuse (before anything is written) a file that read_file would refuse to read back:
+    a save past MAX_FILE_BYTES would leave a vault that can never be opened again.
+
+    The limit is looked up at call time (tests patch it), and the exact size (rendering()'s,
+    which codes nothing) only computed near it."""
+    limit = MAX_FILE_BYTES
+    if (len(env.ciphertext) + 2) // 3 * 4 + _FRAME_BYTES <= limit:
+        return
+    size, _ = env.rendering()
+    if size > limit:
+        raise StorageError(
+            f"not saved: {path} would be {_size_text(size)}, over the {_size_text(limit)} "
+            f"limit of a {what} (it could never be read back); the previous file is unchanged"
+        )
+
+
+def os_reason(e: OSError) -> str:
+    """The reason an OSError gives, in words (never the exception's class name)."""
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
         return "the disk is full"
     if e.errno == errno.EROFS:
         return "the file system is read-only"
     if e.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
+    if e.errno == errno.EISDIR:
+        return "it is a directory"
     return os.strerror(e.errno) if e.errno else str(e)
 
 
@@ -729,7 +758,7 @@ def file_lock(lock_path: Path, timeout: float = 15.0) -> Iterator[None]:
                 "(remove it); nothing was changed"
             ) from None
         raise StorageError(
-            f"cannot write in {lock_path.parent}: {_reason(e)}; nothing was changed"
+            f"cannot write in {lock_path.parent}: {os_reason(e)}; nothing was changed"
         ) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)

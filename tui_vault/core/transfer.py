@@ -93,8 +93,10 @@ def nothing_imported(message: str) -> str:
 
 
 def check_password(password: str) -> None:
+    """A too short export password is an error about the password (exit 1, DESIGN.md §5:
+    "passwords of exports"), not about how the command was typed."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UsageError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
+        raise VaultError(f"the password must be at least {MIN_PASSWORD_LENGTH} characters long")
 
 
 def _derive(password: str, salt: bytes, params: Argon2Params) -> bytes:

@@ -34,6 +34,7 @@ from tui_vault.core.store import (
     Envelope,
     atomic_write,
     check_private_dir,
+    check_writable_size,
     ensure_private_dir,
     file_lock,
     is_big_envelope,
@@ -382,6 +383,7 @@ class Vault:
             remove_stale_temps(path)
         generation = self.generation + 1
         env = _seal(self._key, self.vault_id, generation, data, self._enc_key, self._blocks)
+        check_writable_size(self.path, env)  # before the backup link, before any byte
         # The backup link replaces the one before it, whose file the kernel then frees:
         # ~4 ms for a 23 MB vault, spent in a thread while the new file is coded and written
         # (the link is in place before the new file takes the vault's place).
