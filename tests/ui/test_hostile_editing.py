@@ -45,6 +45,13 @@ def form_error(form: SecretForm) -> str:
     return str(form.query_one("#form-error", Static).render())
 
 
+async def saved_exactly(pilot: Any, vault_env: VaultEnv, name: str, value: str) -> None:
+    """The form saves (ctrl+s), closes, and the vault holds `value` byte for byte."""
+    await pilot.press("ctrl+s")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SecretsScreen))
+    assert vault_env.open().get(name).value == value
+
+
 @pytest.mark.parametrize("value", HOSTILE[:3])
 async def test_a_value_with_escapes_is_edited_masked_and_kept_as_it_is(
     unlocked_app: Any, vault_env: VaultEnv, value: str
@@ -53,7 +60,7 @@ async def test_a_value_with_escapes_is_edited_masked_and_kept_as_it_is(
     characters: then it stays in the masked field (the box would show them), Multi-line
     refuses to show it, and saving the form keeps it byte for byte."""
     vault_env.open().add(Secret("osc", value))
-    async with unlocked_app() as (app, pilot):
+    async with unlocked_app() as (_app, pilot):
         form = await opened(pilot, "e", SecretForm)
         await pilot.pause()
         assert not form.has_class("-multiline")
@@ -63,16 +70,14 @@ async def test_a_value_with_escapes_is_edited_masked_and_kept_as_it_is(
         form.query_one("#multiline", Button).press()
         await pilot.pause()
         assert not form.has_class("-multiline") and field.password
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
-    assert vault_env.open().get("osc").value == value
+        await saved_exactly(pilot, vault_env, "osc", value)
 
 
 async def test_a_pasted_text_with_escapes_stays_in_the_masked_field(
     unlocked_app: Any, vault_env: VaultEnv
 ) -> None:
     pasted = f"first\n{OSC52}second"
-    async with unlocked_app() as (app, pilot):
+    async with unlocked_app() as (_app, pilot):
         form = await opened(pilot, "a", SecretForm)
         form.query_one("#name", Input).value = "pasted"
         field = form.query_one("#value", Input)
@@ -82,9 +87,7 @@ async def test_a_pasted_text_with_escapes_stays_in_the_masked_field(
         await pilot.pause()
         assert not form.has_class("-multiline") and field.password
         assert field.value == pasted and "not shown here" in form_error(form)
-        await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
-    assert vault_env.open().get("pasted").value == pasted
+        await saved_exactly(pilot, vault_env, "pasted", pasted)
 
 
 async def test_line_breaks_and_tabs_alone_still_open_the_multi_line_box(
