@@ -19,7 +19,7 @@ from tui_vault.core.display import visible
 from tui_vault.core.model import Secret
 from tui_vault.ui.screens.secret_form import BulkAddForm, SecretForm
 from tui_vault.ui.screens.secrets import SecretsScreen
-from tui_vault.ui.widgets.text_area import TextArea, drawable
+from tui_vault.ui.widgets.text_area import TextArea, drawable, masked
 
 OSC52 = "\x1b]52;c;SGVsbG8gcHduZWQ=\x07"
 HOSTILE = [
@@ -129,3 +129,41 @@ def test_a_missing_key_file_is_called_missing(tmp_path: Path) -> None:
     assert _key_file_missing(tmp_path / "nope.txt") == f"No such file: {tmp_path / 'nope.txt'}"
     assert "is a folder" in (_key_file_missing(tmp_path) or "")
     assert "\x1b" not in (_key_file_missing(tmp_path / "a\x1b]0;t\x07b") or "")
+
+
+@pytest.mark.parametrize("line", ["BEGIN KEY", "wide 名前 🔑 e\u0301", "tab\there", ""])
+def test_a_masked_line_keeps_every_column(line: str) -> None:
+    shown = masked(line)
+    assert len(shown) == len(line) and cell_len(shown) == cell_len(line)
+    assert [cell_len(a) for a in shown] == [cell_len(b) for b in line]  # char by char
+    assert not set(shown) - {"•", "\uff0a", "\u200b", "\t"}
+
+
+async def test_the_multi_line_box_is_masked_until_shown(
+    unlocked_app: Any, vault_env: VaultEnv
+) -> None:
+    """As the one-line field's password mode: the value's lines are bullets, ctrl+t shows
+    and hides them, and editing works either way."""
+    pem = "-----BEGIN KEY-----\nAAAA\n-----END KEY-----"
+    vault_env.open().add(Secret("pem", pem))
+    async with unlocked_app() as (app, pilot):
+        form = await opened(pilot, "e", SecretForm)
+        area = form.query_one("#value-area", TextArea)
+        await wait_until(pilot, lambda: app.focused is area)
+
+        def drawn() -> str:  # what the screen shows (the area keeps its drawn lines)
+            return app.export_screenshot().replace("&#160;", " ")
+
+        def every_line_shown() -> bool:  # the cursor's line and the others (kept drawn)
+            return all(part in drawn() for part in ("BEGIN", "AAAA", "END"))
+
+        assert area.masked and "BEGIN" not in drawn() and "AAAA" not in drawn()
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, every_line_shown)
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda: not any(p in drawn() for p in ("BEGIN", "AAAA", "END")))
+        area.move_cursor(area.document.end)
+        await pilot.press("x")  # typed into the masked box: the text takes it
+        await wait_until(pilot, lambda: area.text == pem + "x")
+        assert "AAAAx" not in drawn()
+        await saved_exactly(pilot, vault_env, "pem", pem + "x")

@@ -181,7 +181,9 @@ class SecretForm(Dialog[SecretDraft | None]):
                 yield Button("Show", id="show", compact=True, disabled=linked)
                 yield Button("Generate", id="generate", compact=True, disabled=linked)
                 yield Button("Multi-line", id="multiline", compact=True, disabled=linked)
-            yield TextArea(value, id="value-area", soft_wrap=True, show_line_numbers=False)
+            yield TextArea(
+                value, id="value-area", soft_wrap=True, show_line_numbers=False, masked=True
+            )
             yield Label("Allowed domains (comma-separated; empty = any)", classes="field")
             yield Input(
                 value=", ".join(s.allowed_domains) if s else "",
@@ -211,6 +213,10 @@ class SecretForm(Dialog[SecretDraft | None]):
 
     @on(Button.Pressed, "#show")
     def action_toggle_show(self) -> None:
+        if self.has_class("-multiline"):  # the box: bullets or the lines (ctrl+t)
+            area = self.query_one("#value-area", TextArea)
+            area.masked = not area.masked
+            return
         value = self.query_one("#value", Input)
         if value.password and has_controls(value.value):
             # An input shows its text raw: a value with escape sequences stays masked here

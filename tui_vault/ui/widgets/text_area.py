@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from rich.segment import Segment
+from rich.text import Text
 from textual import events
 from textual.strip import Strip
 from textual.widgets import TextArea as TextualTextArea
@@ -26,12 +27,49 @@ def drawable(text: str) -> str:
     )
 
 
+# What a masked character is drawn as, by the cells it takes: the line keeps its columns, so
+# the cursor, the selection and soft wrapping stay where they are (a tab stays a tab).
+_MASK = {0: "\u200b", 1: "•", 2: "\uff0a"}
+
+
+def masked(line: str) -> str:
+    """`line` with every character but tabs drawn as a mask of the same width."""
+    return "".join(ch if ch == "\t" else _MASK.get(cell_len(ch), "•") for ch in line)
+
+
 class TextArea(TextualTextArea):
     """A text area whose lines reach the terminal without ESC, C1 controls, bidi overrides
     or other characters `visible()` replaces (DESIGN.md §7): TextArea draws a document's
     text as it is, so a pasted or loaded `ESC ] 52 ; c ; …` set the terminal's clipboard
     at every repaint. The text itself is not changed: what is typed, pasted or loaded is
-    what `text` gives back."""
+    what `text` gives back.
+
+    `masked`: every character drawn as a bullet (a secret value over a shared screen, as
+    the one-line value field's password mode); the text, the cursor and editing as usual."""
+
+    def __init__(self, *args: object, masked: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._masked = False
+        self.masked = masked
+
+    @property
+    def masked(self) -> bool:
+        return self._masked
+
+    @masked.setter
+    def masked(self, value: bool) -> None:
+        self._masked = value
+        self.set_class(value, "-masked")
+        # TextArea keeps its drawn lines by what they hold and where the cursor is, not by
+        # this: a style update drops them (only the cursor's line was drawn anew).
+        self.notify_style_update()
+        self.refresh()
+
+    def get_line(self, line_index: int) -> Text:
+        line = super().get_line(line_index)
+        if self._masked:
+            line.plain = masked(line.plain)
+        return line
 
     async def _on_key(self, event: events.Key) -> None:
         # Textual calls the base class's _on_key next, unless a binding ran here.
