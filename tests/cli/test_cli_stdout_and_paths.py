@@ -79,6 +79,19 @@ def test_init_with_stdout_closed_creates_nothing(home: Path) -> None:
     assert not vault.exists()
 
 
+def test_a_new_key_that_cannot_be_printed_leaves_no_vault(home: Path) -> None:
+    """stdout full (/dev/full): init removes the vault it made again (its only key went
+    nowhere), and says so in one line."""
+    vault = home / "v" / "vault.json"
+    args = ["--vault", str(vault), "init", "--no-keyring"]
+    code, _, err = run_redirected(home, args, ">/dev/full", {})
+    line = assert_one_line_error(err)
+    assert code == 1 and "no space left" in line and "no vault was created" in line
+    assert not vault.exists() and not vault.with_name("vault.json.bak").exists()
+    code, out, _ = run_redirected(home, args, "", {})  # and then init works, as ever
+    assert code == 0 and out.startswith("TV1-") and vault.exists()
+
+
 SUFFIXES = ["", ".bak", ".cache", ".lock", ".log", ".log.head", ".passphrase"]
 
 

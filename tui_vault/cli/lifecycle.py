@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,14 +72,31 @@ def cmd_init(args: argparse.Namespace) -> int:
     if path.exists():
         raise VaultExistsError(f"a vault already exists at {path}")
     vault_id, key_text, key_file = _create_with_new_key(args, path)
+    if key_file is None:
+        _show_new_key(path, key_text)
     say(f"Created a vault at {path}")
     save_key_to_keyring(vault_id, key_text, args.no_keyring)
     if key_file is not None:
         say(f"The vault key was written to {key_file} (mode 0600). Keep it safe.")
-    else:
-        say("Your vault key (shown once; keep it safe, it cannot be recovered):")
-        print(key_text)
     return 0
+
+
+def _show_new_key(path: Path, key_text: str) -> None:
+    """Print a new vault's key; if stdout cannot take it (a full disk, a device error), the
+    vault just made is removed again: its only key would have gone nowhere."""
+    label = "Your vault key (shown once; keep it safe, it cannot be recovered):"
+    tty = sys.stdout.isatty()
+    try:
+        if tty:
+            say(label)
+        print(key_text, flush=True)
+    except StdoutError as e:
+        from tui_vault.core.unlock import reset_vault_files
+
+        reset_vault_files(path)
+        raise StdoutError(f"{e.reason}; no vault was created") from None
+    if not tty:
+        say(label)  # (after the key: a failure to write it is then the only line said)
 
 
 def cmd_clear(args: argparse.Namespace) -> int:

@@ -109,3 +109,4 @@ class StdoutError(VaultError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(f"cannot write to standard output: {reason}")
+        self.reason = reason
