@@ -90,14 +90,19 @@ async def test_a_pasted_text_with_escapes_stays_in_the_masked_field(
         await saved_exactly(pilot, vault_env, "pasted", pasted)
 
 
-async def test_line_breaks_and_tabs_alone_still_open_the_multi_line_box(
-    unlocked_app: Any, vault_env: VaultEnv
+@pytest.mark.parametrize("value", ["-----BEGIN-----\n\tAAAA\r\n-----END-----", "l1\rl2"])
+async def test_line_breaks_and_tabs_alone_open_the_multi_line_box(
+    unlocked_app: Any, vault_env: VaultEnv, value: str
 ) -> None:
-    vault_env.open().add(Secret("pem", "-----BEGIN-----\n\tAAAA\r\n-----END-----"))
-    async with unlocked_app() as (_app, pilot):
+    """A value with line breaks (a lone \r too) and tabs, and nothing else a terminal
+    would obey, is edited in the multi-line box, which has the focus."""
+    vault_env.open().add(Secret("pem", value))
+    async with unlocked_app() as (app, pilot):
         form = await opened(pilot, "e", SecretForm)
-        await pilot.pause()
+        area = form.query_one("#value-area", TextArea)
+        await wait_until(pilot, lambda: app.focused is area)
         assert form.has_class("-multiline") and "not shown" not in form_error(form)
+        assert not form.query_one("#value-row").display
 
 
 async def test_a_text_area_never_draws_what_a_terminal_obeys(unlocked_app: Any) -> None:

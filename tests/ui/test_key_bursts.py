@@ -211,18 +211,6 @@ async def test_keys_a_dialog_kept_go_before_keys_read_meanwhile(
         assert injected
 
 
-async def test_editing_a_value_with_a_lone_carriage_return_opens_the_multi_line_box(
-    unlocked_app: Any, vault_env: VaultEnv
-) -> None:
-    vault_env.open().add(Secret("alpha", "l1\rl2"))
-    async with unlocked_app() as (app, pilot):
-        form = await opened(pilot, "e", SecretForm)
-        area = form.query_one("#value-area", TextArea)
-        await wait_until(pilot, lambda: app.focused is area)
-        assert form.has_class("-multiline")
-        assert not form.query_one("#value-row").display
-
-
 # Editing keys in a burst: a field's backspace, arrows, ctrl+u... are bindings, which
 # Textual runs once the key has bubbled up to the app, after the letters queued behind
 # them were inserted (Textual issue 6605). Ours run in typing order (ui/key_order.py).

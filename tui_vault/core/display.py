@@ -58,16 +58,18 @@ def has_controls(text: str) -> bool:
     return visible(text) != text
 
 
-def _without_layout(text: str) -> str:
-    return text.replace("\r", "").replace("\n", "").replace("\t", "")
+def has_controls_besides_layout(text: str) -> bool:
+    """`has_controls`, line breaks and tabs not counted: a PEM key or a JSON document holds
+    them, and a terminal lays them out instead of obeying them."""
+    return has_controls(text.replace("\r", "").replace("\n", "").replace("\t", ""))
 
 
 def control_warning(values: Iterable[tuple[str, str]]) -> str | None:
     """A warning naming the secrets (name, value) whose values hold control characters, or
     None. Such values are kept as they are (a token may be binary-ish on purpose), but the
     user should know before one is pasted into a terminal by `get`. Line breaks and tabs
-    are not counted: a PEM key or a JSON document holds them, and a terminal shows them."""
-    names = [name for name, value in values if has_controls(_without_layout(value))]
+    are not counted (has_controls_besides_layout)."""
+    names = [name for name, value in values if has_controls_besides_layout(value)]
     if not names:
         return None
     shown = ", ".join(visible(n) for n in names[:10]) + (" …" if len(names) > 10 else "")

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import Button, Label, Static
 
 from tui_vault.core.bulk import parse_bulk  # the one parser of NAME=value lines
-from tui_vault.core.display import control_warning, has_controls
+from tui_vault.core.display import control_warning, has_controls, has_controls_besides_layout
 from tui_vault.core.errors import InvalidSecretError
 from tui_vault.core.generator import DEFAULT_CLASSES, DEFAULT_LENGTH, generate_value
 from tui_vault.core.model import Secret, parse_domains, validate_name
@@ -54,14 +54,6 @@ def apply_draft(vault: Vault, draft: SecretDraft) -> Secret:
         enabled=draft.enabled,
         allowed_domains=draft.allowed_domains,
     )
-
-
-def _unsafe_to_show(value: str) -> bool:
-    """Whether `value` holds characters the terminal would obey besides line breaks and
-    tabs (which the multi-line box lays out): ESC, C1 controls, bidi overrides... The box
-    draws without them (ui/widgets/text_area.py), but editing what cannot be seen is not
-    editing: such a value stays in the masked field."""
-    return has_controls(value.replace("\r", "").replace("\n", "").replace("\t", ""))
 
 
 class ValueInput(Input):
@@ -143,11 +135,12 @@ class SecretForm(Dialog[SecretDraft | None]):
         # What the value fields start with: a linked secret's value is not here.
         self._start_value = value = "" if linked or secret is None else secret.value
         # A value with line breaks (\n or a lone \r) is edited in the multi-line box, unless
-        # it holds other control characters: the box would show them (see _unsafe_to_show),
-        # so such a value stays in the masked field, kept as it is.
-        self._multiline = multiline = ("\n" in value or "\r" in value) and not _unsafe_to_show(
-            value
-        )
+        # it holds other control characters (ESC, C1, bidi overrides...): the box draws
+        # without them (ui/widgets/text_area.py), but editing what cannot be seen is not
+        # editing, so such a value stays in the masked field, kept as it is.
+        self._multiline = multiline = (
+            "\n" in value or "\r" in value
+        ) and not has_controls_besides_layout(value)
         if multiline:
             self.add_class("-multiline")
         first = self.start_field
@@ -203,7 +196,7 @@ class SecretForm(Dialog[SecretDraft | None]):
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < self.NARROW_BELOW, "-narrow")
-        if _unsafe_to_show(self._start_value):
+        if has_controls_besides_layout(self._start_value):
             self._say_not_shown()
         first = self.query_one(self.first_field)
         if self.focused is None:
@@ -241,7 +234,7 @@ class SecretForm(Dialog[SecretDraft | None]):
         value = self.query_one("#value", Input)
         if value.disabled or self.has_class("-multiline"):
             return
-        if _unsafe_to_show(value.value):  # the box would show it: it stays masked here
+        if has_controls_besides_layout(value.value):  # it stays masked here
             self._say_not_shown()
             return
         area = self.query_one("#value-area", TextArea)
@@ -254,7 +247,9 @@ class SecretForm(Dialog[SecretDraft | None]):
     def _multiline_pasted(self, event: ValueInput.MultiLinePasted) -> None:
         value = self.query_one("#value", Input)
         text = value.value + event.text.replace("\r\n", "\n")
-        if _unsafe_to_show(text):  # pasted into the masked field instead, line breaks and all
+        if has_controls_besides_layout(
+            text
+        ):  # pasted into the masked field instead, line breaks and all
             value.insert_text_at_cursor(event.text)
             self._say_not_shown()
             return

@@ -49,8 +49,7 @@ class TextArea(TextualTextArea):
 
     def __init__(self, *args: object, masked: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._masked = False
-        self.masked = masked
+        self._masked = masked
 
     @property
     def masked(self) -> bool:
@@ -59,7 +58,6 @@ class TextArea(TextualTextArea):
     @masked.setter
     def masked(self, value: bool) -> None:
         self._masked = value
-        self.set_class(value, "-masked")
         # TextArea keeps its drawn lines by what they hold and where the cursor is, not by
         # this: a style update drops them (only the cursor's line was drawn anew).
         self.notify_style_update()
