@@ -408,7 +408,7 @@ def test_a_replayed_cache_is_ignored(env: Env) -> None:
                 if fresh
                 else cache
             )
-            c._entries = None
+            c._doc = None  # read the file again
             entry = c.get("aws:secret_id=db", 3600)
             cases += 1
             assert entry is None or entry.value == "rotated-value", entry

@@ -152,3 +152,105 @@ def test_a_long_lived_cache_sees_another_process_change(
     cli.reset()
     clock[0] += 5
     assert tui.entries() == {}
+
+
+def _write_plain(vault: Vault, plain: bytes, generation: int = 1) -> None:
+    """Seal `plain` as the cache file's document (what only a holder of the key can do)."""
+    from tui_vault.core import crypto
+
+    c = cache_of(vault)
+    probe = Envelope("cache", vault.vault_id, c._check, generation, b"", b"")
+    nonce, ct = crypto.seal(c._key, plain, probe.aad())
+    env = Envelope("cache", vault.vault_id, c._check, generation, nonce, ct)
+    vault.paths.cache.write_bytes(env.to_bytes())
+
+
+def _index(vault: Vault) -> tuple[str, dict[str, str]]:
+    doc = cache_of(vault)._current()
+    return doc.vault, dict(doc.named)
+
+
+FP2 = Link("hashicorp", {"engine": "kv", "path": "app", "key": "k"}).fingerprint
+
+
+def test_the_format_before_the_name_index_is_still_read(vault: Vault) -> None:
+    """A cache written before format 2 (the entries object alone): read as it was, then
+    written in format 2 by the next save, every entry kept."""
+    now = time.time()
+    old = {
+        FP: {"value": MARKER, "fetched": now},
+        FP2: {"value": "v2", "fetched": now - 9, "stale": "x"},
+    }
+    _write_plain(vault, json.dumps(old).encode())
+    c = cache_of(vault)
+    assert c.entries() == {FP: CacheEntry(MARKER, now), FP2: CacheEntry("v2", now - 9, "x")}
+    assert c.named(vault.tagged[1], 3600, now) == {}
+    c.put_many({"aws:secret_id=other": "3"}, tag=vault.tagged[1], links=lambda: {"DB": FP})
+    again = cache_of(vault)
+    assert again.entries()[FP] == CacheEntry(MARKER, now)
+    assert again.entries()[FP2] == CacheEntry("v2", now - 9, "x")
+    assert again.named(vault.tagged[1], 3600, time.time()) == {"DB": MARKER}
+    assert again.named("another file's tag", 3600, time.time()) == {}
+    assert again.named("", 3600, time.time()) == {}
+    assert again.named(vault.tagged[1], 0, time.time()) == {}  # ttl 0: nothing is fresh
+
+
+def test_a_lone_surrogate_in_a_value_or_name_survives_the_general_path(vault: Vault) -> None:
+    """json.dumps writes a lone surrogate escaped; msgspec refuses it: the general path
+    reads the head and the body alike."""
+    odd = "x\ud83d"
+    tag = vault.tagged[1]
+    c = cache_of(vault)
+    c.put_many({FP: odd, FP2: "plain"}, tag=tag, links=lambda: {"A": FP, odd: FP2, "B": FP})
+    fresh = cache_of(vault)
+    assert fresh.named(tag, 3600, time.time()) == {"A": odd, odd: "plain", "B": odd}
+    assert fresh.entries()[FP].value == odd and fresh.entries()[FP2].value == "plain"
+    assert fresh._current().index == {"A": FP, odd: FP2, "B": FP}
+
+
+def test_stale_marks_and_forgetting_a_provider_keep_the_index_right(vault: Vault) -> None:
+    tag = vault.tagged[1]
+    c = cache_of(vault)
+    c.put_many({FP: "aws-value", FP2: "hc-value"}, tag=tag, links=lambda: {"A": FP, "H": FP2})
+    c.mark_stale({FP2: "HashiCorp Vault unreachable"})
+    fresh = cache_of(vault)
+    assert fresh.entries()[FP2].stale == "HashiCorp Vault unreachable"
+    assert fresh.entries()[FP].stale == ""
+    assert _index(vault) == (tag, {"A": "aws-value", "H": "hc-value"})
+    assert fresh.forget_provider("hashicorp") == 1
+    assert _index(vault) == (tag, {"A": "aws-value"})
+    assert set(cache_of(vault).entries()) == {FP}
+    assert cache_of(vault).forget_provider("aws") == 1
+    assert _index(vault) == ("", {})
+
+
+def test_a_body_that_does_not_match_its_head_is_read_as_nothing(vault: Vault) -> None:
+    head = {"v": 2, "vault": vault.tagged[1], "oldest": time.time(), "named": {"A": "1", "B": "2"}}
+    for body in ({"fps": [FP], "fetched": [1.0]}, {"fps": [FP, FP2], "fetched": [1.0]}, "[]"):
+        _write_plain(vault, json.dumps(head).encode() + b"\n" + json.dumps(body).encode())
+        c = cache_of(vault)
+        assert c.entries() == {}
+        c.put_many({FP: "v"})  # a writer starts again from what it can trust: nothing
+        assert cache_of(vault).entries() == {FP: cache_of(vault).entries()[FP]}
+    _write_plain(vault, json.dumps({**head, "v": 3}).encode() + b"\n{}")
+    assert cache_of(vault).entries() == {} and _index(vault) == ("", {})
+
+
+def test_the_vault_tag_is_the_digest_of_the_file_its_contents_came_from(vault: Vault) -> None:
+    import hashlib
+
+    def file_digest() -> str:
+        return hashlib.sha256(vault.path.read_bytes()).hexdigest()
+
+    data, tag = vault.tagged
+    assert data is vault.data and tag == file_digest()
+    vault.set_value("A", "1")
+    data2, tag2 = vault.tagged
+    assert data2 is vault.data and tag2 == file_digest() != tag
+    vault.reload()  # nothing changed on disk: the same pair
+    assert vault.tagged == (data2, tag2)
+    other = Vault.open(vault.path, vault.key)
+    other.set_value("B", "2")  # another process saves
+    vault.reload()
+    assert vault.tagged[1] == file_digest() == other.tagged[1] != tag2
+    assert vault.tagged[0] is vault.data and set(vault.data.secrets) == {"A", "B"}

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tui_vault.core.cache import Cache
-from tui_vault.core.model import PROVIDERS, Link, Reason, link_fingerprint
+from tui_vault.core.model import PROVIDERS, Link, Reason, Secret, link_fingerprint
 from tui_vault.core.resolution import Resolution, check_local, value_result
 from tui_vault.core.resolver import Resolver
 from tui_vault.core.vault import Vault
@@ -113,7 +113,7 @@ def model(
                 name,
                 "unresolved",
                 reason=Reason.DISCONNECTED,
-                detail="connect 1Password to resolve it",
+                detail=f"connect {PROVIDERS[secret.link.provider]} to resolve it",
             )
             continue
         entry = entries.get(rule_fingerprint(secret.link))
@@ -185,6 +185,90 @@ async def test_nothing_to_fetch_keeps_the_order_asked(
     got = await _resolved(filled, 30, names, url, owner)
     assert got == expected
     assert list(got) == list(dict.fromkeys(names))
+
+
+def _index_of(vault: Vault) -> dict[str, str]:
+    """The name index the cache file holds for this vault file ({} if none or another's)."""
+    doc = Cache(vault.paths.cache, vault.paths.lock, vault.key, vault.vault_id)._current()
+    return dict(doc.named) if doc.vault == vault.tagged[1] else {}
+
+
+CHANGES = {
+    "relinked": lambda v: v.link("H_USUAL", Link("aws", {"secret_id": "moved/elsewhere"})),
+    "disabled": lambda v: v.change(
+        lambda d: d.secrets.__setitem__("A_JSON", d.secrets["A_JSON"].touched(enabled=False))
+    ),
+    "restricted": lambda v: v.change(
+        lambda d: d.secrets.__setitem__(
+            "Z_ONE", d.secrets["Z_ONE"].touched(allowed_domains=["api.example.com"])
+        )
+    ),
+    "made local": lambda v: v.change(
+        lambda d: d.secrets.__setitem__("A_PLAIN", Secret(name="A_PLAIN", value="now-local"))
+    ),
+    "deleted": lambda v: v.delete("H_OTHER"),
+    "disconnected": lambda v: v.remove_integration("hashicorp"),
+    "unrelated edit": lambda v: v.set_value("LOCAL", "another-local-value"),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+@pytest.mark.parametrize("url", [None, "https://api.example.com/x"])
+async def test_the_name_index_serves_only_the_vault_file_it_was_made_for(
+    filled: Vault, change: str, url: str | None
+) -> None:
+    """A fetch writes the cache's name index for the vault file it resolved; a warm request
+    of that file is answered from it (what the rule gives, by fingerprint). After any change
+    to the vault, the index is another file's: the answers are still exactly the rule's
+    (a relinked name is fetched anew, not served its old link's value)."""
+    names = [*LINKS, *LOCALS]
+    fetched = await _resolved(filled, 30, names, url, False)
+    assert "fetched" in {r.origin for r in fetched.values()}
+    index = _index_of(filled)
+    # The usual linked names with a connected provider, and only those; H_ORDER shares
+    # H_USUAL's link (the same fingerprint), so the same entry.
+    usual = {"H_USUAL", "H_ORDER", "H_OTHER", "H_EMPTY", "H_EXTRA", "H_TWO", "H_ODD"}
+    assert set(index) == usual | {"A_PLAIN", "A_JSON", "A_EMPTY", "Z_ONE"}
+    assert index["H_USUAL"] == index["H_ORDER"] == f"fetched:{rule_fingerprint(LINKS['H_USUAL'])}"
+
+    cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
+    warm = await _resolved(filled, 30, names, url, False)
+    assert warm == model(filled, cache, names, 1800, time.time(), url)
+    assert {warm[n].origin for n in index} == {"cache"}
+
+    CHANGES[change](filled)
+    assert _index_of(filled) == {}  # made for the file before the change
+    cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
+    expected = model(filled, cache, names, 1800, time.time(), url)
+    got = await _resolved(filled, 30, names, url, False)
+    assert got == expected
+    for n in names:
+        assert repr(got[n]) == repr(expected[n]) and got[n].value == expected[n].value
+    if change == "relinked":
+        assert got["H_USUAL"].origin == "fetched"
+        assert got["H_USUAL"].value == "fetched:aws:secret_id=moved/elsewhere"
+    # The fetch after the change wrote the index anew, for the file as it is now.
+    if any(r.origin == "fetched" for r in got.values()):
+        assert _index_of(filled) == {
+            n: r.value for n, r in got.items() if n in _index_of(filled) and r.value
+        }
+        assert _index_of(filled)
+
+
+async def test_an_expired_entry_turns_the_index_off_not_the_rule(filled: Vault) -> None:
+    """The index answers only while every entry it names is fresh; once one has expired,
+    each name is looked up by fingerprint (the expired one fetched, the others cached)."""
+    names = [*LINKS, *LOCALS]
+    await _resolved(filled, 30, names, None, False)
+    cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
+    old = time.time() - 3600
+    cache.put_many({rule_fingerprint(LINKS["A_JSON"]): "cached-long-ago"}, now=old)
+    assert _index_of(filled)["A_JSON"] == "cached-long-ago"  # index kept, entry updated
+    assert cache.named(filled.tagged[1], 1800, time.time()) == {}
+    got = await _resolved(filled, 30, names, None, False)
+    assert got["A_JSON"].origin == "fetched"
+    assert got["H_USUAL"].origin == got["Z_ONE"].origin == "cache"
+    assert got == model(filled, cache, names, 1800, time.time(), None) | {"A_JSON": got["A_JSON"]}
 
 
 PARAM_KEYS = st.sampled_from(["engine", "key", "path", "secret_id", "json_key", "ref", "pathx"])

@@ -2,12 +2,15 @@
 
 Entries are keyed by link fingerprint, so a changed link never reuses the old value. The
 cache is sealed with its own subkey; a damaged or foreign cache file is simply ignored.
+The file also keeps, for one version of the vault file, which entry each linked name
+resolves to (see _Columns): a warm `run` of thousands of references reads them by name.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,110 @@ class CacheEntry(msgspec.Struct, frozen=True, gc=False):
         return ttl_seconds - self.age(now)
 
 
+FORMAT = 2  # 1: the entries object alone (still read); 2: a head line, then a body
+
+
+class _Head(msgspec.Struct, gc=False):
+    """The first line of a format 2 cache document: the name index, made for one vault file
+    (`vault`, its tag: Vault.tagged). `named` gives each linked name of that file (its
+    provider connected) the value of its link's entry, when there is one; `oldest` is the
+    oldest fetch time among those entries. With the same vault file, a name's link is the
+    one the index saw: `named` answers a warm request with no fingerprint to compute and
+    no entry object to build (resolver.py).
+
+    The second line, the body (`_Body`), completes the entries; it is decoded only when
+    asked for (a lookup by fingerprint, a write). A warm request decodes the head alone
+    (bench row warm_cache, bench/PROFILING.md)."""
+
+    v: int
+    vault: str = ""
+    oldest: float = 0.0
+    named: dict[str, str] = {}
+
+
+class _Body(msgspec.Struct, gc=False):
+    """The second line: the fingerprint and fetch time of each of `named`'s entries, in its
+    order (a fingerprint twice when two names share a link), the stale marks among them by
+    position, and the entries no name holds, as format 1 wrote them ({fingerprint:
+    {"value", "fetched", "stale"?}})."""
+
+    fps: list[str] = []
+    fetched: list[float] = []
+    stale: list[tuple[int, str]] = []
+    rest: msgspec.Raw = msgspec.Raw(b"{}")
+
+
+_HEAD = msgspec.json.Decoder(_Head)
+_BODY = msgspec.json.Decoder(_Body)
+
+
+class _Doc:
+    """A cache document as read: the name index at once, the entries when first asked for."""
+
+    __slots__ = ("_body", "_entries", "_index", "named", "oldest", "vault")
+
+    def __init__(
+        self,
+        entries: dict[str, CacheEntry] | None = None,
+        vault: str = "",
+        index: dict[str, str] | None = None,
+        named: dict[str, str] | None = None,
+        oldest: float = 0.0,
+        body: bytes = b"",
+    ) -> None:
+        self._entries = entries if entries is not None else {}
+        self._index = index if index is not None else {}
+        self._body = body  # not parsed yet: what completes the entries and the index
+        self.vault = vault
+        self.named = named if named is not None else {}
+        self.oldest = oldest
+
+    def _parse_body(self) -> None:
+        body, self._body = self._body, b""
+        try:
+            parts = _BODY.decode(body)
+            rest = _parse_entries(bytes(parts.rest))
+        except (msgspec.MsgspecError, ValueError, RecursionError):
+            loaded: Any = json.loads(body)  # a lone surrogate, which msgspec refuses
+            parts = _Body(
+                msgspec.convert(loaded.get("fps", []), list[str]),
+                msgspec.convert(loaded.get("fetched", []), list[float]),
+                msgspec.convert(loaded.get("stale", []), list[tuple[int, str]]),
+            )
+            rest = _entries_from(loaded.get("rest", {}))
+        n = len(self.named)
+        if len(parts.fps) != n or len(parts.fetched) != n:
+            raise ValueError("cache body does not match its head")
+        stale = dict(parts.stale)
+        with paused_gc():  # thousands of entries built at once, none in a cycle
+            for i, (fp, value, fetched) in enumerate(
+                zip(parts.fps, self.named.values(), parts.fetched, strict=True)
+            ):
+                rest[fp] = CacheEntry(value, fetched, stale.get(i, ""))
+        self._entries = rest
+        self._index = dict(zip(self.named, parts.fps, strict=True))
+
+    @property
+    def entries(self) -> dict[str, CacheEntry]:
+        if self._body:
+            self._parse_body()
+        return self._entries
+
+    @property
+    def index(self) -> dict[str, str]:
+        if self._body:
+            self._parse_body()
+        return self._index
+
+
+def _str_map(obj: Any) -> dict[str, str]:
+    if not isinstance(obj, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in obj.items()
+    ):
+        raise ValueError("not a map of strings")
+    return obj
+
+
 class Cache:
     def __init__(self, path: Path, lock_path: Path, master: bytes, vault_id: str) -> None:
         self.path = path
@@ -51,22 +158,40 @@ class Cache:
             vault_id, crypto.derive_subkey(master, salt, rollback.RECORD_PURPOSE)
         )
         self._generation = 0  # the newest generation of the file this object has seen
-        self._entries: dict[str, CacheEntry] | None = None
+        self._doc: _Doc | None = None
         self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the file we read
         self._checked = 0.0
 
-    def entries(self) -> dict[str, CacheEntry]:
-        """The entries, re-read when another process changed the file (checked once a second:
-        a long-running TUI sees `cache reset` or a reconnect done from the command line)."""
+    def _current(self) -> _Doc:
+        """The file's document, re-read when another process changed the file (checked once
+        a second: a long-running TUI sees `cache reset` or a reconnect done from the command
+        line)."""
         now = time.monotonic()
-        if self._entries is not None and now - self._checked < 1.0:
-            return self._entries
+        if self._doc is not None and now - self._checked < 1.0:
+            return self._doc
         self._checked = now
         stamp = self._stamp()
-        if self._entries is None or stamp != self._seen:
+        if self._doc is None or stamp != self._seen:
             self._seen = stamp
-            self._entries = self._read()
-        return self._entries
+            self._doc = self._read()
+        return self._doc
+
+    def entries(self) -> dict[str, CacheEntry]:
+        """The entries by fingerprint (decoded once per version of the file read)."""
+        try:
+            return self._current().entries
+        except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+            self._doc = _Doc({})  # a document whose entries do not parse: nothing cached
+            return self._doc.entries
+
+    def named(self, tag: str, ttl_seconds: float, now: float) -> dict[str, str]:
+        """{name: value} from the file's name index, if it was made for the vault file tagged
+        `tag` (Vault.tagged) and every entry it names is fresh (younger than ttl_seconds at
+        `now`); else empty: the caller looks each name up by fingerprint (`entries`)."""
+        doc = self._current()
+        if tag and doc.vault == tag and ttl_seconds > 0 and now - doc.oldest < ttl_seconds:
+            return doc.named
+        return {}
 
     def _stamp(self) -> tuple[int, int] | None:
         try:
@@ -75,29 +200,30 @@ class Cache:
             return None
         return (st.st_mtime_ns, st.st_size)
 
-    def _read(self) -> dict[str, CacheEntry]:
+    def _read(self) -> _Doc:
         try:
             raw = read_file(self.path, "cache file")
             env = Envelope.from_bytes(raw, str(self.path), "cache")
             if env.vault_id != self.vault_id or env.key_check != self._check:
-                return {}
+                return _Doc({})
             plain = crypto.unseal(self._key, env.nonce, env.ciphertext, env.aad())
             if env.generation < max(self._generation, self._guard.cache_floor()):
-                return {}  # an older copy put back: its values may have been rotated since
+                return _Doc({})  # an older copy put back: its values may have been rotated since
             self._generation = env.generation
-            return _parse_entries(plain)
+            return _parse_document(plain)
         except (
             FileNotFoundError,
             CorruptVaultError,
             StorageError,
             crypto.DecryptionFailed,
+            msgspec.MsgspecError,
             ValueError,
             RecursionError,
             KeyError,
             TypeError,
             AttributeError,
         ):
-            return {}
+            return _Doc({})
 
     def get(self, fingerprint: str, ttl_seconds: float) -> CacheEntry | None:
         entry = self.entries().get(fingerprint)
@@ -109,15 +235,30 @@ class Cache:
         """The entry even if expired (for showing its age)."""
         return self.entries().get(fingerprint)
 
-    def put_many(self, values: dict[str, str], now: float | None = None) -> None:
+    def put_many(
+        self,
+        values: dict[str, str],
+        now: float | None = None,
+        *,
+        tag: str = "",
+        links: Callable[[], dict[str, str]] | None = None,
+    ) -> None:
+        """Store fetched values by fingerprint. With `tag` and `links` (a vault file's tag,
+        and what gives {name: fingerprint} of that file's linked names whose provider is
+        connected), the name index is made anew for that file; without, the file's index
+        is kept (new entries never make it wrong: it names only entries it has seen)."""
         if not values:
             return
         stamp = now or time.time()
         with file_lock(self.lock_path):
-            current = self._read()
+            current = self._readable()
+            entries = current.entries
             for fp, value in values.items():
-                current[fp] = CacheEntry(value, stamp)
-            self._save(current)
+                entries[fp] = CacheEntry(value, stamp)
+            if tag and links is not None:
+                self._save(entries, tag, links())
+            else:
+                self._save(entries, current.vault, current.index)
 
     def mark_stale(self, reasons: dict[str, str]) -> None:
         """Record that these entries were served stale, and why (their provider was down).
@@ -127,30 +268,64 @@ class Cache:
         if not reasons:
             return
         with file_lock(self.lock_path):
-            current = self._read()
+            current = self._readable()
+            entries = current.entries
             changed = False
             for fp, why in reasons.items():
-                entry = current.get(fp)
+                entry = entries.get(fp)
                 if entry is not None and entry.stale != why:
-                    current[fp] = CacheEntry(entry.value, entry.fetched, why)
+                    entries[fp] = CacheEntry(entry.value, entry.fetched, why)
                     changed = True
             if changed:
-                self._save(current)
+                self._save(entries, current.vault, current.index)
 
-    def _save(self, entries: dict[str, CacheEntry]) -> None:
-        doc: dict[str, dict[str, object]] = {}
+    def _readable(self) -> _Doc:
+        """The file's document with its entries and index decoded (empty if they do not
+        parse: a writer starts again from nothing, as with a damaged file)."""
+        doc = self._read()
+        try:
+            doc.entries, doc.index  # noqa: B018 (decoded now, inside the try)
+        except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+            return _Doc({})
+        return doc
+
+    def _save(self, entries: dict[str, CacheEntry], tag: str, index: dict[str, str]) -> None:
+        """Write `entries`, and the name index of `index` ({name: fingerprint} of the vault
+        file tagged `tag`) for the names whose entry is among them."""
+        named: dict[str, str] = {}
+        kept: dict[str, str] = {}
+        held: list[CacheEntry] = []
+        for name, fp in index.items():
+            e = entries.get(fp)
+            if e is not None:
+                named[name], kept[name] = e.value, fp
+                held.append(e)
+        used = set(kept.values())
+        rest: dict[str, dict[str, object]] = {}
         for fp, e in entries.items():
-            doc[fp] = {"value": e.value, "fetched": e.fetched}
-            if e.stale:
-                doc[fp]["stale"] = e.stale
+            if fp not in used:
+                rest[fp] = {"value": e.value, "fetched": e.fetched}
+                if e.stale:
+                    rest[fp]["stale"] = e.stale
+        oldest = min((e.fetched for e in held), default=0.0)
+        head = {"v": FORMAT, "vault": tag if named else "", "oldest": oldest, "named": named}
+        body = {
+            "fps": list(kept.values()),
+            "fetched": [e.fetched for e in held],
+            "stale": [(i, e.stale) for i, e in enumerate(held) if e.stale],
+            "rest": rest,
+        }
+        # json.dumps, not msgspec: it writes any str (a lone surrogate too, escaped; which
+        # _parse_document reads back through its general path), and never a line break.
+        plain = b"%s\n%s" % (json.dumps(head).encode(), json.dumps(body).encode())
         generation = max(self._generation, self._guard.cache_floor()) + 1
         probe = Envelope("cache", self.vault_id, self._check, generation, b"", b"")
-        nonce, ct = crypto.seal(self._key, json.dumps(doc).encode(), probe.aad())
+        nonce, ct = crypto.seal(self._key, plain, probe.aad())
         env = Envelope("cache", self.vault_id, self._check, generation, nonce, ct)
         atomic_write(self.path, env.to_bytes())
         self._generation = generation
         self._guard.update(cache=generation)
-        self._entries = entries
+        self._doc = _Doc(entries, tag if named else "", kept, named, oldest)
         self._seen = self._stamp()
 
     def forget_provider(self, provider: str) -> int:
@@ -161,26 +336,52 @@ class Cache:
         """
         prefix = f"{provider}:"
         with file_lock(self.lock_path):
-            current = self._read()
-            kept = {fp: e for fp, e in current.items() if not fp.startswith(prefix)}
-            dropped = len(current) - len(kept)
+            current = self._readable()
+            entries = current.entries
+            kept = {fp: e for fp, e in entries.items() if not fp.startswith(prefix)}
+            dropped = len(entries) - len(kept)
             if dropped:
-                self._save(kept)
+                self._save(kept, current.vault, current.index)
             else:
-                self._entries = current
+                self._doc = current
         return dropped
 
     def reset(self) -> None:
         reset_cache_file(self.path)
-        self._entries = {}
+        self._doc = _Doc({})
         self._seen = None
+
+
+def _parse_document(plain: bytes) -> _Doc:
+    """The decrypted cache document, format 2 or 1. Raises ValueError (or a msgspec error)
+    for anything else. Only format 2's head is decoded here; its body when asked for."""
+    cut = plain.find(b"\n")
+    if cut < 0:  # format 1 (json.dumps wrote it on one line)
+        return _Doc(_parse_entries(plain))
+    head_bytes, body = plain[:cut], plain[cut + 1 :]
+    try:
+        head = _HEAD.decode(head_bytes)
+    except (msgspec.MsgspecError, ValueError, RecursionError):
+        loaded: Any = json.loads(head_bytes)  # a lone surrogate, which msgspec refuses
+        if not isinstance(loaded, dict):
+            raise ValueError("cache head") from None
+        head = _Head(
+            int(loaded["v"]),
+            str(loaded.get("vault", "")),
+            float(loaded.get("oldest", 0.0)),
+            _str_map(loaded.get("named", {})),
+        )
+    if head.v != FORMAT:
+        raise ValueError(f"cache format {head.v}")
+    return _Doc(None, head.vault, None, head.named, head.oldest, body=body or b"{}")
 
 
 _DECODER = msgspec.json.Decoder(dict[str, CacheEntry])
 
 
 def _parse_entries(plain: bytes) -> dict[str, CacheEntry]:
-    """The decrypted cache document as entries: {fingerprint: {"value", "fetched", "stale"?}}.
+    """Cache entries from {fingerprint: {"value", "fetched", "stale"?}}: format 1's whole
+    document, format 2's `entries`.
 
     Fast path: msgspec decodes what `_save` writes straight into CacheEntry objects. Anything
     it does not take as is (a number as a value, NaN, a missing field: never written by
@@ -196,8 +397,12 @@ def _parse_entries(plain: bytes) -> dict[str, CacheEntry]:
 
 def _parse_entries_general(plain: bytes) -> dict[str, CacheEntry]:
     """The rule `_parse_entries` follows: json.loads and a conversion of each field."""
+    return _entries_from(json.loads(plain))
+
+
+def _entries_from(doc: Any) -> dict[str, CacheEntry]:
+    """Entries from the object json.loads gave (each field converted)."""
     with paused_gc():  # thousands of entries built at once, none in a cycle
-        doc: Any = json.loads(plain)
         return {
             fp: CacheEntry(
                 value=str(e["value"]),

@@ -31,6 +31,7 @@ from tui_vault.core.resolution import (
 )
 
 if TYPE_CHECKING:
+    from tui_vault.core.model import VaultData
     from tui_vault.core.vault import Vault
 
 __all__ = ["ProviderFactory", "Resolution", "ResolveProgress", "Resolver", "Status"]
@@ -116,15 +117,25 @@ class Resolver:
         names = list(dict.fromkeys(names))
         results: dict[str, Resolution] = {}
         to_fetch: dict[str, list[tuple[str, Link]]] = defaultdict(list)
-        secrets = self.vault.data.secrets
-        integrations = self.vault.data.integrations
-        # The cache's entries and the clock read once for the whole request (Cache.get per
-        # reference would re-check the file's stamp and the time 10,000 times); the entries
-        # only when a linked reference needs them (local ones never read the cache file).
+        data, tag = self.vault.tagged  # the contents and their file's tag, as one pair
+        secrets = data.secrets
+        integrations = data.integrations
+        # The cache read once for the whole request, and only when a linked reference needs
+        # it (local ones never read the cache file); the clock read once too (Cache.get per
+        # reference would re-check the file's stamp and the time 10,000 times). First the
+        # cache's name index for this very vault file: a name in it is a usual secret
+        # (enabled, no domain list), linked, its provider connected, in the contents now
+        # resolved (same tag, same contents), and its entry is fresh; answered before any
+        # other check, with no fingerprint to compute (Cache.named, cache._Head). Any other
+        # name, by the rule below, its cached value looked up by fingerprint.
+        named: Callable[[str], str | None] | None = None
         lookup: Callable[[str], CacheEntry | None] | None = None
         ttl, now = self.ttl_seconds, time.time()
         with paused_gc():  # thousands of results built at once, none in a cycle
             for name in names:
+                if named is not None and (value := named(name)) is not None:
+                    results[name] = value_result(name, value, "cache")
+                    continue
                 secret = secrets.get(name)
                 # The usual secret (enabled, no domain list; or any, when the owner asks)
                 # passes all of check_local's checks: served as check_local would serve it,
@@ -143,6 +154,11 @@ class Resolver:
                         continue
                     assert secret is not None and secret.link is not None
                     link = secret.link
+                if named is None:  # the first linked reference: the index, then this name
+                    named = (self.cache.named(tag, ttl, now) if self.cache is not None else {}).get
+                    if (value := named(name)) is not None:
+                        results[name] = value_result(name, value, "cache")
+                        continue
                 provider = link.provider
                 if provider not in integrations:
                     # Checked before the cache: disconnecting must stop references resolving.
@@ -163,12 +179,14 @@ class Resolver:
                     to_fetch[provider].append((name, link))
         if not to_fetch:
             return results  # each name once, in order: already the order asked for
-        results.update(await self._fetch_all(to_fetch))
+        results.update(await self._fetch_all(to_fetch, data, tag))
         return {n: results[n] for n in names}
 
     # ------------------------------------------------------------------ internals
 
-    async def _fetch_all(self, groups: dict[str, list[tuple[str, Link]]]) -> dict[str, Resolution]:
+    async def _fetch_all(
+        self, groups: dict[str, list[tuple[str, Link]]], data: VaultData, tag: str
+    ) -> dict[str, Resolution]:
         total = sum(len(v) for v in groups.values())
         done = 0
         waits: list[tuple[str, Link, asyncio.Future[str | FetchError]]] = []
@@ -209,7 +227,9 @@ class Resolver:
             cache = self.cache
             # Disk full, read-only, lock timeout: the values are good, they just stay uncached.
             with contextlib.suppress(VaultError, OSError):
-                await asyncio.get_running_loop().run_in_executor(None, cache.put_many, fetched)
+                await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: cache.put_many(fetched, tag=tag, links=lambda: linked(data))
+                )
         if went_stale and self.cache is not None:
             cache = self.cache
             with contextlib.suppress(VaultError, OSError):
@@ -301,6 +321,21 @@ class Resolver:
             settle(link, value)
 
         await asyncio.gather(*(one(link) for link in links))
+
+
+def linked(data: VaultData) -> dict[str, str]:
+    """{name: fingerprint} of the usual linked secrets (enabled, no domain list) whose
+    provider is connected: the cache's name index for these contents (Cache.put_many). A
+    name in it passes every check `resolve` makes before the cache."""
+    integrations = data.integrations
+    return {
+        name: link_fingerprint(link.provider, link.params)
+        for name, s in data.secrets.items()
+        if (link := s.link) is not None
+        and link.provider in integrations
+        and s.enabled
+        and not s.allowed_domains
+    }
 
 
 def _as_fetch_error(e: BaseException, label: str) -> FetchError:

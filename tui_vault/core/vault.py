@@ -255,6 +255,7 @@ class Vault:
         self._envelope = envelope  # what is on disk as far as we know
         self._digest: bytes | None = None  # of those bytes, when known: reload skips them
         self.data = data
+        self._tagged: tuple[VaultData, str] = (data, "")  # see `tagged`
         self._salt = bytes.fromhex(self.vault_id)
         self._enc_key = crypto.derive_subkey(key, self._salt, "vault")
         self._guard = rollback.Guard(self.vault_id, self.subkey(rollback.RECORD_PURPOSE))
@@ -284,6 +285,7 @@ class Vault:
             raise VaultExistsError(f"a vault already exists at {path}") from None
         vault = cls(path, key, env, VaultData())
         vault._digest = _digest(raw)
+        vault._tag()
         vault._remember()
         return vault, key
 
@@ -296,6 +298,7 @@ class Vault:
         env = file.envelope
         vault = cls(path, key, env, _unseal(key, env, str(path)))
         vault._digest = file.digest
+        vault._tag()
         found = vault._guard.check_vault(vault.path, env.generation, file.digest.hex())
         if found is not None and _retries > 0:
             # A writer may have saved (and recorded) a newer generation between our read of
@@ -314,6 +317,21 @@ class Vault:
         an accepted rollback; only the newer-or-unknown case writes anything)."""
         if self._digest is not None:
             self._guard.update(vault=(self.generation, self._digest.hex()), force=force)
+
+    def _tag(self) -> None:
+        """Pair the contents with the digest of the file they were read from or written to
+        (after each of the two is set)."""
+        digest = self._digest
+        self._tagged = (self.data, digest.hex() if digest is not None else "")
+
+    @property
+    def tagged(self) -> tuple[VaultData, str]:
+        """The contents and a tag of the file they came from: the file's digest (hex), "" if
+        unknown. One pair, read at once: another thread saving meanwhile can never pair new
+        contents with the old file's tag. Equal tags mean the same file, so the same
+        contents (the contents are never changed in place: a save replaces them). The
+        cache keeps, for one tag, each linked name's entry (Cache.named)."""
+        return self._tagged
 
     @property
     def key(self) -> bytes:
@@ -356,6 +374,7 @@ class Vault:
             self.generation = env.generation
             self._envelope = env
         self._digest = digest
+        self._tag()
 
     @contextlib.contextmanager
     def transaction(self, *, scrub_backup: bool = False) -> Iterator[VaultData]:
@@ -406,6 +425,7 @@ class Vault:
         self.generation = generation
         self._envelope = env
         self._digest = digest.result()
+        self._tag()
         self._remember(force=True)  # under the lock: no other writer is ahead of us
 
     def _is_big(self) -> bool:
