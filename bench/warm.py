@@ -4,6 +4,10 @@ Each run opens the cache anew (decrypting it, as a new process would) and resolv
 name in one call. The baseline resolves the same number of local secrets, which never
 touch the cache: the difference is what reading values from the cache costs.
 
+The cache is filled the way a `run` that fetched fills it: one resolve through the real
+fetch path (a provider answering at once stands in for the servers), so the cache file
+holds what such a run writes (the entries and, for this vault file, the name index).
+
 Both sides get the same kind of input: secrets decoded from their vault file, and names
 parsed from a text of `{{vault:NAME}}` references, as `run` and `inject` get them (strings
 of their own, not the vault's dict keys).
@@ -19,6 +23,7 @@ from bench.core import Row, Sizes
 from bench.fixtures import linked_secret, local_secrets, make_vault
 from tui_vault.core.cache import Cache
 from tui_vault.core.model import Link
+from tui_vault.core.providers import Provider
 from tui_vault.core.references import find_references
 from tui_vault.core.resolver import Resolver
 from tui_vault.core.vault import Vault
@@ -44,6 +49,27 @@ def _linked(count: int) -> list:  # type: ignore[type-arg]
             link = Link("hashicorp", {"engine": "secret", "path": f"app/{i:06d}", "key": "value"})
         out.append(linked_secret(f"linked-{i:06d}", link))
     return out
+
+
+class _Answering(Provider):
+    """Answers every link at once with a value of its own (the fill run's servers)."""
+
+    name = "answering"
+    label = "Answering"
+
+    async def fetch(self, link: Link) -> str:
+        return f"cached-{link.describe()}"
+
+
+def fill_cache(vault: Vault, cache: Cache, names: list[str]) -> None:
+    """Resolve `names` once, fetching every one: the cache as a run that fetched leaves it."""
+    resolver = Resolver(vault, cache, provider_factory=lambda *_a, **_k: _Answering({}))
+    try:
+        results = asyncio.run(resolver.resolve(names))
+    finally:
+        resolver.close()
+    if any(r.origin != "fetched" for r in results.values()):
+        raise RuntimeError("warm cache: the fill run did not fetch every reference")
 
 
 def parsed_names(names: list[str]) -> list[str]:
@@ -79,7 +105,7 @@ def run(sizes: Sizes, work: Path) -> Row:
     bv = make_vault(work / "warm", linked, INTEGRATIONS)
     vault = Vault.open(bv.path, bv.key)
     cache = Cache(vault.paths.cache, vault.paths.lock, bv.key, vault.vault_id)
-    cache.put_many({s.link.fingerprint: f"cached-{s.name}" for s in linked if s.link})
+    fill_cache(vault, cache, [s.name for s in linked])
     # Unrestricted: a domain-restricted local secret would not resolve without a URL.
     local = make_vault(work / "warm-local", local_secrets(n, prefix="local", restricted=False))
     local_vault = Vault.open(local.path, local.key)
