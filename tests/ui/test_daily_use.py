@@ -388,7 +388,7 @@ async def test_unlock_show_toggle_saved_key_and_key_from_file(
         await app.workers.wait_for_complete()
         await pilot.pause()
         screen = app.screen
-        assert not screen.query_one("#saved-key").display  # nothing saved: not offered
+        assert not screen.query("#saved-key")  # nothing saved: not offered
         field = screen.query_one("#key-input", Input)
         assert field.password
         screen.query_one("#show-key", Button).press()
@@ -405,8 +405,11 @@ async def test_unlock_show_toggle_saved_key_and_key_from_file(
         app.update_settings(key_file=str(key_file))
         await pilot.press("ctrl+l")
         await wait_until(pilot, lambda: isinstance(app.screen, UnlockScreen))
-        await wait_until(pilot, lambda: app.screen.query_one("#saved-key").display)
-        assert "key file" in str(app.screen.query_one("#saved-key", Button).label)
+        await wait_until(pilot, lambda: bool(app.screen.query("#saved-key")))
+        saved = app.screen.query_one("#saved-key", Button)
+        assert "key file" in str(saved.label)
+        # Offered between "Open vault" and "Key from file…", in the same row.
+        assert [b.id for b in saved.parent.query(Button)] == ["open", "saved-key", "key-file"]  # type: ignore[union-attr]
         app.screen.query_one("#saved-key", Button).press()
         await wait_until(pilot, lambda: isinstance(app.screen, SecretsScreen))
 

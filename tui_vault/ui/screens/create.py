@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Static
 
 from tui_vault.core import keystore
 from tui_vault.core.errors import VaultError
@@ -40,8 +40,8 @@ class CreateScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         app = vapp(self)
         path = app.vault_path
-        with Vertical(id="create-box", classes="entry-box"):
-            yield Label("Your new vault key", classes="entry-title")
+        with Vertical(id="create-box", classes="entry-box") as box:
+            box.border_title = "Your new vault key"
             yield Static(
                 "This key opens your vault. tui-vault cannot recover it: save it somewhere "
                 "safe now. Secrets are encrypted with AES-256 and stay on this machine.",

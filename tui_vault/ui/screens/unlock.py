@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Center, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Button, Label, Static
 from textual.widgets.button import ButtonVariant
@@ -94,11 +95,12 @@ class UnlockScreen(Screen[None]):
         self._resumed = False
 
     def compose(self) -> ComposeResult:
-        path = vapp(self).vault_path
-        with Vertical(id="unlock-box", classes="entry-box"):
-            yield Label("Unlock your vault", classes="entry-title")
-            yield Static(display_path(path), classes="hint")
-            yield Static(self.message, id="unlock-message", classes="entry-text")
+        # Few nodes (each costs ~1 ms before the first frame: mount, styles, layout, paint):
+        # the title is the box's border title, the path and the message one Static, and
+        # "Use saved key" is mounted only once a saved key is known to exist (_offer_saved).
+        with Vertical(id="unlock-box", classes="entry-box") as box:
+            box.border_title = "Unlock your vault"
+            yield Static(self._lead(), id="unlock-message", classes="hint entry-text")
             with Horizontal(id="key-row"):
                 yield Input(
                     placeholder="TV1-XXXXX-XXXXX-…  (case, spaces and hyphens don't matter)",
@@ -109,14 +111,18 @@ class UnlockScreen(Screen[None]):
             yield Label("", id="unlock-error", classes="error")
             with Horizontal(classes="entry-buttons"):
                 yield styled_button("Open vault", id="open", variant="primary")
-                # Shown only once a saved key is known to exist (see _probe_saved).
-                saved = styled_button("Use saved key", id="saved-key")
-                saved.display = False
-                yield saved
                 yield styled_button("Key from file…", id="key-file")
-            with Center():
+            with Horizontal(classes="entry-buttons"):
                 yield styled_button("Reset vault… (lost key)", id="reset", variant="error")
         yield VaultFooter()  # drawn from the bindings at each paint: the focused field's keys
+
+    def _lead(self) -> Content:
+        """The vault's path (muted: the Static's class), then the message the screen was
+        opened with, if any, in the text's own colour."""
+        path = Content(display_path(vapp(self).vault_path))
+        if not self.message:
+            return path
+        return Content.assemble(path, "\n\n", Content.styled(visible(self.message), "$foreground"))
 
     def on_mount(self) -> None:
         # At once (Widget.focus would wait for the next message): the first frame shows the
@@ -130,7 +136,7 @@ class UnlockScreen(Screen[None]):
         """Textual restyles every node of a screen when it is resumed, the first time too:
         a screen just pushed, whose nodes were styled as they were mounted a moment ago
         (and restyled on every change since: classes, focus), would be styled twice before
-        its first frame (~20 nodes). Only that first restyle is skipped (Screen's own
+        its first frame (~13 nodes). Only that first restyle is skipped (Screen's own
         handler runs after this one and reads the flag); a screen shown again after a
         dialog is restyled as usual. tests/ui/test_startup.py checks that a full restyle
         at the first frame changes nothing."""
@@ -189,9 +195,14 @@ class UnlockScreen(Screen[None]):
     def _offer_saved(self, origin: str) -> None:
         if not self.is_attached:
             return
-        button = self.query_one("#saved-key", Button)
-        button.label = f"Use saved key ({origin})"
-        button.display = True
+        label = f"Use saved key ({origin})"
+        found = self.query("#saved-key")
+        if found:
+            found.first(Button).label = label
+            return
+        row = self.query_one("#key-file").parent
+        assert isinstance(row, Horizontal)
+        row.mount(styled_button(label, id="saved-key"), before="#key-file")
 
     @work(thread=True, group="unlock-passphrase", exit_on_error=False)
     def _check_passphrase(self) -> None:
