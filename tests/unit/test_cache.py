@@ -254,3 +254,15 @@ def test_the_vault_tag_is_the_digest_of_the_file_its_contents_came_from(vault: V
     vault.reload()
     assert vault.tagged[1] == file_digest() == other.tagged[1] != tag2
     assert vault.tagged[0] is vault.data and set(vault.data.secrets) == {"A", "B"}
+
+
+def test_a_stale_mark_out_of_range_is_read_as_nothing(vault: Vault) -> None:
+    tag = vault.tagged[1]
+    head = {"v": 2, "vault": tag, "oldest": time.time(), "named": {"A": "1"}}
+    for i in (1, -1, 7):
+        body = {"fps": [FP], "fetched": [time.time()], "stale": [[i, "down"]], "rest": {}}
+        _write_plain(vault, json.dumps(head).encode() + b"\n" + json.dumps(body).encode())
+        assert cache_of(vault).entries() == {}
+    body = {"fps": [FP], "fetched": [1.0], "stale": [[0, "down"]], "rest": {}}
+    _write_plain(vault, json.dumps(head).encode() + b"\n" + json.dumps(body).encode())
+    assert cache_of(vault).entries() == {FP: CacheEntry("1", 1.0, "down")}

@@ -114,14 +114,17 @@ class _Doc:
         n = len(self.named)
         if len(parts.fps) != n or len(parts.fetched) != n:
             raise ValueError("cache body does not match its head")
-        stale = dict(parts.stale)
+        fps, values, fetched = parts.fps, list(self.named.values()), parts.fetched
         with paused_gc():  # thousands of entries built at once, none in a cycle
-            for i, (fp, value, fetched) in enumerate(
-                zip(parts.fps, self.named.values(), parts.fetched, strict=True)
-            ):
-                rest[fp] = CacheEntry(value, fetched, stale.get(i, ""))
+            # In C: one CacheEntry per (value, fetch time); then the stale marks (a few).
+            held = dict(zip(fps, map(CacheEntry, values, fetched), strict=True))
+            for i, why in parts.stale:
+                if not 0 <= i < n:
+                    raise ValueError("cache body: a stale mark out of range")
+                held[fps[i]] = CacheEntry(values[i], fetched[i], why)
+        rest.update(held)
         self._entries = rest
-        self._index = dict(zip(self.named, parts.fps, strict=True))
+        self._index = dict(zip(self.named, fps, strict=True))
 
     @property
     def entries(self) -> dict[str, CacheEntry]:
@@ -180,7 +183,7 @@ class Cache:
         """The entries by fingerprint (decoded once per version of the file read)."""
         try:
             return self._current().entries
-        except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        except (ValueError, RecursionError, LookupError, TypeError, AttributeError):
             self._doc = _Doc({})  # a document whose entries do not parse: nothing cached
             return self._doc.entries
 
@@ -285,7 +288,7 @@ class Cache:
         doc = self._read()
         try:
             doc.entries, doc.index  # noqa: B018 (decoded now, inside the try)
-        except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        except (ValueError, RecursionError, LookupError, TypeError, AttributeError):
             return _Doc({})
         return doc
 
