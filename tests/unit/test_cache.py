@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import stat
 import time
 from pathlib import Path
@@ -154,11 +155,13 @@ def test_a_long_lived_cache_sees_another_process_change(
     assert tui.entries() == {}
 
 
-def _write_plain(vault: Vault, plain: bytes, generation: int = 1) -> None:
-    """Seal `plain` as the cache file's document (what only a holder of the key can do)."""
+def _write_plain(vault: Vault, plain: bytes) -> None:
+    """Seal `plain` as the cache file's document (what only a holder of the key can do),
+    one generation above the newest this machine has seen (not a replayed older file)."""
     from tui_vault.core import crypto
 
     c = cache_of(vault)
+    generation = c._guard.cache_floor() + 1
     probe = Envelope("cache", vault.vault_id, c._check, generation, b"", b"")
     nonce, ct = crypto.seal(c._key, plain, probe.aad())
     env = Envelope("cache", vault.vault_id, c._check, generation, nonce, ct)
@@ -258,11 +261,87 @@ def test_the_vault_tag_is_the_digest_of_the_file_its_contents_came_from(vault: V
 
 def test_a_stale_mark_out_of_range_is_read_as_nothing(vault: Vault) -> None:
     tag = vault.tagged[1]
-    head = {"v": 2, "vault": tag, "oldest": time.time(), "named": {"A": "1"}}
+    head = {"v": 2, "vault": tag, "oldest": 1.0, "named": {"A": "1"}, "fetched": [1.0]}
     for i in (1, -1, 7):
-        body = {"fps": [FP], "fetched": [time.time()], "stale": [[i, "down"]], "rest": {}}
+        body = {"fps": [FP], "stale": [[i, "down"]], "rest": {}}
         _write_plain(vault, json.dumps(head).encode() + b"\n" + json.dumps(body).encode())
         assert cache_of(vault).entries() == {}
-    body = {"fps": [FP], "fetched": [1.0], "stale": [[0, "down"]], "rest": {}}
+    body = {"fps": [FP], "stale": [[0, "down"]], "rest": {}}
     _write_plain(vault, json.dumps(head).encode() + b"\n" + json.dumps(body).encode())
     assert cache_of(vault).entries() == {FP: CacheEntry("1", 1.0, "down")}
+
+
+def test_odd_numbers_in_a_document_read_as_nothing(vault: Vault) -> None:
+    """Numbers json.loads takes but no float holds (1e400 is inf; a 400-digit integer
+    overflows float()): read as a damaged file, never a traceback."""
+    tag = vault.tagged[1]
+    huge = "9" * 400
+    for head in (
+        f'{{"v": 1e400, "vault": "{tag}", "named": {{}}, "fetched": []}}',
+        f'{{"v": 2, "vault": "{tag}", "oldest": {huge}, '
+        '"named": {"A": "\\ud83d"}, "fetched": [1]}',
+        f'{{"v": 2, "vault": "{tag}", "oldest": 1, "named": {{"A": "x"}}, "fetched": [{huge}]}}',
+    ):
+        _write_plain(vault, head.encode() + b"\n" + json.dumps({"fps": [FP]}).encode())
+        c = cache_of(vault)
+        assert c.named(tag, 3600, time.time()) == {}
+        assert c.entries() == {}
+        c.put_many({FP2: "v"})
+        assert set(cache_of(vault).entries()) == {FP2}
+    rest = f'{{"fps": [], "rest": {{"{FP}": {{"value": "x", "fetched": {huge}}}}}}}'
+    _write_plain(vault, b'{"v": 2}\n' + rest.encode())
+    assert cache_of(vault).entries() == {}
+
+
+def test_an_entry_with_a_time_no_clock_gives_writes_no_index(vault: Vault) -> None:
+    """A NaN fetch time (never from time.time()) would make the index's oldest time
+    meaningless: no index is written, every name goes by the rule (which never serves it)."""
+    tag = vault.tagged[1]
+    c = cache_of(vault)
+    c.put_many({FP: "odd"}, now=float("nan"))
+    c.put_many({FP2: "fine"}, tag=tag, links=lambda: {"A": FP, "B": FP2})
+    again = cache_of(vault)
+    assert again.named(tag, 3600, time.time()) == {}
+    assert again.get(FP2, 3600) is not None
+    assert set(again.entries()) == {FP, FP2}  # nothing lost
+    assert math.isnan(again.entries()[FP].fetched)
+
+
+def test_the_index_answers_its_fresh_names_only(vault: Vault) -> None:
+    tag = vault.tagged[1]
+    now = time.time()
+    c = cache_of(vault)
+    c.put_many({FP: "old"}, now=now - 7200)
+    c.put_many({FP2: "new"}, tag=tag, links=lambda: {"A": FP, "B": FP2, "C": FP2})
+    again = cache_of(vault)
+    assert again.named(tag, 3600, now) == {"B": "new", "C": "new"}
+    assert again.named(tag, 9000, now) == {"A": "old", "B": "new", "C": "new"}
+    assert again.named(tag, 0, now) == {}
+
+
+def test_a_reader_while_the_entries_are_decoded_sees_them_all(
+    vault: Vault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another thread asking for the entries while one thread decodes them (the TUI warms
+    them in a worker while the table peeks) gets them all, never an empty cache."""
+    import threading
+
+    import tui_vault.core.cache as cache_module
+
+    tag = vault.tagged[1]
+    cache_of(vault).put_many({FP: "a", FP2: "b"}, tag=tag, links=lambda: {"A": FP})
+    doc = cache_of(vault)._current()
+    seen: list[set[str]] = []
+    real = cache_module._parse_entries
+
+    def with_a_reader_in_between(plain: bytes) -> dict[str, CacheEntry]:
+        if not seen:
+            seen.append(set())
+            other = threading.Thread(target=lambda: seen.append(set(doc.entries)))
+            other.start()
+            other.join()
+        return real(plain)
+
+    monkeypatch.setattr(cache_module, "_parse_entries", with_a_reader_in_between)
+    assert set(doc.entries) == {FP, FP2}
+    assert seen[1] == {FP, FP2}

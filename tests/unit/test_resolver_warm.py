@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tui_vault.core import resolver as resolver_module
 from tui_vault.core.cache import Cache
 from tui_vault.core.model import PROVIDERS, Link, Reason, Secret, link_fingerprint
 from tui_vault.core.resolution import Resolution, check_local, value_result
@@ -215,7 +216,7 @@ CHANGES = {
 @pytest.mark.parametrize("change", list(CHANGES))
 @pytest.mark.parametrize("url", [None, "https://api.example.com/x"])
 async def test_the_name_index_serves_only_the_vault_file_it_was_made_for(
-    filled: Vault, change: str, url: str | None
+    filled: Vault, change: str, url: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fetch writes the cache's name index for the vault file it resolved; a warm request
     of that file is answered from it (what the rule gives, by fingerprint). After any change
@@ -232,7 +233,18 @@ async def test_the_name_index_serves_only_the_vault_file_it_was_made_for(
     assert index["H_USUAL"] == index["H_ORDER"] == f"fetched:{rule_fingerprint(LINKS['H_USUAL'])}"
 
     cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
-    warm = await _resolved(filled, 30, names, url, False)
+    # Answered from the index: no fingerprint computed for a name in it (only RESTRICTED,
+    # allowed for this URL and not a usual secret, is looked up by fingerprint).
+    computed: list[str] = []
+
+    def counted(provider: str, params: dict[str, str]) -> str:
+        computed.append(provider)
+        return link_fingerprint(provider, params)
+
+    with monkeypatch.context() as m:
+        m.setattr(resolver_module, "link_fingerprint", counted)
+        warm = await _resolved(filled, 30, names, url, False)
+    assert len(computed) == (1 if url else 0)
     assert warm == model(filled, cache, names, 1800, time.time(), url)
     assert {warm[n].origin for n in index} == {"cache"}
 
@@ -255,16 +267,17 @@ async def test_the_name_index_serves_only_the_vault_file_it_was_made_for(
         assert _index_of(filled)
 
 
-async def test_an_expired_entry_turns_the_index_off_not_the_rule(filled: Vault) -> None:
-    """The index answers only while every entry it names is fresh; once one has expired,
-    each name is looked up by fingerprint (the expired one fetched, the others cached)."""
+async def test_an_expired_entry_is_left_to_the_rule(filled: Vault) -> None:
+    """The index answers the names whose entry is fresh; an expired one goes by the rule
+    (fetched), the others are still answered from the index."""
     names = [*LINKS, *LOCALS]
     await _resolved(filled, 30, names, None, False)
     cache = Cache(filled.paths.cache, filled.paths.lock, filled.key, filled.vault_id)
     old = time.time() - 3600
     cache.put_many({rule_fingerprint(LINKS["A_JSON"]): "cached-long-ago"}, now=old)
     assert _index_of(filled)["A_JSON"] == "cached-long-ago"  # index kept, entry updated
-    assert cache.named(filled.tagged[1], 1800, time.time()) == {}
+    answered = cache.named(filled.tagged[1], 1800, time.time())
+    assert "A_JSON" not in answered and "H_USUAL" in answered
     got = await _resolved(filled, 30, names, None, False)
     assert got["A_JSON"].origin == "fetched"
     assert got["H_USUAL"].origin == got["Z_ONE"].origin == "cache"

@@ -9,6 +9,7 @@ resolves to (see _Columns): a warm `run` of thousands of references reads them b
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,11 +46,12 @@ FORMAT = 2  # 1: the entries object alone (still read); 2: a head line, then a b
 
 class _Head(msgspec.Struct, gc=False):
     """The first line of a format 2 cache document: the name index, made for one vault file
-    (`vault`, its tag: Vault.tagged). `named` gives each linked name of that file (its
-    provider connected) the value of its link's entry, when there is one; `oldest` is the
-    oldest fetch time among those entries. With the same vault file, a name's link is the
-    one the index saw: `named` answers a warm request with no fingerprint to compute and
-    no entry object to build (resolver.py).
+    (`vault`, its tag: Vault.tagged). `named` gives each usual linked name of that file
+    (enabled, no domain list, its provider connected) the value of its link's entry, when
+    there is one; `fetched` (in `named`'s order) each entry's fetch time, `oldest` the
+    oldest of them. With the same vault file, a name's link is the one the index saw:
+    `named` answers a warm request with no fingerprint to compute and no entry object to
+    build (resolver.py).
 
     The second line, the body (`_Body`), completes the entries; it is decoded only when
     asked for (a lookup by fingerprint, a write). A warm request decodes the head alone
@@ -59,16 +61,16 @@ class _Head(msgspec.Struct, gc=False):
     vault: str = ""
     oldest: float = 0.0
     named: dict[str, str] = {}
+    fetched: list[float] = []
 
 
 class _Body(msgspec.Struct, gc=False):
-    """The second line: the fingerprint and fetch time of each of `named`'s entries, in its
-    order (a fingerprint twice when two names share a link), the stale marks among them by
-    position, and the entries no name holds, as format 1 wrote them ({fingerprint:
-    {"value", "fetched", "stale"?}})."""
+    """The second line: the fingerprint of each of `named`'s entries, in its order (one
+    twice when two names share a link), the stale marks among them by position, and the
+    entries no name holds, as format 1 wrote them ({fingerprint: {"value", "fetched",
+    "stale"?}})."""
 
     fps: list[str] = []
-    fetched: list[float] = []
     stale: list[tuple[int, str]] = []
     rest: msgspec.Raw = msgspec.Raw(b"{}")
 
@@ -76,11 +78,14 @@ class _Body(msgspec.Struct, gc=False):
 _HEAD = msgspec.json.Decoder(_Head)
 _BODY = msgspec.json.Decoder(_Body)
 
+# What a document that does not parse or hold together raises (read as an empty cache).
+_DAMAGED = (ValueError, RecursionError, LookupError, TypeError, AttributeError, ArithmeticError)
+
 
 class _Doc:
     """A cache document as read: the name index at once, the entries when first asked for."""
 
-    __slots__ = ("_body", "_entries", "_index", "named", "oldest", "vault")
+    __slots__ = ("_body", "_entries", "_index", "fetched", "named", "oldest", "vault")
 
     def __init__(
         self,
@@ -88,6 +93,7 @@ class _Doc:
         vault: str = "",
         index: dict[str, str] | None = None,
         named: dict[str, str] | None = None,
+        fetched: list[float] | None = None,
         oldest: float = 0.0,
         body: bytes = b"",
     ) -> None:
@@ -96,10 +102,16 @@ class _Doc:
         self._body = body  # not parsed yet: what completes the entries and the index
         self.vault = vault
         self.named = named if named is not None else {}
+        self.fetched = fetched if fetched is not None else []
         self.oldest = oldest
+        if len(self.fetched) != len(self.named):
+            raise ValueError("cache index: a fetch time for each name")
 
     def _parse_body(self) -> None:
-        body, self._body = self._body, b""
+        """Decode the body into the entries and the index. The body is dropped only once
+        both are in place: another thread reading meanwhile parses it too (the same
+        result), never sees it half done."""
+        body = self._body
         try:
             parts = _BODY.decode(body)
             rest = _parse_entries(bytes(parts.rest))
@@ -107,14 +119,13 @@ class _Doc:
             loaded: Any = json.loads(body)  # a lone surrogate, which msgspec refuses
             parts = _Body(
                 msgspec.convert(loaded.get("fps", []), list[str]),
-                msgspec.convert(loaded.get("fetched", []), list[float]),
                 msgspec.convert(loaded.get("stale", []), list[tuple[int, str]]),
             )
             rest = _entries_from(loaded.get("rest", {}))
         n = len(self.named)
-        if len(parts.fps) != n or len(parts.fetched) != n:
+        if len(parts.fps) != n:
             raise ValueError("cache body does not match its head")
-        fps, values, fetched = parts.fps, list(self.named.values()), parts.fetched
+        fps, values, fetched = parts.fps, list(self.named.values()), self.fetched
         with paused_gc():  # thousands of entries built at once, none in a cycle
             # In C: one CacheEntry per (value, fetch time); then the stale marks (a few).
             held = dict(zip(fps, map(CacheEntry, values, fetched), strict=True))
@@ -123,8 +134,18 @@ class _Doc:
                     raise ValueError("cache body: a stale mark out of range")
                 held[fps[i]] = CacheEntry(values[i], fetched[i], why)
         rest.update(held)
-        self._entries = rest
-        self._index = dict(zip(self.named, fps, strict=True))
+        self._entries, self._index = rest, dict(zip(self.named, fps, strict=True))
+        self._body = b""
+
+    def fresh(self, ttl_seconds: float, now: float) -> dict[str, str]:
+        """`named`, but only the names whose entry is younger than ttl_seconds at `now`."""
+        if now - self.oldest < ttl_seconds:
+            return self.named  # the usual case: every entry fresh, nothing to check one by one
+        return {
+            name: value
+            for (name, value), fetched in zip(self.named.items(), self.fetched, strict=True)
+            if now - fetched < ttl_seconds
+        }
 
     @property
     def entries(self) -> dict[str, CacheEntry]:
@@ -183,17 +204,19 @@ class Cache:
         """The entries by fingerprint (decoded once per version of the file read)."""
         try:
             return self._current().entries
-        except (ValueError, RecursionError, LookupError, TypeError, AttributeError):
+        except _DAMAGED:
             self._doc = _Doc({})  # a document whose entries do not parse: nothing cached
             return self._doc.entries
 
     def named(self, tag: str, ttl_seconds: float, now: float) -> dict[str, str]:
         """{name: value} from the file's name index, if it was made for the vault file tagged
-        `tag` (Vault.tagged) and every entry it names is fresh (younger than ttl_seconds at
-        `now`); else empty: the caller looks each name up by fingerprint (`entries`)."""
+        `tag` (Vault.tagged): its names whose entry is fresh (younger than ttl_seconds at
+        `now`); else empty. A name missing here is looked up by fingerprint (`entries`).
+        The head is taken as it is, the body unread: the document is authenticated as a
+        whole and _save writes its two lines together."""
         doc = self._current()
-        if tag and doc.vault == tag and ttl_seconds > 0 and now - doc.oldest < ttl_seconds:
-            return doc.named
+        if tag and doc.vault == tag and ttl_seconds > 0:
+            return doc.fresh(ttl_seconds, now)
         return {}
 
     def _stamp(self) -> tuple[int, int] | None:
@@ -220,11 +243,7 @@ class Cache:
             StorageError,
             crypto.DecryptionFailed,
             msgspec.MsgspecError,
-            ValueError,
-            RecursionError,
-            KeyError,
-            TypeError,
-            AttributeError,
+            *_DAMAGED,
         ):
             return _Doc({})
 
@@ -288,7 +307,7 @@ class Cache:
         doc = self._read()
         try:
             doc.entries, doc.index  # noqa: B018 (decoded now, inside the try)
-        except (ValueError, RecursionError, LookupError, TypeError, AttributeError):
+        except _DAMAGED:
             return _Doc({})
         return doc
 
@@ -303,6 +322,9 @@ class Cache:
             if e is not None:
                 named[name], kept[name] = e.value, fp
                 held.append(e)
+        if not all(math.isfinite(e.fetched) for e in held):
+            named, kept, held = {}, {}, []  # a time no clock gives: no index, the rule decides
+        fetched = [e.fetched for e in held]
         used = set(kept.values())
         rest: dict[str, dict[str, object]] = {}
         for fp, e in entries.items():
@@ -310,11 +332,11 @@ class Cache:
                 rest[fp] = {"value": e.value, "fetched": e.fetched}
                 if e.stale:
                     rest[fp]["stale"] = e.stale
-        oldest = min((e.fetched for e in held), default=0.0)
+        oldest = min(fetched, default=0.0)
         head = {"v": FORMAT, "vault": tag if named else "", "oldest": oldest, "named": named}
+        head["fetched"] = fetched
         body = {
             "fps": list(kept.values()),
-            "fetched": [e.fetched for e in held],
             "stale": [(i, e.stale) for i, e in enumerate(held) if e.stale],
             "rest": rest,
         }
@@ -328,7 +350,7 @@ class Cache:
         atomic_write(self.path, env.to_bytes())
         self._generation = generation
         self._guard.update(cache=generation)
-        self._doc = _Doc(entries, tag if named else "", kept, named, oldest)
+        self._doc = _Doc(entries, tag if named else "", kept, named, fetched, oldest)
         self._seen = self._stamp()
 
     def forget_provider(self, provider: str) -> int:
@@ -369,14 +391,15 @@ def _parse_document(plain: bytes) -> _Doc:
         if not isinstance(loaded, dict):
             raise ValueError("cache head") from None
         head = _Head(
-            int(loaded["v"]),
-            str(loaded.get("vault", "")),
-            float(loaded.get("oldest", 0.0)),
+            msgspec.convert(loaded["v"], int),
+            msgspec.convert(loaded.get("vault", ""), str),
+            msgspec.convert(loaded.get("oldest", 0.0), float),
             _str_map(loaded.get("named", {})),
+            msgspec.convert(loaded.get("fetched", []), list[float]),
         )
     if head.v != FORMAT:
         raise ValueError(f"cache format {head.v}")
-    return _Doc(None, head.vault, None, head.named, head.oldest, body=body or b"{}")
+    return _Doc(None, head.vault, None, head.named, head.fetched, head.oldest, body or b"{}")
 
 
 _DECODER = msgspec.json.Decoder(dict[str, CacheEntry])
