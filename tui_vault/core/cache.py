@@ -3,7 +3,7 @@
 Entries are keyed by link fingerprint, so a changed link never reuses the old value. The
 cache is sealed with its own subkey; a damaged or foreign cache file is simply ignored.
 The file also keeps, for one version of the vault file, which entry each linked name
-resolves to (see _Columns): a warm `run` of thousands of references reads them by name.
+resolves to (see _Head): a warm `run` of thousands of references reads them by name.
 """
 
 from __future__ import annotations
@@ -266,9 +266,9 @@ class Cache:
         links: Callable[[], dict[str, str]] | None = None,
     ) -> None:
         """Store fetched values by fingerprint. With `tag` and `links` (a vault file's tag,
-        and what gives {name: fingerprint} of that file's linked names whose provider is
-        connected), the name index is made anew for that file; without, the file's index
-        is kept (new entries never make it wrong: it names only entries it has seen)."""
+        and what gives {name: fingerprint} of that file's usual linked names: see
+        resolver.linked), the name index is made anew for that file; without, the file's
+        index is kept (new entries never make it wrong: it names only entries it has seen)."""
         if not values:
             return
         stamp = now or time.time()
