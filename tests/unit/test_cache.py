@@ -188,7 +188,7 @@ def test_the_format_before_the_name_index_is_still_read(vault: Vault) -> None:
     c = cache_of(vault)
     assert c.entries() == {FP: CacheEntry(MARKER, now), FP2: CacheEntry("v2", now - 9, "x")}
     assert c.named(vault.tagged[1], 3600, now) == {}
-    c.put_many({"aws:secret_id=other": "3"}, tag=vault.tagged[1], links=lambda: {"DB": FP})
+    c.put_many({"aws:secret_id=other": "3"}, tag=vault.tagged[1], index={"DB": FP})
     again = cache_of(vault)
     assert again.entries()[FP] == CacheEntry(MARKER, now)
     assert again.entries()[FP2] == CacheEntry("v2", now - 9, "x")
@@ -204,7 +204,7 @@ def test_a_lone_surrogate_in_a_value_or_name_survives_the_general_path(vault: Va
     odd = "x\ud83d"
     tag = vault.tagged[1]
     c = cache_of(vault)
-    c.put_many({FP: odd, FP2: "plain"}, tag=tag, links=lambda: {"A": FP, odd: FP2, "B": FP})
+    c.put_many({FP: odd, FP2: "plain"}, tag=tag, index={"A": FP, odd: FP2, "B": FP})
     fresh = cache_of(vault)
     assert fresh.named(tag, 3600, time.time()) == {"A": odd, odd: "plain", "B": odd}
     assert fresh.entries()[FP].value == odd and fresh.entries()[FP2].value == "plain"
@@ -214,7 +214,7 @@ def test_a_lone_surrogate_in_a_value_or_name_survives_the_general_path(vault: Va
 def test_stale_marks_and_forgetting_a_provider_keep_the_index_right(vault: Vault) -> None:
     tag = vault.tagged[1]
     c = cache_of(vault)
-    c.put_many({FP: "aws-value", FP2: "hc-value"}, tag=tag, links=lambda: {"A": FP, "H": FP2})
+    c.put_many({FP: "aws-value", FP2: "hc-value"}, tag=tag, index={"A": FP, "H": FP2})
     c.mark_stale({FP2: "HashiCorp Vault unreachable"})
     fresh = cache_of(vault)
     assert fresh.entries()[FP2].stale == "HashiCorp Vault unreachable"
@@ -299,7 +299,7 @@ def test_an_entry_with_a_time_no_clock_gives_writes_no_index(vault: Vault) -> No
     tag = vault.tagged[1]
     c = cache_of(vault)
     c.put_many({FP: "odd"}, now=float("nan"))
-    c.put_many({FP2: "fine"}, tag=tag, links=lambda: {"A": FP, "B": FP2})
+    c.put_many({FP2: "fine"}, tag=tag, index={"A": FP, "B": FP2})
     again = cache_of(vault)
     assert again.named(tag, 3600, time.time()) == {}
     assert again.get(FP2, 3600) is not None
@@ -312,7 +312,7 @@ def test_the_index_answers_its_fresh_names_only(vault: Vault) -> None:
     now = time.time()
     c = cache_of(vault)
     c.put_many({FP: "old"}, now=now - 7200)
-    c.put_many({FP2: "new"}, tag=tag, links=lambda: {"A": FP, "B": FP2, "C": FP2})
+    c.put_many({FP2: "new"}, tag=tag, index={"A": FP, "B": FP2, "C": FP2})
     again = cache_of(vault)
     assert again.named(tag, 3600, now) == {"B": "new", "C": "new"}
     assert again.named(tag, 9000, now) == {"A": "old", "B": "new", "C": "new"}
@@ -329,7 +329,7 @@ def test_a_reader_while_the_entries_are_decoded_sees_them_all(
     import tui_vault.core.cache as cache_module
 
     tag = vault.tagged[1]
-    cache_of(vault).put_many({FP: "a", FP2: "b"}, tag=tag, links=lambda: {"A": FP})
+    cache_of(vault).put_many({FP: "a", FP2: "b"}, tag=tag, index={"A": FP})
     doc = cache_of(vault)._current()
     seen: list[set[str]] = []
     real = cache_module._parse_entries

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -255,12 +254,12 @@ class Cache:
         now: float | None = None,
         *,
         tag: str = "",
-        links: Callable[[], dict[str, str]] | None = None,
+        index: dict[str, str] | None = None,
     ) -> None:
-        """Store fetched values by fingerprint. With `tag` and `links` (a vault file's tag,
-        and what gives {name: fingerprint} of that file's usual linked names: see
-        resolver.linked), the name index is made anew for that file; without, the file's
-        index is kept (new entries never make it wrong: it names only entries it has seen)."""
+        """Store fetched values by fingerprint. With `tag` and `index` (a vault file's tag and
+        {name: fingerprint} of that file's usual linked names: resolver.linked), the name
+        index is made anew for that file; without, the file's index is kept (new entries
+        never make it wrong: it names only entries it has seen)."""
         if not values:
             return
         stamp = now or time.time()
@@ -269,8 +268,8 @@ class Cache:
             entries = current.entries
             for fp, value in values.items():
                 entries[fp] = CacheEntry(value, stamp)
-            if tag and links is not None:
-                self._save(entries, tag, links())
+            if tag and index is not None:
+                self._save(entries, tag, index)
             else:
                 self._save(entries, current.vault, current.index)
 

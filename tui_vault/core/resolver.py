@@ -228,7 +228,7 @@ class Resolver:
             # Disk full, read-only, lock timeout: the values are good, they just stay uncached.
             with contextlib.suppress(VaultError, OSError):
                 await asyncio.get_running_loop().run_in_executor(
-                    None, lambda: cache.put_many(fetched, tag=tag, links=lambda: linked(data))
+                    None, lambda: cache.put_many(fetched, tag=tag, index=linked(data))
                 )
         if went_stale and self.cache is not None:
             cache = self.cache
